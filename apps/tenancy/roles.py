@@ -1,0 +1,40 @@
+"""Roles and what each may do. The one table every permission check reads."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
+    ML_ENGINEER = "ml_engineer", "ML engineer"
+    AUDITOR = "auditor", "Auditor"
+    PIPELINE = "pipeline", "Pipeline (API only)"
+
+
+class Capability(StrEnum):
+    READ = "read"  # see every record of the organization
+    RECORD = "record"  # put lifecycle events on the record (pipeline hooks)
+    COMPLY = "comply"  # classification, risks, assessments, approvals, incidents
+    VERIFY = "verify"  # verify the ledger and export evidence
+    ADMINISTER = "administer"  # API keys, memberships, signing keys
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.OWNER: frozenset(Capability),
+    Role.COMPLIANCE_OFFICER: frozenset(
+        {Capability.READ, Capability.RECORD, Capability.COMPLY, Capability.VERIFY}
+    ),
+    Role.ML_ENGINEER: frozenset({Capability.READ, Capability.RECORD, Capability.VERIFY}),
+    # Auditors read everything and verify, and change nothing.
+    Role.AUDITOR: frozenset({Capability.READ, Capability.VERIFY}),
+    # Pipelines record what they did; nothing administrative.
+    Role.PIPELINE: frozenset({Capability.READ, Capability.RECORD}),
+}
+
+# Roles a person can hold through a membership; pipeline is for API keys only.
+MEMBER_ROLES = tuple(role for role in Role if role != Role.PIPELINE)
+MEMBER_ROLE_CHOICES = [(role.value, role.label) for role in MEMBER_ROLES]

@@ -1,0 +1,23 @@
+"""Reads of organizations, memberships and keys."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.tenancy.models import ApiKey, Membership, Organization
+from audit_platform.errors import NotFound
+
+
+def organization_by_slug(*, slug: str) -> Organization:
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise NotFound(f"No organization with slug {slug!r}.")
+    return organization
+
+
+def memberships_of(*, organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user")
+
+
+def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(organization=organization)

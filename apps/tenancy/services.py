@@ -1,0 +1,148 @@
+"""Creating organizations, memberships and API keys. Each change goes on the
+organization's ledger in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.ledger import services as ledger
+from apps.ledger.types import Actor, Receipt, Subject
+from apps.tenancy.authentication import API_KEY_PREFIX, api_key_digest
+from apps.tenancy.models import ApiKey, Membership, Organization, slug_validator
+from apps.tenancy.principal import Principal
+from apps.tenancy.roles import MEMBER_ROLES, Role
+from audit_platform.errors import InvalidInput, RuleViolation
+
+
+def organization_create(*, slug: str, name: str, actor_name: str = "create_org") -> Organization:
+    """Creates a tenant and its ledger; the first entry records the creation and the
+    verifier key that signs the log."""
+    try:
+        slug_validator(slug)
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"Invalid slug {slug!r}: {exc.messages[0]}", fields={"slug": exc.messages}
+        ) from None
+    if not name.strip():
+        raise InvalidInput("The organization needs a name.", fields={"name": ["Required."]})
+    with transaction.atomic():
+        if Organization.objects.filter(slug=slug).exists():
+            raise RuleViolation(f"An organization with slug {slug!r} already exists.")
+        organization = Organization.objects.create(slug=slug, name=name.strip())
+        log = ledger.log_create(organization=organization)
+        ledger.entry_append(
+            organization=organization,
+            actor=Actor(kind="system", id=actor_name, name=actor_name),
+            type="organization.created",
+            subject=Subject(kind="organization", id=slug),
+            data={"slug": slug, "name": organization.name, "vkey": log.signing_keys.get().vkey},
+        )
+    return organization
+
+
+def user_for_email(*, email: str) -> AbstractBaseUser:
+    """The person with this e-mail address, created without a usable password if new."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = user_model(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def membership_add(
+    *, organization: Organization, email: str, role: str, actor: Principal
+) -> tuple[Membership, Receipt]:
+    """Gives the person with this e-mail (created if new) a role in the organization."""
+    if role not in MEMBER_ROLES:
+        raise InvalidInput(
+            f"{role!r} is not a role a person can hold; use one of {', '.join(MEMBER_ROLES)}.",
+            fields={"role": ["Invalid role."]},
+        )
+    try:
+        with transaction.atomic():
+            user = user_for_email(email=email)
+            membership = Membership.objects.create(user=user, organization=organization, role=role)
+            receipt = ledger.entry_append(
+                organization=organization,
+                actor=actor.ledger_actor,
+                type="membership.created",
+                subject=Subject(kind="membership", id=str(membership.pk)),
+                data={"user_id": str(user.pk), "role": str(role)},
+            )
+    except IntegrityError:
+        raise RuleViolation("This person is already a member of the organization.") from None
+    return membership, receipt
+
+
+def membership_remove(*, membership: Membership, actor: Principal) -> Receipt:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Role.OWNER:
+            owners = Membership.objects.filter(
+                organization=membership.organization, role=Role.OWNER
+            )
+            if owners.count() == 1:
+                raise RuleViolation("The last owner of an organization cannot be removed.")
+        membership_id = membership.pk
+        membership.delete()
+        return ledger.entry_append(
+            organization=membership.organization,
+            actor=actor.ledger_actor,
+            type="membership.removed",
+            subject=Subject(kind="membership", id=str(membership_id)),
+            data={"user_id": str(membership.user_id), "role": membership.role},
+        )
+
+
+def api_key_create(
+    *, organization: Organization, role: str, name: str, actor: Principal
+) -> tuple[ApiKey, str, Receipt]:
+    """Creates a key and returns it with its secret, which is never stored or shown again."""
+    if role not in Role.values:
+        raise InvalidInput(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
+            fields={"role": ["Invalid role."]},
+        )
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            organization=organization,
+            name=name,
+            role=role,
+            prefix=prefix,
+            key_sha256=api_key_digest(secret),
+            created_by=actor.user,
+        )
+        receipt = ledger.entry_append(
+            organization=organization,
+            actor=actor.ledger_actor,
+            type="api_key.created",
+            subject=Subject(kind="api_key", id=prefix),
+            data={"role": str(role), "name": name},
+        )
+    return api_key, secret, receipt
+
+
+def api_key_revoke(*, api_key: ApiKey, actor: Principal) -> Receipt:
+    with transaction.atomic():
+        revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not revoked:
+            raise RuleViolation("This API key is already revoked.")
+        return ledger.entry_append(
+            organization=api_key.organization,
+            actor=actor.ledger_actor,
+            type="api_key.revoked",
+            subject=Subject(kind="api_key", id=api_key.prefix),
+            data={"role": api_key.role},
+        )

@@ -1,0 +1,23 @@
+"""URL map: admin, health, the REST API under /api/v1/, and its OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from audit_platform.health import healthz
+
+api_v1 = [
+    path("", include("apps.tenancy.urls")),
+    path("", include("apps.tasks.urls")),
+    path("ledger/", include("apps.ledger.urls")),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
