@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.ledger",
     "apps.tasks",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Uploads are spooled to disk and hashed as they arrive; this is the largest accepted.
+ARTIFACT_MAX_BYTES = env_int("ARTIFACT_MAX_BYTES", 2 * 1024**3, minimum=1)
+FILE_UPLOAD_HANDLERS = ["apps.registry.artifacts.HashingUploadHandler"]
 # Largest JSON/form body a request may carry; file uploads have their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 

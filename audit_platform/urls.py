@@ -10,6 +10,7 @@ from audit_platform.health import healthz
 api_v1 = [
     path("", include("apps.tenancy.urls")),
     path("", include("apps.tasks.urls")),
+    path("", include("apps.registry.urls")),
     path("ledger/", include("apps.ledger.urls")),
 ]
 

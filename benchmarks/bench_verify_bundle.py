@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apps.ledger.core.bundle import verifier_sources, write_bundle  # noqa: E402
-from apps.ledger.core.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
-from apps.ledger.core.entry import build_entry, format_time  # noqa: E402
-from apps.ledger.core.hashing import leaf_hash  # noqa: E402
-from apps.ledger.core.merkle import CompactRange, inclusion_proof  # noqa: E402
-from apps.ledger.core.note import NoteSigner  # noqa: E402
-from apps.ledger.core.tlogproof import format_tlog_proof  # noqa: E402
-from apps.ledger.verify import verify_bundle  # noqa: E402
+from apps.ledger.core.bundle import verifier_sources, write_bundle
+from apps.ledger.core.checkpoint import Checkpoint, sign_checkpoint
+from apps.ledger.core.entry import build_entry, format_time
+from apps.ledger.core.hashing import leaf_hash
+from apps.ledger.core.merkle import CompactRange, inclusion_proof
+from apps.ledger.core.note import NoteSigner
+from apps.ledger.core.tlogproof import format_tlog_proof
+from apps.ledger.verify import verify_bundle
 
 ORIGIN = "audit.example.eu/acme-bank"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,7 +128,8 @@ def main() -> int:
         t3 = time.perf_counter()
         print("\n".join(report.lines))
         seconds = t3 - t2
-        print(f"verify_bundle: {args.n} entries in {seconds:.2f} s = {args.n / seconds:,.0f} entries/s")
+        rate = args.n / seconds
+        print(f"verify_bundle: {args.n} entries in {seconds:.2f} s = {rate:,.0f} entries/s")
         return 0 if report.ok else 1
 
 

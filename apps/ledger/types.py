@@ -53,3 +53,19 @@ class Receipt:
             "leaf_hash": self.leaf_hash,
             "checkpoint_size": self.checkpoint_size,
         }
+
+
+def plain_json(value: Any) -> Any:
+    """The same value with str and int subclasses (Django's TextChoices members, for
+    one) turned into plain str and int, which is all an entry's builder accepts."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, dict):
+        return {plain_json(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value

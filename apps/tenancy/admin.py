@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.tenancy import services
-from apps.tenancy.models import ApiKey, Membership, Organization
+from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership, Organization
 from apps.tenancy.principal import Principal
 
 
@@ -83,3 +83,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             )
             revoked += 1
         self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Answers kept for retried writes; only the API writes them
+    (apps/tenancy/idempotency.py), so the admin only shows them."""
+
+    list_display = ["key", "organization", "method", "path", "response_status", "created_at"]
+    list_filter = ["organization", "method", "response_status"]
+    search_fields = ["key", "path"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

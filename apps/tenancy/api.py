@@ -10,7 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.tenancy import services
+from apps.tenancy import idempotency, services
 from apps.tenancy.models import ApiKey, Membership
 from apps.tenancy.permissions import request_principal
 from apps.tenancy.principal import Principal
@@ -34,12 +34,26 @@ class OrganizationScopedMixin:
 
 
 class ScopedGenericAPIView(OrganizationScopedMixin, generics.GenericAPIView):
-    """Generic views whose ``get_queryset`` is scoped to the caller's organization."""
+    """Generic views whose ``get_queryset`` is scoped to the caller's organization, and
+    whose writes honour ``Idempotency-Key`` (apps/tenancy/idempotency.py)."""
 
     base_queryset: QuerySet[Any]
+    schema = idempotency.IdempotentAutoSchema()
+    # Top-level fields of a write's answer that are shown once and never stored (a
+    # secret): a replay of the write leaves them out.
+    idempotency_secret_fields: tuple[str, ...] = ()
 
     def get_queryset(self) -> QuerySet[Any]:
         return self.scoped(self.base_queryset.all())
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Taken before authentication, which may parse (and so consume) the raw body.
+        keyed_write = idempotency.KeyedWrite.from_request(request)
+        super().initial(request, *args, **kwargs)
+        if keyed_write is not None:
+            keyed_write.wrap_handler(
+                view=self, request=request, organization=self.principal.organization
+            )
 
 
 def receipt_response(data: dict[str, Any], receipt: Any, *, status_code: int = 201) -> Response:
@@ -84,6 +98,7 @@ class ApiKeyListCreateView(ScopedGenericAPIView):
     write_capability = Capability.ADMINISTER
     base_queryset = ApiKey.objects.all()
     serializer_class = ApiKeyOut
+    idempotency_secret_fields = ("key",)
 
     @extend_schema(operation_id="api_keys_list", responses=ApiKeyOut(many=True))
     def get(self, request: Request) -> Response:

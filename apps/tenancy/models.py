@@ -77,3 +77,41 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to one write sent with an ``Idempotency-Key``, so that a retry with
+    the same key gets that answer again instead of writing a second time.
+
+    The row is inserted in the same transaction as the write and filled in before it
+    commits, so every committed row holds a finished answer; a write that failed
+    rolled back and left no row. Keys belong to an organization: two organizations may
+    use the same key. See ``apps/tenancy/idempotency.py``.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=16)
+    path = models.TextField()
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of method, path and body, in hex."
+    )
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty only inside the transaction that writes it."
+    )
+    response_body = models.TextField(
+        blank=True, help_text="The body as sent, less any fields the view never replays."
+    )
+    content_type = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path})"

@@ -49,7 +49,9 @@ _EMPTY: Mapping = MappingProxyType({})
 _SAFE_SOURCE_PATH = re.compile(r"[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)*\.py")
 # The package markers in the bundle are written fresh rather than copied, so that
 # nothing the service keeps in them (Django app config) can reach the auditor's Python.
-_PACKAGE_MARKER = b'"""Offline verifier for ledger export bundles (copied from the ledger service)."""\n'
+_PACKAGE_MARKER = (
+    b'"""Offline verifier for ledger export bundles (copied from the ledger service)."""\n'
+)
 
 
 def checkpoint_path(size: int) -> str:

@@ -22,7 +22,13 @@ from .note import (
     sign_note,
 )
 
-__all__ = ["Checkpoint", "CheckpointError", "open_checkpoint", "parse_checkpoint", "sign_checkpoint"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "open_checkpoint",
+    "parse_checkpoint",
+    "sign_checkpoint",
+]
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
 

@@ -43,7 +43,10 @@ _ACTOR_FIELDS = frozenset({"kind", "id", "name"})
 _SUBJECT_FIELDS = frozenset({"kind", "id"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _TYPE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
-_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_TIME = re.compile(
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
+)
 
 
 class EntryError(ValueError):
@@ -87,6 +90,10 @@ def _no_constant(name: str) -> Any:
 # fast decoder gives up on the first one and the slow path takes over.
 _FAST_DECODER = json.JSONDecoder(parse_float=_float_seen, parse_constant=_no_constant)
 _FULL_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+# The scanners are what JSONDecoder.decode calls after two white-space regex matches
+# that canonical text never needs.
+_fast_scan = _FAST_DECODER.scan_once
+_full_scan = _FULL_DECODER.scan_once
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, allow_nan=False)
 
 
@@ -145,25 +152,20 @@ def _sub(path: str, key: Any) -> str:
     return f"{path}[{key}]" if key.__class__ is int else f"{path}.{key}"
 
 
-def _check_str(value: Any, field: str, *, empty_ok: bool = False) -> None:
-    if value.__class__ is not str:
-        raise EntryError(f"{field}: must be a string")
-    if not value and not empty_ok:
-        raise EntryError(f"{field}: must not be empty")
-
-
 def _check_fields(obj: dict[str, Any], origin: str | None) -> None:
-    """Shape and type rules shared by build_entry and parse_entry."""
+    """Shape and type rules shared by build_entry and parse_entry.
+
+    Written flat, with class identity tests (``bool`` is not an ``int`` here), because
+    a verifier runs it on every entry.
+    """
     v = obj["v"]
     if v.__class__ is not int or v != FORMAT_VERSION:
         raise EntryError(f"v: must be {FORMAT_VERSION}")
     log = obj["log"]
-    if log.__class__ is not str:
-        raise EntryError("log: must be a string")
     if origin is not None:
-        if log != origin:
+        if log != origin or log.__class__ is not str:
             raise EntryError(f"log: {log!r} is not this log's origin {origin!r}")
-    elif not is_valid_key_name(log):
+    elif log.__class__ is not str or not is_valid_key_name(log):
         raise EntryError(f"log: {log!r} is not a valid origin")
     seq = obj["seq"]
     if seq.__class__ is not int or not 0 <= seq <= MAX_SAFE_INTEGER:
@@ -171,25 +173,34 @@ def _check_fields(obj: dict[str, Any], origin: str | None) -> None:
     time = obj["time"]
     if time.__class__ is not str or not _TIME.fullmatch(time):
         raise EntryError("time: must be RFC 3339 UTC with microseconds and Z")
-    try:
-        datetime.fromisoformat(time[:-1])
-    except ValueError:
-        raise EntryError(f"time: {time!r} is not a valid date and time") from None
+    # The pattern bounds every field; only day 29-31 and year 0 need the calendar.
+    if time[8:10] > "28" or time.startswith("0000"):
+        try:
+            datetime.fromisoformat(time[:-1])
+        except ValueError:
+            raise EntryError(f"time: {time!r} is not a valid date") from None
     event_type = obj["type"]
     if event_type.__class__ is not str or not _TYPE.fullmatch(event_type):
         raise EntryError("type: must be lowercase dotted, like 'dataset_version.registered'")
     actor = obj["actor"]
     if actor.__class__ is not dict or actor.keys() != _ACTOR_FIELDS:
         raise EntryError("actor: must be an object with exactly kind, id and name")
-    if actor["kind"] not in ACTOR_KINDS:
+    if actor["kind"] not in ACTOR_KINDS or actor["kind"].__class__ is not str:
         raise EntryError("actor.kind: must be 'user', 'api_key' or 'system'")
-    _check_str(actor["id"], "actor.id")
-    _check_str(actor["name"], "actor.name", empty_ok=True)
+    value = actor["id"]
+    if value.__class__ is not str or not value:
+        raise EntryError("actor.id: must be a non-empty string")
+    if actor["name"].__class__ is not str:
+        raise EntryError("actor.name: must be a string")
     subject = obj["subject"]
     if subject.__class__ is not dict or subject.keys() != _SUBJECT_FIELDS:
         raise EntryError("subject: must be an object with exactly kind and id")
-    _check_str(subject["kind"], "subject.kind")
-    _check_str(subject["id"], "subject.id")
+    value = subject["kind"]
+    if value.__class__ is not str or not value:
+        raise EntryError("subject.kind: must be a non-empty string")
+    value = subject["id"]
+    if value.__class__ is not str or not value:
+        raise EntryError("subject.id: must be a non-empty string")
     data = obj["data"]
     if data.__class__ is not dict:
         raise EntryError("data: must be an object")
@@ -249,6 +260,65 @@ def build_entry(
     return body
 
 
+# The canonical text of an entry whose envelope strings need no escapes, with fields
+# in JCS order. A string here is printable ASCII without '"' and '\\'; ``data`` is
+# whatever lies between '"data":' and the one '},"log":' after which the rest
+# matches (a string cannot hold a raw '"', so no later match exists).
+_STR = r'"([ !#-\[\]-~]*)"'
+_STR1 = r'"([ !#-\[\]-~]+)"'
+_ENVELOPE = re.compile(
+    r'\{"actor":\{"id":' + _STR1 + r',"kind":"(user|api_key|system)","name":' + _STR + r"\},"
+    r'"data":(\{.*\}),"log":' + _STR1 + r',"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15}),'
+    r'"subject":\{"id":' + _STR1 + r',"kind":' + _STR1 + r"\},"
+    r'"time":"(' + _TIME.pattern + r')","type":"(' + _TYPE.pattern + r')","v":1\}'
+)
+
+
+def _parse_envelope(text: str, origin: str | None) -> dict[str, Any] | None:
+    """Fast path of parse_entry for ASCII text without \\u escapes or DEL.
+
+    Matches the envelope with one regular expression and decodes and re-encodes only
+    ``data``. Returns the entry only when it is valid and canonical; returns None for
+    anything else, and the general path then decides (and words the error).
+    """
+    m = _ENVELOPE.fullmatch(text)
+    if m is None:
+        return None
+    actor_id, actor_kind, actor_name, data_text, log, prev, seq, subject_id, subject_kind = (
+        m.groups()[:9]
+    )
+    time, event_type = m.group(10, 11)
+    try:
+        data, end = _fast_scan(data_text, 0)
+    except (_HasFloat, StopIteration, ValueError, RecursionError):
+        return None
+    if end != len(data_text) or _ascii_json(data) != data_text:
+        return None
+    # The pattern already holds every rule of _check_fields but these.
+    if (log != origin) if origin is not None else not is_valid_key_name(log):
+        return None
+    seq_number = int(seq)
+    if seq_number > MAX_SAFE_INTEGER or (seq_number == 0 and prev != ZERO_HASH_HEX):
+        return None
+    if time[8:10] > "28" or time.startswith("0000"):
+        return None  # the general path checks the calendar
+    try:
+        _check_data(data, "data")
+    except (EntryError, RecursionError):
+        return None
+    return {
+        "actor": {"id": actor_id, "kind": actor_kind, "name": actor_name},
+        "data": data,
+        "log": log,
+        "prev": prev,
+        "seq": seq_number,
+        "subject": {"id": subject_id, "kind": subject_kind},
+        "time": time,
+        "type": event_type,
+        "v": FORMAT_VERSION,
+    }
+
+
 def parse_entry(entry_bytes: bytes, *, origin: str | None = None) -> dict[str, Any]:
     """Strictly parse stored entry bytes, as a verifier must.
 
@@ -262,15 +332,29 @@ def parse_entry(entry_bytes: bytes, *, origin: str | None = None) -> dict[str, A
         text = entry_bytes.decode("utf-8")
     except UnicodeDecodeError:
         raise EntryError("not valid UTF-8") from None
+    simple = text.isascii() and "\\u" not in text and "\x7f" not in text
+    if simple:
+        obj = _parse_envelope(text, origin)
+        if obj is not None:
+            return obj
     has_float = False
     try:
         try:
-            obj = _FAST_DECODER.decode(text)
+            obj, end = _fast_scan(text, 0)
         except _HasFloat:
             has_float = True
-            obj = _FULL_DECODER.decode(text)
+            obj, end = _full_scan(text, 0)
+    except StopIteration:
+        end = -1
     except (ValueError, RecursionError) as exc:
         raise EntryError(f"not valid JSON: {exc}") from None
+    if end != len(text):
+        # Leading or trailing white space, or junk: say which, off the fast path.
+        try:
+            _FULL_DECODER.decode(text)
+        except (ValueError, RecursionError) as exc:
+            raise EntryError(f"not valid JSON: {exc}") from None
+        raise EntryError("not canonical JCS")
     if obj.__class__ is not dict:
         raise EntryError("not a JSON object")
     keys = obj.keys()
@@ -288,7 +372,7 @@ def parse_entry(entry_bytes: bytes, *, origin: str | None = None) -> dict[str, A
     # print the same), no \u escapes (JCS writes characters raw, Python escapes
     # non-ASCII) and no DEL (Python escapes it, JCS does not). Anything else goes
     # through the reference implementation.
-    if not has_float and text.isascii() and "\\u" not in text and "\x7f" not in text:
+    if simple and not has_float:
         canonical = _ascii_json(obj) == text
     else:
         try:

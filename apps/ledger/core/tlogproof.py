@@ -137,5 +137,7 @@ def verify_tlog_proof(
     except EntryError as exc:
         raise TlogProofError(f"entry: {exc}") from None
     if entry["seq"] != parsed.index:
-        raise TlogProofError(f"entry has seq {entry['seq']} but the proof is for index {parsed.index}")
+        raise TlogProofError(
+            f"entry has seq {entry['seq']} but the proof is for index {parsed.index}"
+        )
     return checkpoint, entry

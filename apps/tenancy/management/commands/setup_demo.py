@@ -45,6 +45,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Log in at {url}/admin/ as 'admin'")
         if password:
             self.stdout.write(
-                f"  password: {password}   (shown once; reset with `manage.py changepassword admin`)"
+                f"  password: {password}   (shown once; reset: manage.py changepassword admin)"
             )
         self.stdout.write(f"API docs at {url}/api/docs/  ·  health at {url}/healthz")

@@ -1,0 +1,693 @@
+"""Pipeline hooks: ``/api/v1/`` endpoints of the registry. Views validate, call one
+service, and answer with the record and its ledger receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Model as DjangoModel
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.registry import selectors, services
+from apps.registry.artifacts import artifact_store
+from apps.registry.models import (
+    AISystem,
+    Artifact,
+    Dataset,
+    DatasetVersion,
+    Deployment,
+    DeploymentEvent,
+    Model,
+    ModelVersion,
+    PredictionBatch,
+    TrainingRun,
+)
+from apps.tenancy.api import ScopedGenericAPIView, receipt_response
+from audit_platform.api import StrictSerializer
+from audit_platform.errors import InvalidInput
+
+ORG_PATH = {
+    Artifact: "organization",
+    AISystem: "organization",
+    Dataset: "system__organization",
+    Model: "system__organization",
+    TrainingRun: "system__organization",
+    Deployment: "system__organization",
+    DatasetVersion: "dataset__system__organization",
+    ModelVersion: "model__system__organization",
+    PredictionBatch: "deployment__system__organization",
+}
+
+
+class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
+    """An id in a request body, looked up only among the caller's organization's
+    records: another organization's id reads as "does not exist"."""
+
+    def __init__(self, model: type[DjangoModel], **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        organization = self.context["organization"]
+        return self.model.objects.filter(**{ORG_PATH[self.model]: organization})
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(
+        data=request.data, context={"organization": request.auth.organization, "request": request}
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RegistryView(ScopedGenericAPIView):
+    """Scoped to the caller's organization through the model's path to it."""
+
+    model: type[DjangoModel]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.in_scope(self.model)
+
+    def in_scope(self, model: type[DjangoModel]) -> QuerySet[Any]:
+        return model.objects.filter(**{ORG_PATH[model]: self.principal.organization})
+
+    def scoped_get(self, model: type[DjangoModel], pk: int) -> Any:
+        """A record of the caller's organization, or 404 (also for another's)."""
+        return get_object_or_404(self.in_scope(model), pk=pk)
+
+
+class ListCreateView(RegistryView):
+    out: type[serializers.Serializer]
+    filters: dict[str, str] = {}
+
+    def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        for param, lookup in self.filters.items():
+            value = self.request.query_params.get(param)
+            if value:
+                queryset = queryset.filter(**{lookup: value})
+        return queryset
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filtered(self.get_queryset()))
+        return self.get_paginated_response(self.out(page, many=True).data)
+
+
+class DetailView(RegistryView):
+    out: type[serializers.Serializer]
+
+    def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
+        return Response(self.out(self.get_object()).data)
+
+
+# --- Artifacts ------------------------------------------------------------------------
+
+
+class ArtifactOut(serializers.ModelSerializer):
+    class Meta:
+        model = Artifact
+        fields = ["id", "sha256", "size_bytes", "original_name", "content_type", "created_at"]
+
+
+class ArtifactIn(StrictSerializer):
+    file = serializers.FileField()
+    sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+
+
+class ArtifactListCreateView(ListCreateView):
+    model, out, serializer_class = Artifact, ArtifactOut, ArtifactOut
+    parser_classes = [MultiPartParser]
+    filters = {"sha256": "sha256"}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Uploads are spooled to disk and hashed as they arrive (FILE_UPLOAD_HANDLERS);
+        # one that announces more than the limit is refused before a byte is read.
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            if declared > settings.ARTIFACT_MAX_BYTES + 64 * 1024:
+                raise InvalidInput(
+                    f"The upload is {declared} bytes; the limit is {settings.ARTIFACT_MAX_BYTES} "
+                    "bytes (ARTIFACT_MAX_BYTES).",
+                    fields={"file": ["Too large."]},
+                )
+
+    @extend_schema(
+        request={"multipart/form-data": ArtifactIn}, responses={201: ArtifactOut, 200: ArtifactOut}
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data  # parses the body; the handler may stop an oversize one
+        if getattr(request._request, "artifact_too_large", False):
+            raise InvalidInput(
+                f"The file is larger than the limit of {settings.ARTIFACT_MAX_BYTES} bytes "
+                "(ARTIFACT_MAX_BYTES).",
+                fields={"file": ["Too large."]},
+            )
+        incoming = ArtifactIn(data=data)
+        incoming.is_valid(raise_exception=True)
+        artifact, receipt = artifact_store(
+            organization=self.principal.organization,
+            uploaded=incoming.validated_data["file"],
+            declared_sha256=incoming.validated_data.get("sha256"),
+            actor=self.principal,
+        )
+        if receipt is None:
+            return Response(
+                {**ArtifactOut(artifact).data, "ledger": None, "duplicate": True}, status=200
+            )
+        return receipt_response(ArtifactOut(artifact).data, receipt)
+
+
+# --- AI systems ------------------------------------------------------------------------
+
+
+class AISystemOut(serializers.ModelSerializer):
+    owner_email = serializers.EmailField(source="owner.email", default=None)
+
+    class Meta:
+        model = AISystem
+        fields = ["id", "name", "intended_purpose", "role", "status", "owner_email", "created_at"]
+
+
+class AISystemIn(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    intended_purpose = serializers.CharField()
+    role = serializers.ChoiceField(choices=AISystem.Role.choices)
+    owner_email = serializers.EmailField(required=False)
+
+
+class AISystemListCreateView(ListCreateView):
+    model, out, serializer_class = AISystem, AISystemOut, AISystemOut
+    filters = {"status": "status", "role": "role"}
+
+    @extend_schema(request=AISystemIn, responses={201: AISystemOut})
+    def post(self, request: Request) -> Response:
+        system, receipt = services.ai_system_register(
+            actor=self.principal, **_valid(AISystemIn, request)
+        )
+        return receipt_response(AISystemOut(system).data, receipt)
+
+
+class AISystemDetailView(DetailView):
+    model, out, serializer_class = AISystem, AISystemOut, AISystemOut
+
+
+# --- Datasets ----------------------------------------------------------------------------
+
+
+class DatasetOut(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = ["id", "system", "name", "description", "created_at"]
+
+
+class DatasetIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class DatasetListCreateView(ListCreateView):
+    model, out, serializer_class = Dataset, DatasetOut, DatasetOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=DatasetIn, responses={201: DatasetOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(DatasetIn, request)
+        dataset, receipt = services.dataset_create(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(DatasetOut(dataset).data, receipt)
+
+
+class DatasetDetailView(DetailView):
+    model, out, serializer_class = Dataset, DatasetOut, DatasetOut
+
+
+class DatasetVersionOut(serializers.ModelSerializer):
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "id",
+            "dataset",
+            "version",
+            "sha256",
+            "size_bytes",
+            "row_count",
+            "schema",
+            "uri",
+            "split",
+            "datasheet",
+            "contains_personal_data",
+            "contains_special_category_data",
+            "statistics_state",
+            "statistics_message",
+            "statistics",
+            "created_at",
+        ]
+
+
+class DatasetVersionIn(StrictSerializer):
+    version = serializers.CharField(max_length=100)
+    sha256 = serializers.CharField()
+    size_bytes = serializers.IntegerField(min_value=0)
+    row_count = serializers.IntegerField(min_value=0)
+    schema = serializers.JSONField()
+    split = serializers.ChoiceField(choices=DatasetVersion.Split.choices)
+    datasheet = serializers.JSONField()
+    contains_personal_data = serializers.BooleanField()
+    contains_special_category_data = serializers.BooleanField()
+    uri = serializers.CharField(max_length=1000, required=False, default="")
+    artifact_sha256 = serializers.CharField(required=False)
+
+
+class DatasetVersionListCreateView(ListCreateView):
+    model, out, serializer_class = DatasetVersion, DatasetVersionOut, DatasetVersionOut
+
+    def get_queryset(self) -> QuerySet[Any]:
+        dataset = self.scoped_get(Dataset, self.kwargs["dataset_pk"])
+        return super().get_queryset().filter(dataset=dataset)
+
+    @extend_schema(request=DatasetVersionIn, responses={201: DatasetVersionOut})
+    def post(self, request: Request, dataset_pk: int) -> Response:
+        dataset = self.scoped_get(Dataset, dataset_pk)
+        version, receipt = services.dataset_version_register(
+            actor=self.principal, dataset=dataset, **_valid(DatasetVersionIn, request)
+        )
+        return receipt_response(DatasetVersionOut(version).data, receipt)
+
+
+class DatasetVersionDetailView(DetailView):
+    model, out, serializer_class = DatasetVersion, DatasetVersionOut, DatasetVersionOut
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().filter(dataset_id=self.kwargs["dataset_pk"])
+
+
+# --- Models -----------------------------------------------------------------------------
+
+
+class ModelOut(serializers.ModelSerializer):
+    class Meta:
+        model = Model
+        fields = ["id", "system", "name", "description", "created_at"]
+
+
+class ModelIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ModelListCreateView(ListCreateView):
+    model, out, serializer_class = Model, ModelOut, ModelOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=ModelIn, responses={201: ModelOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(ModelIn, request)
+        model, receipt = services.model_create(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(ModelOut(model).data, receipt)
+
+
+class ModelDetailView(DetailView):
+    model, out, serializer_class = Model, ModelOut, ModelOut
+
+
+class ModelVersionOut(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "model",
+            "version",
+            "artifact_sha256",
+            "artifact_format",
+            "uri",
+            "framework",
+            "framework_version",
+            "training_run",
+            "metrics",
+            "dataset_versions",
+            "created_at",
+        ]
+
+
+class ModelVersionIn(StrictSerializer):
+    version = serializers.CharField(max_length=100)
+    artifact_sha256 = serializers.CharField()
+    artifact_format = serializers.ChoiceField(choices=ModelVersion.Format.choices)
+    framework = serializers.CharField(max_length=100)
+    framework_version = serializers.CharField(max_length=50)
+    training_run_id = ScopedPrimaryKey(TrainingRun, required=False, allow_null=True, default=None)
+    metrics = serializers.DictField(required=False, default=dict)
+    dataset_version_ids = ScopedPrimaryKey(DatasetVersion, many=True, required=False, default=list)
+    uri = serializers.CharField(max_length=1000, required=False, default="")
+    uploaded = serializers.BooleanField(
+        required=False, default=False, help_text="The artifact was uploaded to /api/v1/artifacts/."
+    )
+
+
+class ModelVersionListCreateView(ListCreateView):
+    model, out, serializer_class = ModelVersion, ModelVersionOut, ModelVersionOut
+
+    def get_queryset(self) -> QuerySet[Any]:
+        model = self.scoped_get(Model, self.kwargs["model_pk"])
+        return super().get_queryset().filter(model=model)
+
+    @extend_schema(request=ModelVersionIn, responses={201: ModelVersionOut})
+    def post(self, request: Request, model_pk: int) -> Response:
+        model = self.scoped_get(Model, model_pk)
+        data = _valid(ModelVersionIn, request)
+        version, receipt = services.model_version_register(
+            actor=self.principal,
+            model=model,
+            training_run=data.pop("training_run_id"),
+            dataset_versions=data.pop("dataset_version_ids"),
+            **data,
+        )
+        return receipt_response(ModelVersionOut(version).data, receipt)
+
+
+class ModelVersionDetailView(DetailView):
+    model, out, serializer_class = ModelVersion, ModelVersionOut, ModelVersionOut
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().filter(model_id=self.kwargs["model_pk"])
+
+
+# --- Training runs ------------------------------------------------------------------------
+
+
+class TrainingRunOut(serializers.ModelSerializer):
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "system",
+            "model",
+            "status",
+            "params",
+            "metrics",
+            "dataset_versions",
+            "code_revision",
+            "environment",
+            "hardware",
+            "energy_joules",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "failure_reason",
+        ]
+
+
+class TrainingRunIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    model_id = ScopedPrimaryKey(Model, required=False, allow_null=True, default=None)
+    params = serializers.DictField(required=False, default=dict)
+    dataset_version_ids = ScopedPrimaryKey(DatasetVersion, many=True, required=False, default=list)
+    code_revision = serializers.CharField(max_length=200, required=False, default="")
+    environment = serializers.DictField(required=False, default=dict)
+    hardware = serializers.DictField(required=False, default=dict)
+
+
+class TrainingRunCompleteIn(StrictSerializer):
+    metrics = serializers.DictField()
+    energy_joules = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=0
+    )
+    hardware = serializers.DictField(required=False, default=None)
+
+
+class ReasonIn(StrictSerializer):
+    reason = serializers.CharField()
+
+
+class TrainingRunListCreateView(ListCreateView):
+    model, out, serializer_class = TrainingRun, TrainingRunOut, TrainingRunOut
+    filters = {"system": "system_id", "status": "status"}
+
+    @extend_schema(request=TrainingRunIn, responses={201: TrainingRunOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(TrainingRunIn, request)
+        run, receipt = services.training_run_start(
+            actor=self.principal,
+            system=data.pop("system_id"),
+            model=data.pop("model_id"),
+            dataset_versions=data.pop("dataset_version_ids"),
+            **data,
+        )
+        return receipt_response(TrainingRunOut(run).data, receipt)
+
+
+class TrainingRunDetailView(DetailView):
+    model, out, serializer_class = TrainingRun, TrainingRunOut, TrainingRunOut
+
+
+class TrainingRunActionView(RegistryView):
+    model, serializer_class = TrainingRun, TrainingRunOut
+    action: str
+
+    def post(self, request: Request, pk: int) -> Response:
+        run = self.scoped_get(TrainingRun, pk)
+        if self.action == "complete":
+            run, receipt = services.training_run_complete(
+                actor=self.principal, run=run, **_valid(TrainingRunCompleteIn, request)
+            )
+        elif self.action == "fail":
+            run, receipt = services.training_run_fail(
+                actor=self.principal, run=run, **_valid(ReasonIn, request)
+            )
+        else:
+            run, receipt = services.training_run_abandon(
+                actor=self.principal, run=run, **_valid(ReasonIn, request)
+            )
+        return receipt_response(TrainingRunOut(run).data, receipt, status_code=200)
+
+
+@extend_schema(request=TrainingRunCompleteIn, responses=TrainingRunOut)
+class TrainingRunCompleteView(TrainingRunActionView):
+    action = "complete"
+
+
+@extend_schema(request=ReasonIn, responses=TrainingRunOut)
+class TrainingRunFailView(TrainingRunActionView):
+    action = "fail"
+
+
+@extend_schema(request=ReasonIn, responses=TrainingRunOut)
+class TrainingRunAbandonView(TrainingRunActionView):
+    action = "abandon"
+
+
+# --- Deployments ------------------------------------------------------------------------
+
+
+class DeploymentOut(serializers.ModelSerializer):
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "system",
+            "environment",
+            "resources",
+            "status",
+            "model_version",
+            "created_at",
+        ]
+
+
+class DeploymentIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    environment = serializers.SlugField(max_length=100)
+    resources = serializers.DictField(required=False, default=dict)
+
+
+class DeploymentEventOut(serializers.ModelSerializer):
+    class Meta:
+        model = DeploymentEvent
+        fields = ["kind", "model_version", "previous_model_version", "reason", "at", "ledger_seq"]
+
+
+class ActivateIn(StrictSerializer):
+    model_version_id = ScopedPrimaryKey(ModelVersion)
+    reason = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ServedAtParams(serializers.Serializer):
+    at = serializers.DateTimeField()
+
+
+class ServedAtOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    model_version = ModelVersionOut(allow_null=True)
+
+
+class DeploymentListCreateView(ListCreateView):
+    model, out, serializer_class = Deployment, DeploymentOut, DeploymentOut
+    filters = {"system": "system_id", "environment": "environment"}
+
+    @extend_schema(request=DeploymentIn, responses={201: DeploymentOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(DeploymentIn, request)
+        deployment, receipt = services.deployment_create(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(DeploymentOut(deployment).data, receipt)
+
+
+class DeploymentDetailView(DetailView):
+    model, out, serializer_class = Deployment, DeploymentOut, DeploymentOut
+
+
+class DeploymentActivateView(RegistryView):
+    model, serializer_class = Deployment, DeploymentOut
+
+    @extend_schema(request=ActivateIn, responses=DeploymentOut)
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        data = _valid(ActivateIn, request)
+        deployment, _, receipt = services.deployment_activate(
+            actor=self.principal,
+            deployment=deployment,
+            model_version=data["model_version_id"],
+            reason=data["reason"],
+        )
+        return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
+
+
+class DeploymentRollbackView(RegistryView):
+    model, serializer_class = Deployment, DeploymentOut
+
+    @extend_schema(request=ReasonIn, responses=DeploymentOut)
+    def post(self, request: Request, pk: int) -> Response:
+        deployment, _, receipt = services.deployment_rollback(
+            actor=self.principal,
+            deployment=self.scoped_get(Deployment, pk),
+            **_valid(ReasonIn, request),
+        )
+        return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
+
+
+class DeploymentHistoryView(RegistryView):
+    model, serializer_class = Deployment, DeploymentEventOut
+
+    @extend_schema(responses=DeploymentEventOut(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        events = selectors.deployment_history(deployment=self.scoped_get(Deployment, pk))
+        return Response(DeploymentEventOut(events, many=True).data)
+
+
+class DeploymentServedAtView(RegistryView):
+    model, serializer_class = Deployment, ServedAtOut
+
+    @extend_schema(parameters=[ServedAtParams], responses=ServedAtOut)
+    def get(self, request: Request, pk: int) -> Response:
+        params = ServedAtParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        at = params.validated_data["at"]
+        version = selectors.served_at(deployment=self.scoped_get(Deployment, pk), at=at)
+        return Response(ServedAtOut({"at": at, "model_version": version}).data)
+
+
+# --- Prediction batches --------------------------------------------------------------------
+
+
+class PredictionBatchOut(serializers.ModelSerializer):
+    class Meta:
+        model = PredictionBatch
+        fields = [
+            "id",
+            "deployment",
+            "model_version",
+            "status",
+            "input_sha256",
+            "output_sha256",
+            "row_count",
+            "rows_root",
+            "window_start",
+            "window_end",
+            "ran_on",
+            "files_verified_at",
+            "failure_reason",
+            "created_at",
+        ]
+
+
+class PredictionBatchIn(StrictSerializer):
+    deployment_id = ScopedPrimaryKey(Deployment)
+    model_version_id = ScopedPrimaryKey(ModelVersion, required=False, allow_null=True, default=None)
+    input_sha256 = serializers.CharField()
+    output_sha256 = serializers.CharField()
+    row_count = serializers.IntegerField(min_value=0)
+    rows_root = serializers.CharField()
+    window_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    window_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    ran_on = serializers.DictField(required=False, default=dict)
+
+
+class BatchFilesIn(StrictSerializer):
+    input_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
+    output_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
+
+
+class PredictionBatchListCreateView(ListCreateView):
+    model, out, serializer_class = PredictionBatch, PredictionBatchOut, PredictionBatchOut
+    filters = {"deployment": "deployment_id", "status": "status"}
+
+    @extend_schema(request=PredictionBatchIn, responses={201: PredictionBatchOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(PredictionBatchIn, request)
+        batch, receipt = services.prediction_batch_record(
+            actor=self.principal,
+            deployment=data.pop("deployment_id"),
+            model_version=data.pop("model_version_id"),
+            **data,
+        )
+        return receipt_response(PredictionBatchOut(batch).data, receipt)
+
+
+class PredictionBatchDetailView(DetailView):
+    model, out, serializer_class = PredictionBatch, PredictionBatchOut, PredictionBatchOut
+
+
+class PredictionBatchFilesView(RegistryView):
+    """Checks the batch's input and output files, uploaded as artifacts, against
+    what the pipeline recorded."""
+
+    model, serializer_class = PredictionBatch, PredictionBatchOut
+
+    @extend_schema(request=BatchFilesIn, responses=PredictionBatchOut)
+    def post(self, request: Request, pk: int) -> Response:
+        batch = self.scoped_get(PredictionBatch, pk)
+        data = _valid(BatchFilesIn, request)
+        artifacts = {
+            side: self.in_scope(Artifact).filter(sha256=data[f"{side}_sha256"]).first()
+            for side in ("input", "output")
+        }
+        missing = {
+            f"{side}_sha256": ["No uploaded artifact has this digest."]
+            for side, a in artifacts.items()
+            if a is None
+        }
+        if missing:
+            raise InvalidInput(
+                "Upload the batch files to /api/v1/artifacts/ first.", fields=missing
+            )
+        batch, receipt = services.prediction_batch_verify_files(
+            actor=self.principal,
+            batch=batch,
+            input_artifact=artifacts["input"],
+            output_artifact=artifacts["output"],
+        )
+        return receipt_response(PredictionBatchOut(batch).data, receipt, status_code=200)

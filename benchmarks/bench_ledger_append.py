@@ -1,0 +1,254 @@
+"""Time ledger appends on PostgreSQL against a plain INSERT, in the same run.
+
+Usage: python benchmarks/bench_ledger_append.py [--single N] [--rounds R]
+                                                [--bulk N] [--batch B] [--keep]
+
+1. Single appends: ``entry_append`` in autocommit (each call is its own transaction:
+   lock the log head, insert the entry, its tree nodes and a signed checkpoint, move
+   the head), against the named baseline, "plain INSERT of one row of the same byte
+   size, one transaction each", into a table with only a primary key. Both run on
+   the same connection with the same settings (``synchronous_commit`` as the server
+   has it, printed), in alternating rounds (ABBA) so that drift cancels. Prints
+   commits per second of each and their ratio.
+2. Bulk: ``entries_append`` of N entries in batches of B (one transaction and one
+   checkpoint per batch). Prints entries per second.
+
+Entries look like a real registry event: a dataset version registration with a
+digest, a size, a URI and a few metadata keys.
+
+The database: DATABASE_URL if set (a fresh organization is made in it; nothing is
+dropped), otherwise a database ``bench_ledger`` on postgres://postgres@127.0.0.1:5432
+that is dropped and created afresh, migrated, and dropped at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+BENCH_DB = "bench_ledger"
+
+
+def prepare_database(keep: bool) -> tuple[str, bool]:
+    """The database URL to use and whether this script created (and may drop) it."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        return given, False
+    import psycopg
+
+    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    return f"{DEFAULT_SERVER}/{BENCH_DB}", not keep
+
+
+def drop_database() -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
+    # Production-like: no query log kept in memory.
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def event(i: int) -> dict:
+    """A dataset version registration, as a pipeline would record it."""
+    return {
+        "type": "dataset_version.registered",
+        "subject_id": f"dsv_{uuid.UUID(int=i)}",
+        "data": {
+            "sha256": hashlib.sha256(i.to_bytes(8, "big")).hexdigest(),
+            "size_bytes": 48_213_904 + i,
+            "uri": f"s3://acme-ml-datasets/credit-scoring/v{i}/train.parquet",
+            "format": "parquet",
+            "rows": 1_250_000 + i,
+            "schema_sha256": hashlib.sha256(b"schema" + i.to_bytes(8, "big")).hexdigest(),
+            "parent": {"kind": "dataset", "id": "ds_credit_scoring"},
+        },
+    }
+
+
+def bench_single(org, *, per_round: int, rounds: int) -> None:
+    from django.db import connection, transaction
+
+    from apps.ledger.services import entry_append
+    from apps.ledger.types import Actor, Subject
+
+    assert connection.get_autocommit(), "appends must each be their own transaction"
+    assert not transaction.get_connection().in_atomic_block
+    actor = Actor(kind="api_key", id="ak_7f3a9c", name="training pipeline")
+    counter = iter(range(1, 10**9))
+
+    def ours(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            e = event(next(counter))
+            entry_append(
+                organization=org,
+                actor=actor,
+                type=e["type"],
+                subject=Subject(kind="dataset_version", id=e["subject_id"]),
+                data=e["data"],
+            )
+        return time.perf_counter() - start
+
+    # Warm up (connection, caches, signer), then size the baseline row on real entries.
+    ours(50)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT avg(pg_column_size(e.*))::int, avg(length(body))::int FROM ledger_entry e"
+        )
+        row_bytes, body_bytes = cursor.fetchone()
+        cursor.execute("SHOW synchronous_commit")
+        sync_commit = cursor.fetchone()[0]
+        cursor.execute("SHOW fsync")
+        fsync = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE IF EXISTS bench_plain_insert")
+        cursor.execute(
+            "CREATE TABLE bench_plain_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)"
+        )
+        # Fit the payload so that the plain row is as large as an entry row.
+        cursor.execute(
+            "INSERT INTO bench_plain_insert (payload) VALUES (%s) RETURNING pg_column_size("
+            "bench_plain_insert.*)",
+            [os.urandom(body_bytes)],
+        )
+        overhead = cursor.fetchone()[0] - body_bytes
+    payload_len = row_bytes - overhead
+    # Fresh random bytes each time: nothing compresses, nothing is shared.
+    payloads = [os.urandom(payload_len) for _ in range(512)]
+    sql = "INSERT INTO bench_plain_insert (payload) VALUES (%s)"
+
+    def plain(n: int) -> float:
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            for i in range(n):
+                cursor.execute(sql, [payloads[i % 512]])
+        return time.perf_counter() - start
+
+    plain(50)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_column_size(p.*) FROM bench_plain_insert p ORDER BY id DESC LIMIT 1")
+        plain_row_bytes = cursor.fetchone()[0]
+
+    print(
+        f"single appends: {rounds} rounds x {per_round} commits each side, ABBA order; "
+        f"synchronous_commit={sync_commit}, fsync={fsync}"
+    )
+    print(
+        f"  entry row {row_bytes} B (canonical body {body_bytes} B); "
+        f"baseline row {plain_row_bytes} B (bytea payload {payload_len} B, bigserial PK)"
+    )
+    t_ours = t_plain = 0.0
+    ratios = []
+    for r in range(rounds):
+        if r % 2 == 0:
+            a, b = ours(per_round), plain(per_round)
+        else:
+            b, a = plain(per_round), ours(per_round)
+        t_ours += a
+        t_plain += b
+        ratios.append(b / a)
+    n = rounds * per_round
+    ours_cps, plain_cps = n / t_ours, n / t_plain
+    print(f"  entry_append, autocommit:  {ours_cps:8.0f} commits/s ({1000 * t_ours / n:.3f} ms each)")
+    print(f"  plain INSERT, autocommit:  {plain_cps:8.0f} commits/s ({1000 * t_plain / n:.3f} ms each)")
+    print(
+        f"  ratio ours/baseline: {ours_cps / plain_cps:.3f} "
+        f"(per round: median {statistics.median(ratios):.3f}, "
+        f"min {min(ratios):.3f}, max {max(ratios):.3f})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_plain_insert")
+
+
+def bench_bulk(org, *, total: int, batch: int) -> None:
+    from apps.ledger.models import Log
+    from apps.ledger.services import entries_append
+    from apps.ledger.types import Actor, EntryDraft, Subject
+
+    actor = Actor(kind="api_key", id="ak_7f3a9c", name="training pipeline")
+    first = 10**7
+
+    def drafts(start: int, n: int) -> list[EntryDraft]:
+        out = []
+        for i in range(start, start + n):
+            e = event(i)
+            out.append(
+                EntryDraft(
+                    type=e["type"],
+                    actor=actor,
+                    subject=Subject(kind="dataset_version", id=e["subject_id"]),
+                    data=e["data"],
+                )
+            )
+        return out
+
+    entries_append(organization=org, drafts=drafts(first - batch, batch))  # warm up
+    size_before = Log.objects.get(organization=org).size
+    # Drafts are made before the clock starts: they are the caller's work, not ours.
+    batches = [drafts(first + s, min(batch, total - s)) for s in range(0, total, batch)]
+    start = time.perf_counter()
+    for chunk in batches:
+        entries_append(organization=org, drafts=chunk)
+    elapsed = time.perf_counter() - start
+    assert Log.objects.get(organization=org).size == size_before + total
+    print(f"bulk: entries_append of {total} entries in batches of {batch}")
+    print(f"  {total / elapsed:8.0f} entries/s ({elapsed:.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--single", type=int, default=4000, help="single appends each side")
+    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
+    parser.add_argument("--bulk", type=int, default=100_000, help="entries in the bulk test")
+    parser.add_argument("--batch", type=int, default=5000, help="entries per entries_append")
+    parser.add_argument("--keep", action="store_true", help="keep the bench_ledger database")
+    args = parser.parse_args()
+
+    url, created = prepare_database(args.keep)
+    setup_django(url)
+    from django.db import connection
+
+    from apps.tenancy.services import organization_create
+
+    org = organization_create(slug=f"bench-{uuid.uuid4().hex[:12]}", name="Benchmark Org")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        print(f"server: {cursor.fetchone()[0]}")
+    print(f"client: Python {sys.version.split()[0]}, {os.cpu_count()} CPU cores on this machine")
+    try:
+        if args.single:
+            bench_single(org, per_round=max(1, args.single // args.rounds), rounds=args.rounds)
+        if args.bulk:
+            bench_bulk(org, total=args.bulk, batch=args.batch)
+    finally:
+        if created:
+            drop_database()
+
+
+if __name__ == "__main__":
+    main()
