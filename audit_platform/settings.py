@@ -148,7 +148,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.tenancy.throttling.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"principal": env_str("API_THROTTLE_RATE", "1200/min")},
     "EXCEPTION_HANDLER": "audit_platform.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "audit_platform.schema.Schema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -159,6 +159,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "Role": "apps.tenancy.roles.Role",
         "MemberRole": "apps.tenancy.roles.MEMBER_ROLE_CHOICES",
+        "AISystemRole": "apps.registry.models.AISystem.Role",
     },
 }
 

@@ -101,6 +101,7 @@ class EntryFilters(serializers.Serializer):
 
 
 class EntryListView(LedgerView):
+    list_view = True
     serializer_class = EntryOut
 
     @extend_schema(parameters=[EntryFilters], responses=EntryOut(many=True))

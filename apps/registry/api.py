@@ -52,7 +52,8 @@ class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, model: type[DjangoModel], **kwargs: Any) -> None:
         self.model = model
-        super().__init__(**kwargs)
+        # Only the schema generator reads this; lookups go through get_queryset.
+        super().__init__(queryset=model.objects.none(), **kwargs)
 
     def get_queryset(self) -> QuerySet[Any]:
         organization = self.context["organization"]
@@ -84,6 +85,7 @@ class RegistryView(ScopedGenericAPIView):
 
 
 class ListCreateView(RegistryView):
+    list_view = True
     out: type[serializers.Serializer]
     filters: dict[str, str] = {}
 

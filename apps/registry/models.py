@@ -323,6 +323,27 @@ class PredictionBatch(models.Model):
     ran_on = models.JSONField(default=dict, blank=True, help_text="Where it ran: host, device.")
     failure_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set for batches our workers run (requested, not recorded).
+    task = models.ForeignKey(
+        "tasks.TaskRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rows_artifact = models.ForeignKey(
+        Artifact,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Parquet of the spec §6 leaf bytes, one per row, for row receipts.",
+    )
+    telemetry = models.JSONField(
+        default=dict, blank=True, help_text="Device, driver, peak memory, utilisation, energy."
+    )
+    energy_joules = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ledger_seq = models.BigIntegerField(
+        null=True, blank=True, help_text="Seq of the entry that recorded the outcome."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -42,13 +42,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.template.response import SimpleTemplateResponse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.tenancy.models import IdempotencyRecord, Organization
 from audit_platform.errors import InvalidInput, ServiceError
+from audit_platform.schema import Schema
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -273,7 +273,7 @@ def _upload_sha256(upload: UploadedFile) -> str:
     return hasher.hexdigest()
 
 
-class IdempotentAutoSchema(AutoSchema):
+class IdempotentAutoSchema(Schema):
     """Puts the optional ``Idempotency-Key`` header on every write in the OpenAPI schema."""
 
     def get_override_parameters(self) -> list[Any]:

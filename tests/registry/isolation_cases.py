@@ -1,0 +1,154 @@
+"""Isolation cases for the registry routes (see tests/api_routes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.registry import services as registry
+from apps.tenancy.principal import Principal
+from tests.api_routes import DETAIL, RouteCase
+
+
+def victim(org) -> dict[str, Any]:
+    """One record of every registry kind, made through the services."""
+    """One record of every registry kind, made through the services."""
+    actor = Principal.system(organization=org, name="tests")
+    system, _ = registry.ai_system_register(
+        actor=actor, name="Victim system", intended_purpose="p", role="provider"
+    )
+    dataset, _ = registry.dataset_create(actor=actor, system=system, name="victim-data")
+    dataset_version, _ = registry.dataset_version_register(
+        actor=actor,
+        dataset=dataset,
+        version="1",
+        sha256="aa" * 32,
+        size_bytes=1,
+        row_count=1,
+        schema=[{"name": "x", "type": "number"}],
+        split="train",
+        datasheet={f: "x" for f in registry.DATASHEET_FIELDS} | {"preparation_steps": {}},
+        contains_personal_data=False,
+        contains_special_category_data=False,
+        uri="s3://victim",
+    )
+    run, _ = registry.training_run_start(actor=actor, system=system)
+    model, _ = registry.model_create(actor=actor, system=system, name="victim-model")
+    model_version, _ = registry.model_version_register(
+        actor=actor,
+        model=model,
+        version="1",
+        artifact_sha256="bb" * 32,
+        artifact_format="onnx",
+        framework="onnx",
+        framework_version="1",
+        uri="s3://victim-model",
+    )
+    deployment, _ = registry.deployment_create(actor=actor, system=system, environment="prod")
+    registry.deployment_activate(actor=actor, deployment=deployment, model_version=model_version)
+    batch, _ = registry.prediction_batch_record(
+        actor=actor,
+        deployment=deployment,
+        input_sha256="cc" * 32,
+        output_sha256="dd" * 32,
+        row_count=1,
+        rows_root="ee" * 32,
+    )
+    return {
+        "system": system,
+        "dataset": dataset,
+        "dataset_version": dataset_version,
+        "run": run,
+        "model": model,
+        "model_version": model_version,
+        "deployment": deployment,
+        "batch": batch,
+    }
+
+
+def secrets(objects: dict[str, Any]) -> list[str]:
+    return ["Victim system", "victim-model", "victim-data"]
+
+
+CASES = {
+    "artifact-list": RouteCase("get", lambda v: {}, 200),
+    "system-list": RouteCase("get", lambda v: {}, 200),
+    "system-detail": RouteCase("get", lambda v: {"pk": v["system"].pk}, DETAIL),
+    "dataset-list": RouteCase("get", lambda v: {}, 200),
+    "dataset-detail": RouteCase("get", lambda v: {"pk": v["dataset"].pk}, DETAIL),
+    "dataset-version-list": RouteCase("get", lambda v: {"dataset_pk": v["dataset"].pk}, DETAIL),
+    "dataset-version-detail": RouteCase(
+        "get",
+        lambda v: {"dataset_pk": v["dataset"].pk, "pk": v["dataset_version"].pk},
+        DETAIL,
+    ),
+    "model-list": RouteCase("get", lambda v: {}, 200),
+    "model-detail": RouteCase("get", lambda v: {"pk": v["model"].pk}, DETAIL),
+    "model-version-list": RouteCase("post", lambda v: {"model_pk": v["model"].pk}, DETAIL),
+    "model-version-detail": RouteCase(
+        "get",
+        lambda v: {"model_pk": v["model"].pk, "pk": v["model_version"].pk},
+        DETAIL,
+    ),
+    "training-run-list": RouteCase("get", lambda v: {}, 200),
+    "training-run-detail": RouteCase("get", lambda v: {"pk": v["run"].pk}, DETAIL),
+    "training-run-complete": RouteCase("post", lambda v: {"pk": v["run"].pk}, DETAIL),
+    "training-run-fail": RouteCase("post", lambda v: {"pk": v["run"].pk}, DETAIL),
+    "training-run-abandon": RouteCase("post", lambda v: {"pk": v["run"].pk}, DETAIL),
+    "deployment-list": RouteCase("get", lambda v: {}, 200),
+    "deployment-detail": RouteCase("get", lambda v: {"pk": v["deployment"].pk}, DETAIL),
+    "deployment-activate": RouteCase("post", lambda v: {"pk": v["deployment"].pk}, DETAIL),
+    "deployment-rollback": RouteCase("post", lambda v: {"pk": v["deployment"].pk}, DETAIL),
+    "deployment-history": RouteCase("get", lambda v: {"pk": v["deployment"].pk}, DETAIL),
+    "deployment-served-at": RouteCase("get", lambda v: {"pk": v["deployment"].pk}, DETAIL),
+    "prediction-batch-list": RouteCase("get", lambda v: {}, 200),
+    "prediction-batch-detail": RouteCase("get", lambda v: {"pk": v["batch"].pk}, DETAIL),
+    "prediction-batch-files": RouteCase("post", lambda v: {"pk": v["batch"].pk}, DETAIL),
+}
+CASES["deployment-served-at"] = RouteCase(
+    "get", lambda v: {"pk": v["deployment"].pk}, DETAIL, query={"at": "2030-01-01T00:00:00Z"}
+)
+
+# Bodies valid for the victim, so that only the organization differs.
+CASES["model-version-list"] = RouteCase(
+    CASES["model-version-list"].method,
+    CASES["model-version-list"].kwargs,
+    DETAIL,
+    body={
+        "version": "x",
+        "artifact_sha256": "ab" * 32,
+        "artifact_format": "onnx",
+        "framework": "onnx",
+        "framework_version": "1",
+        "uri": "s3://x",
+    },
+)
+CASES["training-run-complete"] = RouteCase(
+    CASES["training-run-complete"].method,
+    CASES["training-run-complete"].kwargs,
+    DETAIL,
+    body={"metrics": {}},
+)
+CASES["training-run-fail"] = RouteCase(
+    CASES["training-run-fail"].method,
+    CASES["training-run-fail"].kwargs,
+    DETAIL,
+    body={"reason": "x"},
+)
+CASES["training-run-abandon"] = RouteCase(
+    CASES["training-run-abandon"].method,
+    CASES["training-run-abandon"].kwargs,
+    DETAIL,
+    body={"reason": "x"},
+)
+CASES["deployment-rollback"] = RouteCase(
+    CASES["deployment-rollback"].method,
+    CASES["deployment-rollback"].kwargs,
+    DETAIL,
+    body={"reason": "x"},
+)
+CASES["prediction-batch-files"] = RouteCase(
+    CASES["prediction-batch-files"].method,
+    CASES["prediction-batch-files"].kwargs,
+    DETAIL,
+    body={"input_sha256": "cc" * 32, "output_sha256": "dd" * 32},
+)

@@ -1,0 +1,53 @@
+"""Isolation cases for the tenancy, task and ledger routes (see tests/api_routes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.tasks.services import task_record_create
+from apps.tenancy.models import ApiKey
+from apps.tenancy.principal import Principal
+from apps.tenancy.services import api_key_create, membership_add
+from tests.api_routes import DETAIL, RouteCase
+
+
+def victim(org) -> dict[str, Any]:
+    actor = Principal.system(organization=org, name="tests")
+    api_key_create(organization=org, role="pipeline", name="victim-pipeline", actor=actor)
+    membership, _ = membership_add(
+        organization=org, email="officer@a.example", role="compliance_officer", actor=actor
+    )
+    return {
+        "api_key": ApiKey.objects.get(organization=org, name="victim-pipeline"),
+        "membership": membership,
+        "task": task_record_create(organization=org, kind="ledger.verify"),
+    }
+
+
+def secrets(objects: dict[str, Any]) -> list[str]:
+    return [
+        objects["api_key"].prefix,
+        "officer@a.example",
+        objects["api_key"].organization.ledger_log.origin,
+    ]
+
+
+CASES = {
+    "organization": RouteCase("get", lambda v: {}, 200),
+    "api-key-list": RouteCase("get", lambda v: {}, 200),
+    "api-key-revoke": RouteCase("post", lambda v: {"pk": v["api_key"].pk}, DETAIL),
+    "membership-list": RouteCase("get", lambda v: {}, 200),
+    "membership-detail": RouteCase("get", lambda v: {"pk": v["membership"].pk}, DETAIL),
+    "task-detail": RouteCase("get", lambda v: {"pk": v["task"].pk}, DETAIL),
+    "ledger-checkpoint": RouteCase("get", lambda v: {}, 200),
+    # The victim's log is longer than the other organization's: these sizes and seqs
+    # exist only in the victim's.
+    "ledger-checkpoint-at": RouteCase("get", lambda v: {"size": 3}, DETAIL),
+    "ledger-keys": RouteCase("get", lambda v: {}, 200),
+    "ledger-entries": RouteCase("get", lambda v: {}, 200),
+    "ledger-entry-proof": RouteCase("get", lambda v: {"seq": 2}, DETAIL),
+    "ledger-inclusion-proof": RouteCase("get", lambda v: {}, 200, query={"index": 0, "size": 1}),
+    "ledger-consistency-proof": RouteCase("get", lambda v: {}, 200, query={"old": 1, "new": 1}),
+    "ledger-export": RouteCase("get", lambda v: {}, 200),
+    "ledger-verify": RouteCase("post", lambda v: {}, 202),
+}
