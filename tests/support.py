@@ -57,7 +57,7 @@ def ledger_triggers_disabled() -> Iterator[None]:
                         )
 
 
-def test_database_url() -> str:
+def worker_database_url() -> str:
     """The URL of the database this test run uses, for worker processes we start."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":

@@ -4,6 +4,7 @@ Usage::
 
     python -m apps.ledger.verify BUNDLE.zip [--trusted-checkpoint FILE] [--vkey VKEY ...]
     python -m apps.ledger.verify proof FILE.tlog-proof --vkey VKEY [--vkey VKEY ...]
+    python -m apps.ledger.verify receipt RECEIPT.json --vkey VKEY [--input ROW.json]
 
 It needs only the standard library, ``cryptography`` and ``rfc8785``, and runs from
 the copy that every bundle carries in ``verifier/``. It performs the checks of
@@ -24,6 +25,7 @@ import re
 import sys
 import zipfile
 import zlib
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ from apps.ledger.core.merkle import CompactRange, range_hash, range_subtrees
 from apps.ledger.core.note import NoteError, NoteVerifier, b64decode_strict, is_valid_key_name
 from apps.ledger.core.tlogproof import TlogProofError, parse_tlog_proof, verify_tlog_proof
 
-__all__ = ["VerifyReport", "main", "verify_bundle", "verify_proof_file"]
+__all__ = ["VerifyReport", "main", "verify_bundle", "verify_proof_file", "verify_receipt"]
 
 _CHECKPOINT_NAME = re.compile(r"checkpoints/(0|[1-9][0-9]*)\.note")
 _PROOF_NAME = re.compile(r"proofs/(0|[1-9][0-9]*)\.tlog-proof")
@@ -57,6 +59,11 @@ _MAX_SMALL_FILE = 64 << 20  # every file but entries.jsonl is read whole
 _READ_BLOCK = 4 << 20
 _CHUNK_LINES = 1 << 14  # entries per task; a power of two so chunks are whole subtrees
 _PARALLEL_MIN_BYTES = 16 << 20  # below this, worker start-up costs more than it saves
+
+
+# What reading a damaged or unusual ZIP member can raise (NotImplementedError: an
+# unsupported compression method).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
 
 class _Fail(Exception):
@@ -220,7 +227,10 @@ class _Combiner:
                 scan.error = (first, f"prev does not link to seq {first - 1}")
                 return
             if res.first_time < self.last_time:
-                scan.error = (first, f"time {res.first_time} is before seq {first - 1}'s")
+                scan.error = (
+                    first,
+                    f"time {res.first_time} is before seq {first - 1}'s {self.last_time}",
+                )
                 return
         if res.error is not None:
             scan.error = res.error
@@ -296,6 +306,10 @@ def _scan_entries(
     combiner = _Combiner(sizes, chunk_lines)
     digest = hashlib.sha256()
     tail: list[bytes] = []
+    # Sorted once, so a bundle with a checkpoint per transaction costs a bisection
+    # per chunk rather than a scan of every size.
+    sorted_sizes = sorted(sizes)
+    sorted_seqs = sorted(leaf_seqs)
 
     def task(first: int, blob: bytes) -> _Task:
         end = first + chunk_lines
@@ -303,8 +317,12 @@ def _scan_entries(
             first_seq=first,
             blob=blob,
             origin=origin,
-            partial_sizes=tuple(sorted(s for s in sizes if first < s < end)),
-            leaf_seqs=tuple(sorted(s for s in leaf_seqs if first <= s < end)),
+            partial_sizes=tuple(
+                sorted_sizes[bisect_right(sorted_sizes, first) : bisect_left(sorted_sizes, end)]
+            ),
+            leaf_seqs=tuple(
+                sorted_seqs[bisect_left(sorted_seqs, first) : bisect_left(sorted_seqs, end)]
+            ),
             chunk_lines=chunk_lines,
         )
 
@@ -317,7 +335,7 @@ def _scan_entries(
                         combiner.add(_check_chunk(task(first, blob)))
             else:
                 _scan_parallel(chunks, task, combiner, workers)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _Fail(f"{ENTRIES_PATH}: cannot read it from the ZIP: {exc}") from None
     scan = combiner.scan
     scan.digest = digest.hexdigest()
@@ -511,8 +529,8 @@ def _verify_bundle(
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise _Fail(f"{path}: no such file") from None
-    except zipfile.BadZipFile:
-        raise _Fail(f"{path}: not a ZIP file") from None
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError):
+        raise _Fail(f"{path}: not a ZIP file (or a damaged one)") from None
     except OSError as exc:
         raise _Fail(f"{path}: cannot read: {exc.strerror or exc}") from None
     with zf:
@@ -565,7 +583,7 @@ def _verify_zip(
             raise _Fail(f"{name}: too large ({info.file_size} bytes)")
         try:
             return zf.read(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except _ZIP_ERRORS as exc:
             raise _Fail(f"{name}: cannot read it from the ZIP: {exc}") from None
 
     manifest = _parse_manifest(read_small(MANIFEST_PATH))
@@ -838,16 +856,142 @@ def _main_proof(argv: Sequence[str]) -> int:
     return 0
 
 
+# --- row receipt (spec §6) ---------------------------------------------------------
+
+RECEIPT_FORMAT = "audit-platform/row-receipt@v1"
+_BATCH_ENTRY_TYPES = ("prediction_batch.completed", "prediction_batch.recorded")
+_LEAF_KEYS = frozenset({"row", "input_sha256", "output"})
+
+
+def verify_receipt(
+    receipt: dict[str, Any], trusted_vkeys: Sequence[str], row_input: Any = None
+) -> list[str]:
+    """Verify one decision's receipt: the batch entry's tlog-proof against a trusted
+    key, the row's leaf in the batch's rows tree (``data.rows_root``), and, given the
+    row's input, its digest. Returns the ``ok:`` lines, or raises ValueError."""
+    import rfc8785
+
+    from apps.ledger.core.merkle import ProofError, verify_inclusion
+    from apps.ledger.core.rows import row_input_sha256
+
+    if not isinstance(receipt, dict) or receipt.get("format") != RECEIPT_FORMAT:
+        raise ValueError(f"not a row receipt (format must be {RECEIPT_FORMAT!r})")
+    try:
+        row = receipt["row"]
+        leaf = b64decode_strict(receipt["leaf"], what="leaf", error=ValueError)
+        proof = [
+            b64decode_strict(h, what="inclusion_proof", error=ValueError)
+            for h in receipt["inclusion_proof"]
+        ]
+        tlog_text = receipt["tlog_proof"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"receipt lacks a field or has one of the wrong type: {exc}") from None
+    if not isinstance(row, int) or isinstance(row, bool) or row < 0:
+        raise ValueError("row must be a non-negative integer")
+    lines = verify_proof_file(tlog_text, trusted_vkeys)
+    entry = parse_tlog_proof(tlog_text).extra
+    entry_obj = json.loads(entry)
+    if entry_obj.get("type") not in _BATCH_ENTRY_TYPES:
+        raise ValueError(f"the proven entry is a {entry_obj.get('type')}, not a prediction batch")
+    data = entry_obj.get("data", {})
+    rows, root_hex = data.get("rows"), data.get("rows_root")
+    if not isinstance(rows, int) or not isinstance(root_hex, str) or not _HEX64.fullmatch(root_hex):
+        raise ValueError("the batch entry has no usable rows and rows_root")
+    try:
+        leaf_obj = json.loads(leaf)
+    except ValueError:
+        raise ValueError("leaf: not JSON") from None
+    if not isinstance(leaf_obj, dict) or set(leaf_obj) != _LEAF_KEYS:
+        raise ValueError('leaf: must be {"row", "input_sha256", "output"}')
+    if rfc8785.dumps(leaf_obj) != leaf:
+        raise ValueError("leaf: not in RFC 8785 canonical form")
+    if leaf_obj["row"] != row:
+        raise ValueError(f"leaf is for row {leaf_obj['row']}, the receipt says row {row}")
+    try:
+        verify_inclusion(
+            index=row,
+            size=rows,
+            leaf_hash=leaf_hash(leaf),
+            proof=proof,
+            root=bytes.fromhex(root_hex),
+        )
+    except ProofError as exc:
+        raise ValueError(f"row inclusion proof: {exc}") from None
+    subject = entry_obj.get("subject", {})
+    lines.append(
+        f"ok: row {row} is leaf {row} of the {rows}-row tree of prediction batch "
+        f"{subject.get('id')} (rows_root {root_hex})"
+    )
+    lines.append(f"ok: output {json.dumps(leaf_obj['output'])}")
+    if row_input is not None:
+        if not isinstance(row_input, dict):
+            raise ValueError("--input must hold the row as a JSON object {column: value}")
+        found = row_input_sha256(row_input)
+        if found != leaf_obj["input_sha256"]:
+            raise ValueError(
+                f"--input: the row's digest is {found}, the receipt commits to "
+                f"{leaf_obj['input_sha256']}"
+            )
+        lines.append(f"ok: the given input is the row's input (sha256 {found})")
+    return lines
+
+
+def _main_receipt(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"{_PROG} receipt",
+        description="Verify one decision's row receipt (ledger format §6) offline.",
+    )
+    parser.add_argument("file", help="the receipt (.json), as served by the API")
+    parser.add_argument(
+        "--vkey", action="append", required=True, metavar="VKEY", help="trusted log key"
+    )
+    parser.add_argument(
+        "--input", metavar="ROW.json", help="the row's input {column: value} to check its digest"
+    )
+    args = parser.parse_args(argv)
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            receipt = json.load(f)
+        row_input = None
+        if args.input is not None:
+            with open(args.input, encoding="utf-8") as f:
+                row_input = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"not valid JSON ({exc})"
+        print(f"FAIL {args.file}: cannot read: {reason}")
+        return 1
+    try:
+        lines = verify_receipt(receipt, args.vkey, row_input)
+    except ValueError as exc:
+        print(f"FAIL {args.file}: {exc}")
+        return 1
+    for line in lines:
+        print(line)
+    print(f"OK {args.file} verifies")
+    return 0
+
+
 # First-argument dispatch keeps 'verify BUNDLE.zip' working next to subcommands.
-_SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"proof": _main_proof}
+_SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "proof": _main_proof,
+    "receipt": _main_receipt,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in _SUBCOMMANDS:
-        return _SUBCOMMANDS[args[0]](args[1:])
-    return _main_bundle(args)
+    try:
+        if args and args[0] in _SUBCOMMANDS:
+            return _SUBCOMMANDS[args[0]](args[1:])
+        return _main_bundle(args)
+    except BrokenPipeError:
+        # The reader went away (``| head``); say nothing more, and do not claim success.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # an auditor gets one line, not a traceback, even for our bugs
+        print(f"FAIL the verifier itself failed: {exc.__class__.__name__}: {exc}")
+        return 1
 
 
 if __name__ == "__main__":

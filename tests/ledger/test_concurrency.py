@@ -15,7 +15,7 @@ from apps.ledger.core.note import NoteVerifier
 from apps.ledger.models import Checkpoint, Entry, Log
 from apps.ledger.selectors import consistency_proof, verifier_keys
 from apps.ledger.verification import log_verify
-from tests.support import test_database_url
+from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES, APPENDS = 8, 300
@@ -45,7 +45,7 @@ def test_eight_processes_append_without_gap_or_duplicate(request):
     org = organization_create(slug="busy", name="Busy")
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "DJANGO_SETTINGS_MODULE": "audit_platform.settings",
     }
     workers = [

@@ -6,6 +6,7 @@ import base64
 import json
 from functools import cache
 from hashlib import sha256
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,7 @@ def test_range_subtrees_are_a_minimal_aligned_cover(start: int, length: int):
     for level, index in subtrees:
         assert index << level == pos, "contiguous and aligned"
         pos += 1 << level
-    for (level, index), (next_level, _) in zip(subtrees, subtrees[1:], strict=False):
+    for (level, index), (next_level, _) in pairwise(subtrees):
         if next_level == level:
             assert index % 2 == 1, "two siblings would have been one subtree"
     assert pos == end

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from apps.ledger.tasks import log_verify_task
 from apps.tasks.models import TaskRecord
 from apps.tasks.services import task_record_create
 from audit_platform.celery import app as celery_app
-from tests.support import test_database_url
+from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,9 +28,11 @@ def test_worker_process_runs_a_queued_ledger_verification(redis_url, monkeypatch
 
     org = organization_create(slug="queued", name="Queued")
     record = task_record_create(organization=org, kind="ledger.verify")
+    # A queue of its own: no other worker on this Redis can take the task.
+    queue = f"test-{uuid.uuid4().hex}"
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "audit_platform.settings",
     }
@@ -44,7 +47,7 @@ def test_worker_process_runs_a_queued_ledger_verification(redis_url, monkeypatch
             "--pool",
             "solo",
             "--queues",
-            "default",
+            queue,
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
@@ -60,8 +63,8 @@ def test_worker_process_runs_a_queued_ledger_verification(redis_url, monkeypatch
         with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
             monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
             monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
-            log_verify_task.apply_async(args=[str(record.pk)], queue="default")
-        deadline = time.monotonic() + 60
+            log_verify_task.apply_async(args=[str(record.pk)], queue=queue)
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             record.refresh_from_db()
             if record.state in (TaskRecord.State.SUCCEEDED, TaskRecord.State.FAILED):

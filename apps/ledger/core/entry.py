@@ -144,6 +144,11 @@ def _check_data(value: Any, path: str) -> None:
         elif cls is float:
             if item - item != 0.0:  # true only for inf and nan
                 raise EntryError(f"{_sub(path, key)}: number is not finite")
+            # JCS prints integral floats as integers, which must then be safe integers.
+            if item.is_integer() and not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise EntryError(
+                    f"{_sub(path, key)}: number beyond ±(2**53-1) prints as an integer"
+                )
         else:
             raise EntryError(f"{_sub(path, key)}: {cls.__name__} is not a JSON value")
 
@@ -257,13 +262,16 @@ def build_entry(
         raise EntryError(f"data: cannot be canonicalized: {exc}") from None
     if len(body) > MAX_ENTRY_BYTES:
         raise EntryError(f"entry is {len(body)} bytes, more than {MAX_ENTRY_BYTES}")
+    # What we write must pass what verifiers run; parsing it back makes that so.
+    parse_entry(body, origin=log)
     return body
 
 
-# The canonical text of an entry whose envelope strings need no escapes, with fields
-# in JCS order. A string here is printable ASCII without '"' and '\\'; ``data`` is
-# whatever lies between '"data":' and the one '},"log":' after which the rest
-# matches (a string cannot hold a raw '"', so no later match exists).
+# The canonical text of an entry whose envelope strings need no escapes, fields in
+# JCS order: a string here is printable ASCII without '"' and '\\'. ``data`` is the
+# text between '"data":' and a '},"log":' after which the rest matches. Once that
+# text is checked to be the canonical JSON of one object, the whole line is exactly
+# the JCS of the entry built from the groups, wherever the match split it.
 _STR = r'"([ !#-\[\]-~]*)"'
 _STR1 = r'"([ !#-\[\]-~]+)"'
 _ENVELOPE = re.compile(
