@@ -1,0 +1,90 @@
+"""Compliance in the admin. What the ledger has recorded is shown, never edited:
+changes go through the services (and the API), which put them on the record and
+apply the rules (approvals, the Art. 73(6) block) on every path."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from apps.compliance.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Assessment,
+    Classification,
+    DecisionOverride,
+    FundamentalRightsAssessment,
+    Incident,
+    IncidentReport,
+    ObligationEvidence,
+    Risk,
+)
+from apps.registry.admin import RecordedAdmin
+
+
+@admin.register(Classification)
+class ClassificationAdmin(RecordedAdmin):
+    list_display = ["system", "version", "category", "high_risk_basis", "annex_iii_area"]
+    list_filter = ["category", "high_risk_basis"]
+
+
+@admin.register(ObligationEvidence)
+class ObligationEvidenceAdmin(RecordedAdmin):
+    list_display = ["system", "obligation", "uri", "created_at"]
+
+
+@admin.register(Risk)
+class RiskAdmin(RecordedAdmin):
+    list_display = ["pk", "system", "likelihood", "severity", "residual_risk", "review_date"]
+    list_filter = ["residual_risk", "status"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(RecordedAdmin):
+    list_display = ["pk", "system", "kind", "task", "status", "created_at"]
+    list_filter = ["kind", "status"]
+
+
+class ApprovalDecisionInline(admin.TabularInline):
+    model = ApprovalDecision
+    extra = 0
+    can_delete = False
+    fields = ["decided_by", "role", "decision", "created_at", "ledger_seq"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(RecordedAdmin):
+    list_display = ["pk", "deployment", "model_version", "status", "required_approvals"]
+    list_filter = ["status"]
+    inlines = [ApprovalDecisionInline]
+
+
+@admin.register(DecisionOverride)
+class DecisionOverrideAdmin(RecordedAdmin):
+    list_display = ["pk", "deployment", "prediction_batch", "row_index", "created_at"]
+
+
+class IncidentReportInline(admin.TabularInline):
+    model = IncidentReport
+    extra = 0
+    can_delete = False
+    fields = ["kind", "created_at", "ledger_seq"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(RecordedAdmin):
+    list_display = ["pk", "system", "kind", "status", "became_aware_at", "reporting_deadline"]
+    list_filter = ["kind", "status"]
+    inlines = [IncidentReportInline]
+
+
+@admin.register(FundamentalRightsAssessment)
+class FundamentalRightsAssessmentAdmin(RecordedAdmin):
+    list_display = ["system", "version", "created_at"]

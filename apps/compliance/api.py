@@ -1,0 +1,725 @@
+"""``/api/v1/`` endpoints of compliance: classification, obligations and gaps, the risk
+register, assessments, approvals and the stop button, overrides, incidents and FRIAs.
+Views validate, call one service, and answer with the record and its ledger receipt.
+
+Reads need READ. Writes need COMPLY, except asking for an approval and pressing the
+stop button, which need RECORD (ML engineers and pipelines may); deciding on an
+approval needs COMPLY and a person who is an owner or compliance officer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model as DjangoModel
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.compliance import rules, selectors, services
+from apps.compliance.metrics import METRICS
+from apps.compliance.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Assessment,
+    Classification,
+    DecisionOverride,
+    FundamentalRightsAssessment,
+    Incident,
+    IncidentReport,
+    ObligationEvidence,
+    Risk,
+)
+from apps.registry import services as registry_services
+from apps.registry.api import ORG_PATH as REGISTRY_ORG_PATH
+from apps.registry.api import DeploymentOut, ReasonIn, RegistryView
+from apps.registry.api import ScopedPrimaryKey as RegistryScopedPrimaryKey
+from apps.registry.models import (
+    AISystem,
+    DatasetVersion,
+    Deployment,
+    ModelVersion,
+    PredictionBatch,
+)
+from apps.tenancy.api import receipt_response
+from apps.tenancy.roles import Capability
+from audit_platform.api import StrictSerializer
+
+ORG_PATH = {
+    **REGISTRY_ORG_PATH,
+    Classification: "system__organization",
+    ObligationEvidence: "system__organization",
+    Risk: "system__organization",
+    Assessment: "system__organization",
+    ApprovalRequest: "deployment__system__organization",
+    DecisionOverride: "deployment__system__organization",
+    Incident: "system__organization",
+    FundamentalRightsAssessment: "system__organization",
+}
+
+
+class ScopedPrimaryKey(RegistryScopedPrimaryKey):
+    def get_queryset(self) -> QuerySet[Any]:
+        organization = self.context["organization"]
+        return self.model.objects.filter(**{ORG_PATH[self.model]: organization})
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(
+        data=request.data, context={"organization": request.auth.organization, "request": request}
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ComplianceView(RegistryView):
+    write_capability = Capability.COMPLY
+
+    def in_scope(self, model: type[DjangoModel]) -> QuerySet[Any]:
+        return model.objects.filter(**{ORG_PATH[model]: self.principal.organization})
+
+
+class ListCreateView(ComplianceView):
+    list_view = True
+    out: type[serializers.Serializer]
+    filters: dict[str, str] = {}
+
+    def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        for param, lookup in self.filters.items():
+            value = self.request.query_params.get(param)
+            if value:
+                queryset = queryset.filter(**{lookup: value})
+        return queryset
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filtered(self.get_queryset()))
+        return self.get_paginated_response(self.out(page, many=True).data)
+
+
+class DetailView(ComplianceView):
+    out: type[serializers.Serializer]
+
+    def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
+        return Response(self.out(self.get_object()).data)
+
+
+# --- Classification --------------------------------------------------------------------
+
+
+class QuestionOut(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    kind = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+    asked = serializers.CharField()
+
+
+class QuestionnaireView(ComplianceView):
+    """The classification questionnaire: its questions, answer kinds and options."""
+
+    model, serializer_class = Classification, QuestionOut
+
+    @extend_schema(responses=QuestionOut(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(
+            [
+                {
+                    "key": q.key,
+                    "text": q.text,
+                    "kind": q.kind,
+                    "options": list(q.options),
+                    "asked": q.when_text or "always",
+                }
+                for q in rules.QUESTIONS
+            ]
+        )
+
+
+class ClassificationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Classification
+        fields = [
+            "id",
+            "system",
+            "version",
+            "role",
+            "answers",
+            "category",
+            "high_risk_basis",
+            "annex_iii_area",
+            "exemption",
+            "result",
+            "rationale",
+            "citations",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class ClassificationIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    answers = serializers.JSONField(help_text="See GET /api/v1/compliance/questionnaire.")
+
+
+class ClassificationListCreateView(ListCreateView):
+    model, out, serializer_class = Classification, ClassificationOut, ClassificationOut
+    filters = {"system": "system_id", "category": "category"}
+
+    @extend_schema(request=ClassificationIn, responses={201: ClassificationOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(ClassificationIn, request)
+        classification, receipt = services.classification_record(
+            actor=self.principal, system=data["system_id"], answers=data["answers"]
+        )
+        return receipt_response(ClassificationOut(classification).data, receipt)
+
+
+class ClassificationDetailView(DetailView):
+    model, out, serializer_class = Classification, ClassificationOut, ClassificationOut
+
+
+class EvidenceLinkOut(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.IntegerField()
+    ledger_seq = serializers.IntegerField(required=False)
+
+
+class ObligationOut(serializers.Serializer):
+    code = serializers.CharField()
+    article = serializers.CharField()
+    requirement = serializers.CharField()
+    applies_from = serializers.DateField()
+    legal_source = serializers.CharField()
+    status = serializers.CharField(
+        help_text="evidenced, missing, upcoming (applies later), overdue, or prohibited."
+    )
+    evidence = EvidenceLinkOut(many=True)
+
+
+class ChecklistOut(serializers.Serializer):
+    system = serializers.IntegerField()
+    classification = serializers.DictField(allow_null=True)
+    obligations = ObligationOut(many=True)
+
+
+class SystemObligationsView(ComplianceView):
+    model, serializer_class = AISystem, ChecklistOut
+
+    @extend_schema(responses=ChecklistOut)
+    def get(self, request: Request, pk: int) -> Response:
+        system = self.scoped_get(AISystem, pk)
+        return Response(ChecklistOut(selectors.obligations_for_system(system=system)).data)
+
+
+class GapOut(serializers.Serializer):
+    system = serializers.IntegerField()
+    code = serializers.CharField()
+    article = serializers.CharField()
+    requirement = serializers.CharField()
+    applies_from = serializers.DateField()
+    legal_source = serializers.CharField()
+    status = serializers.CharField()
+
+
+class GapParams(serializers.Serializer):
+    system = serializers.IntegerField(required=False)
+
+
+class GapAnalysisView(ComplianceView):
+    """What is missing for each system (or one, ``?system=``), ordered by date."""
+
+    model, serializer_class = AISystem, GapOut
+
+    @extend_schema(parameters=[GapParams], responses=GapOut(many=True))
+    def get(self, request: Request) -> Response:
+        params = GapParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        system_id = params.validated_data.get("system")
+        if system_id is not None:
+            self.scoped_get(AISystem, system_id)
+        gaps = selectors.gap_analysis(organization=self.principal.organization, system_id=system_id)
+        return Response(GapOut(gaps, many=True).data)
+
+
+class ObligationEvidenceOut(serializers.ModelSerializer):
+    class Meta:
+        model = ObligationEvidence
+        fields = [
+            "id",
+            "system",
+            "obligation",
+            "description",
+            "uri",
+            "sha256",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class ObligationEvidenceIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    obligation = serializers.CharField(max_length=32)
+    description = serializers.CharField()
+    uri = serializers.CharField(max_length=1000, required=False, default="")
+    sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, default="")
+
+
+class ObligationEvidenceListCreateView(ListCreateView):
+    model, out, serializer_class = ObligationEvidence, ObligationEvidenceOut, ObligationEvidenceOut
+    filters = {"system": "system_id", "obligation": "obligation"}
+
+    @extend_schema(request=ObligationEvidenceIn, responses={201: ObligationEvidenceOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(ObligationEvidenceIn, request)
+        evidence, receipt = services.obligation_evidence_attach(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(ObligationEvidenceOut(evidence).data, receipt)
+
+
+# --- Risk register ------------------------------------------------------------------------
+
+
+class RiskOut(serializers.ModelSerializer):
+    owner_email = serializers.EmailField(source="owner.email", default=None)
+
+    class Meta:
+        model = Risk
+        fields = [
+            "id",
+            "system",
+            "hazard",
+            "affected_persons",
+            "likelihood",
+            "severity",
+            "mitigation",
+            "residual_risk",
+            "owner_email",
+            "review_date",
+            "status",
+            "revision",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class RiskIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    hazard = serializers.CharField()
+    affected_persons = serializers.CharField(help_text="Categories of persons, never names.")
+    likelihood = serializers.ChoiceField(choices=Risk.Likelihood.choices)
+    severity = serializers.ChoiceField(choices=Risk.Severity.choices)
+    mitigation = serializers.CharField(required=False, default="", allow_blank=True)
+    residual_risk = serializers.ChoiceField(choices=Risk.Level.choices)
+    owner_email = serializers.EmailField(required=False)
+    review_date = serializers.DateField()
+
+
+class RiskChangeIn(StrictSerializer):
+    hazard = serializers.CharField(required=False)
+    affected_persons = serializers.CharField(required=False)
+    likelihood = serializers.ChoiceField(choices=Risk.Likelihood.choices, required=False)
+    severity = serializers.ChoiceField(choices=Risk.Severity.choices, required=False)
+    mitigation = serializers.CharField(required=False, allow_blank=True)
+    residual_risk = serializers.ChoiceField(choices=Risk.Level.choices, required=False)
+    owner_email = serializers.EmailField(required=False, allow_null=True)
+    review_date = serializers.DateField(required=False)
+    status = serializers.ChoiceField(choices=Risk.Status.choices, required=False)
+
+
+class RiskListCreateView(ListCreateView):
+    model, out, serializer_class = Risk, RiskOut, RiskOut
+    filters = {"system": "system_id", "status": "status", "residual_risk": "residual_risk"}
+
+    @extend_schema(request=RiskIn, responses={201: RiskOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(RiskIn, request)
+        risk, receipt = services.risk_create(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(RiskOut(risk).data, receipt)
+
+
+class RiskDetailView(DetailView):
+    model, out, serializer_class = Risk, RiskOut, RiskOut
+
+    @extend_schema(request=RiskChangeIn, responses=RiskOut)
+    def patch(self, request: Request, pk: int) -> Response:
+        risk = self.get_object()
+        risk, receipt = services.risk_update(
+            actor=self.principal, risk=risk, changes=dict(_valid(RiskChangeIn, request))
+        )
+        return receipt_response(RiskOut(risk).data, receipt, status_code=200)
+
+
+# --- Assessments --------------------------------------------------------------------------
+
+
+class AssessmentOut(serializers.ModelSerializer):
+    task_id = serializers.UUIDField(source="task_record_id", allow_null=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "system",
+            "model_version",
+            "dataset_version",
+            "kind",
+            "task",
+            "config",
+            "thresholds",
+            "status",
+            "outcomes",
+            "results",
+            "failure_reason",
+            "task_id",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class AssessmentIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    dataset_version_id = ScopedPrimaryKey(DatasetVersion)
+    model_version_id = ScopedPrimaryKey(ModelVersion, required=False, allow_null=True, default=None)
+    kind = serializers.ChoiceField(choices=Assessment.Kind.choices)
+    task = serializers.ChoiceField(choices=Assessment.Task.choices)
+    label_column = serializers.CharField(required=False, default=None)
+    prediction_column = serializers.CharField(
+        required=False, default=None, help_text="Decisions (classification) or predicted values."
+    )
+    score_column = serializers.CharField(
+        required=False,
+        default=None,
+        help_text="Scores of the positive class (ROC AUC, robustness).",
+    )
+    protected_attributes = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    numeric_features = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    categorical_features = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    thresholds = serializers.JSONField(
+        help_text="{metric: {min, max}} with metrics among: " + ", ".join(METRICS)
+    )
+    decision_threshold = serializers.FloatField(required=False, default=0.5)
+    noise_scale = serializers.FloatField(required=False, default=0.1)
+    flip_probability = serializers.FloatField(required=False, default=0.1)
+    bootstrap_resamples = serializers.IntegerField(
+        required=False, default=services.DEFAULT_RESAMPLES
+    )
+    seed = serializers.IntegerField(required=False, default=0, min_value=0)
+
+
+class AssessmentListCreateView(ListCreateView):
+    model, out, serializer_class = Assessment, AssessmentOut, AssessmentOut
+    filters = {"system": "system_id", "kind": "kind", "status": "status"}
+
+    @extend_schema(request=AssessmentIn, responses={201: AssessmentOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(AssessmentIn, request)
+        assessment, receipt = services.assessment_request(
+            actor=self.principal,
+            system=data.pop("system_id"),
+            dataset_version=data.pop("dataset_version_id"),
+            model_version=data.pop("model_version_id"),
+            **data,
+        )
+        assessment.refresh_from_db()
+        return receipt_response(AssessmentOut(assessment).data, receipt)
+
+
+class AssessmentDetailView(DetailView):
+    model, out, serializer_class = Assessment, AssessmentOut, AssessmentOut
+
+
+# --- Approvals, stop button, overrides ---------------------------------------------------
+
+
+class ApprovalDecisionOut(serializers.ModelSerializer):
+    class Meta:
+        model = ApprovalDecision
+        fields = ["decided_by", "role", "decision", "comment", "created_at", "ledger_seq"]
+
+
+class ApprovalRequestOut(serializers.ModelSerializer):
+    decisions = ApprovalDecisionOut(many=True, read_only=True)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "deployment",
+            "model_version",
+            "requested_by",
+            "reason",
+            "required_approvals",
+            "status",
+            "decisions",
+            "created_at",
+        ]
+
+
+class ApprovalRequestIn(StrictSerializer):
+    deployment_id = ScopedPrimaryKey(Deployment)
+    model_version_id = ScopedPrimaryKey(ModelVersion)
+    reason = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ApprovalDecideIn(StrictSerializer):
+    decision = serializers.ChoiceField(choices=ApprovalDecision.Decision.choices)
+    comment = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ApprovalListCreateView(ListCreateView):
+    model, out, serializer_class = ApprovalRequest, ApprovalRequestOut, ApprovalRequestOut
+    write_capability = Capability.RECORD
+    filters = {"deployment": "deployment_id", "status": "status"}
+
+    @extend_schema(request=ApprovalRequestIn, responses={201: ApprovalRequestOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(ApprovalRequestIn, request)
+        approval, receipt = services.approval_request_create(
+            actor=self.principal,
+            deployment=data["deployment_id"],
+            model_version=data["model_version_id"],
+            reason=data["reason"],
+        )
+        return receipt_response(ApprovalRequestOut(approval).data, receipt)
+
+
+class ApprovalDetailView(DetailView):
+    model, out, serializer_class = ApprovalRequest, ApprovalRequestOut, ApprovalRequestOut
+
+
+class ApprovalDecideView(ComplianceView):
+    model, serializer_class = ApprovalRequest, ApprovalRequestOut
+
+    @extend_schema(request=ApprovalDecideIn, responses=ApprovalRequestOut)
+    def post(self, request: Request, pk: int) -> Response:
+        approval = self.scoped_get(ApprovalRequest, pk)
+        approval, receipt = services.approval_decide(
+            actor=self.principal, request=approval, **_valid(ApprovalDecideIn, request)
+        )
+        return receipt_response(ApprovalRequestOut(approval).data, receipt, status_code=200)
+
+
+class DeploymentStopView(ComplianceView):
+    """The stop button (Art. 14(4)(e)): the deployment stops serving at once."""
+
+    model, serializer_class = Deployment, DeploymentOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=ReasonIn, responses=DeploymentOut)
+    def post(self, request: Request, pk: int) -> Response:
+        deployment, _, receipt = registry_services.deployment_stop(
+            actor=self.principal,
+            deployment=self.scoped_get(Deployment, pk),
+            **_valid(ReasonIn, request),
+        )
+        return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
+
+
+class DecisionOverrideOut(serializers.ModelSerializer):
+    class Meta:
+        model = DecisionOverride
+        fields = [
+            "id",
+            "deployment",
+            "prediction_batch",
+            "row_index",
+            "original_decision",
+            "new_decision",
+            "reason",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class DecisionOverrideIn(StrictSerializer):
+    deployment_id = ScopedPrimaryKey(Deployment)
+    prediction_batch_id = ScopedPrimaryKey(
+        PredictionBatch, required=False, allow_null=True, default=None
+    )
+    row_index = serializers.IntegerField(required=False, allow_null=True, default=None)
+    original_decision = serializers.JSONField()
+    new_decision = serializers.JSONField()
+    reason = serializers.CharField()
+
+
+class DecisionOverrideListCreateView(ListCreateView):
+    model, out, serializer_class = DecisionOverride, DecisionOverrideOut, DecisionOverrideOut
+    filters = {"deployment": "deployment_id"}
+
+    @extend_schema(request=DecisionOverrideIn, responses={201: DecisionOverrideOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(DecisionOverrideIn, request)
+        override, receipt = services.decision_override_record(
+            actor=self.principal,
+            deployment=data.pop("deployment_id"),
+            prediction_batch=data.pop("prediction_batch_id"),
+            **data,
+        )
+        return receipt_response(DecisionOverrideOut(override).data, receipt)
+
+
+# --- Incidents ----------------------------------------------------------------------------
+
+
+class IncidentReportOut(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentReport
+        fields = ["id", "kind", "content", "created_by", "created_at", "ledger_seq"]
+
+
+class IncidentOut(serializers.ModelSerializer):
+    reports = IncidentReportOut(many=True, read_only=True)
+    blocks_changes = serializers.SerializerMethodField(
+        help_text="Changes to the system are refused until the authority is informed."
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "system",
+            "kind",
+            "description",
+            "became_aware_at",
+            "reporting_deadline",
+            "status",
+            "authority_informed_at",
+            "blocks_changes",
+            "reports",
+            "created_by",
+            "created_at",
+            "closed_at",
+        ]
+
+    def get_blocks_changes(self, incident: Incident) -> bool:
+        return incident.status == Incident.Status.OPEN and incident.authority_informed_at is None
+
+
+class IncidentIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    kind = serializers.ChoiceField(choices=Incident.Kind.choices)
+    description = serializers.CharField()
+    became_aware_at = serializers.DateTimeField()
+
+
+class IncidentReportIn(StrictSerializer):
+    kind = serializers.ChoiceField(choices=IncidentReport.Kind.choices)
+    content = serializers.CharField()
+
+
+class AuthorityInformedIn(StrictSerializer):
+    informed_at = serializers.DateTimeField()
+
+
+class IncidentListCreateView(ListCreateView):
+    model, out, serializer_class = Incident, IncidentOut, IncidentOut
+    filters = {"system": "system_id", "status": "status", "kind": "kind"}
+
+    @extend_schema(request=IncidentIn, responses={201: IncidentOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(IncidentIn, request)
+        incident, receipt = services.incident_open(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(IncidentOut(incident).data, receipt)
+
+
+class IncidentDetailView(DetailView):
+    model, out, serializer_class = Incident, IncidentOut, IncidentOut
+
+
+class IncidentReportView(ComplianceView):
+    model, serializer_class = Incident, IncidentOut
+
+    @extend_schema(request=IncidentReportIn, responses={201: IncidentOut})
+    def post(self, request: Request, pk: int) -> Response:
+        incident = self.scoped_get(Incident, pk)
+        _, receipt = services.incident_report_add(
+            actor=self.principal, incident=incident, **_valid(IncidentReportIn, request)
+        )
+        incident.refresh_from_db()
+        return receipt_response(IncidentOut(incident).data, receipt)
+
+
+class IncidentAuthorityInformedView(ComplianceView):
+    model, serializer_class = Incident, IncidentOut
+
+    @extend_schema(request=AuthorityInformedIn, responses=IncidentOut)
+    def post(self, request: Request, pk: int) -> Response:
+        incident, receipt = services.incident_authority_informed(
+            actor=self.principal,
+            incident=self.scoped_get(Incident, pk),
+            **_valid(AuthorityInformedIn, request),
+        )
+        return receipt_response(IncidentOut(incident).data, receipt, status_code=200)
+
+
+class IncidentCloseView(ComplianceView):
+    model, serializer_class = Incident, IncidentOut
+
+    @extend_schema(request=None, responses=IncidentOut)
+    def post(self, request: Request, pk: int) -> Response:
+        incident, receipt = services.incident_close(
+            actor=self.principal, incident=self.scoped_get(Incident, pk)
+        )
+        return receipt_response(IncidentOut(incident).data, receipt, status_code=200)
+
+
+# --- Fundamental-rights impact assessments --------------------------------------------
+
+
+class FriaOut(serializers.ModelSerializer):
+    class Meta:
+        model = FundamentalRightsAssessment
+        fields = [
+            "id",
+            "system",
+            "version",
+            *services.FRIA_ELEMENTS,
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class FriaIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    process_and_purpose = serializers.CharField(required=False, allow_blank=True, default="")
+    period_and_frequency = serializers.CharField(required=False, allow_blank=True, default="")
+    affected_categories = serializers.CharField(required=False, allow_blank=True, default="")
+    specific_risks = serializers.CharField(required=False, allow_blank=True, default="")
+    human_oversight_measures = serializers.CharField(required=False, allow_blank=True, default="")
+    measures_if_risks_materialise = serializers.CharField(
+        required=False, allow_blank=True, default=""
+    )
+
+
+class FriaListCreateView(ListCreateView):
+    model, out, serializer_class = FundamentalRightsAssessment, FriaOut, FriaOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=FriaIn, responses={201: FriaOut})
+    def post(self, request: Request) -> Response:
+        data = _valid(FriaIn, request)
+        fria, receipt = services.fria_record(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(FriaOut(fria).data, receipt)
+
+
+class FriaDetailView(DetailView):
+    model, out, serializer_class = FundamentalRightsAssessment, FriaOut, FriaOut

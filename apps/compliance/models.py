@@ -1,0 +1,345 @@
+"""What the EU AI Act asks of each system and the workflows it requires:
+classification, evidence of obligations, the risk register (Art. 9), assessments,
+human-oversight approvals (Art. 14), decision overrides, serious incidents (Art. 73)
+and fundamental-rights impact assessments (Art. 27).
+
+Rows are the working copy; the ledger entry written with each change is the
+evidence. Versioned records (classifications, FRIAs) are never edited: a change is
+a new version and the old one stays.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Classification(models.Model):
+    """One answer to "what is this system under the Act?", from a questionnaire."""
+
+    class Category(models.TextChoices):
+        PROHIBITED = "prohibited"  # Art. 5
+        HIGH_RISK = "high_risk"  # Art. 6(1) or 6(2) with Annex III
+        LIMITED_RISK = "limited_risk"  # transparency duties only (Art. 50)
+        MINIMAL_RISK = "minimal_risk"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="classifications"
+    )
+    version = models.PositiveIntegerField()
+    role = models.CharField(max_length=16, help_text="The system's role when classified.")
+    answers = models.JSONField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    high_risk_basis = models.CharField(max_length=16, blank=True)  # annex_i / annex_iii
+    annex_iii_area = models.CharField(max_length=48, blank=True)
+    exemption = models.CharField(max_length=48, blank=True)  # Art. 6(3) condition relied on
+    result = models.JSONField(help_text="Flags the obligations are derived from.")
+    rationale = models.TextField()
+    citations = models.JSONField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "version"], name="classification_unique_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} v{self.version}: {self.category}"
+
+
+class ObligationEvidence(models.Model):
+    """Evidence attached by hand to an obligation that the record cannot show by
+    itself (a conformity assessment, the EU declaration, the database registration)."""
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="obligation_evidence"
+    )
+    obligation = models.CharField(max_length=32)
+    description = models.TextField()
+    uri = models.CharField(max_length=1000, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "obligation", "created_at"]
+        verbose_name_plural = "obligation evidence"
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.obligation}"
+
+
+class Risk(models.Model):
+    """One entry of a system's Art. 9 risk register."""
+
+    class Likelihood(models.TextChoices):
+        RARE = "rare"
+        UNLIKELY = "unlikely"
+        POSSIBLE = "possible"
+        LIKELY = "likely"
+        ALMOST_CERTAIN = "almost_certain"
+
+    class Severity(models.TextChoices):
+        NEGLIGIBLE = "negligible"
+        MINOR = "minor"
+        MODERATE = "moderate"
+        MAJOR = "major"
+        CRITICAL = "critical"
+
+    class Level(models.TextChoices):
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        MITIGATED = "mitigated"
+        ACCEPTED = "accepted"
+        CLOSED = "closed"
+
+    system = models.ForeignKey("registry.AISystem", on_delete=models.PROTECT, related_name="risks")
+    hazard = models.TextField()
+    affected_persons = models.TextField(help_text="Categories of persons, never names.")
+    likelihood = models.CharField(max_length=16, choices=Likelihood.choices)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    mitigation = models.TextField(blank=True)
+    residual_risk = models.CharField(max_length=8, choices=Level.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system", "review_date", "pk"]
+
+    def __str__(self) -> str:
+        return f"risk {self.pk} of {self.system}"
+
+
+class Assessment(models.Model):
+    """A performance, fairness or robustness assessment run by a worker against
+    thresholds fixed before the run (Art. 9(8))."""
+
+    class Kind(models.TextChoices):
+        PERFORMANCE = "performance"
+        FAIRNESS = "fairness"
+        ROBUSTNESS = "robustness"
+
+    class Task(models.TextChoices):
+        CLASSIFICATION = "classification"
+        REGRESSION = "regression"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        PASSED = "passed"
+        FAILED = "failed"  # ran, and at least one metric missed its threshold
+        ERROR = "error"  # could not run
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="assessments"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dataset_version = models.ForeignKey(
+        "registry.DatasetVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    task = models.CharField(max_length=16, choices=Task.choices)
+    config = models.JSONField(help_text="Columns, seed, resamples, perturbation settings.")
+    thresholds = models.JSONField(help_text='{"metric": {"min": x, "max": y}}, fixed up front.')
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    results = models.JSONField(null=True, blank=True)
+    outcomes = models.JSONField(null=True, blank=True, help_text="Pass or fail per metric.")
+    failure_reason = models.TextField(blank=True)
+    task_record = models.ForeignKey(
+        "tasks.TaskRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} assessment {self.pk} ({self.status})"
+
+
+class ApprovalRequest(models.Model):
+    """A request to let a model version serve a deployment (Art. 14, Art. 26)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"  # has the required number of approvals
+        REJECTED = "rejected"
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="approval_requests"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.CharField(max_length=200, help_text="actor kind:id")
+    reason = models.TextField(blank=True)
+    required_approvals = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"approval request {self.pk} ({self.status})"
+
+
+class ApprovalDecision(models.Model):
+    """One person's decision on an approval request."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve"
+        REJECT = "reject"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=32)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["request", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "decided_by"], name="approvaldecision_one_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} on {self.request_id}"
+
+
+class DecisionOverride(models.Model):
+    """A person overriding an output of the system (Art. 14(4)(d))."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="decision_overrides"
+    )
+    prediction_batch = models.ForeignKey(
+        "registry.PredictionBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    row_index = models.BigIntegerField(null=True, blank=True)
+    original_decision = models.JSONField()
+    new_decision = models.JSONField()
+    reason = models.TextField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"override {self.pk} on {self.deployment}"
+
+
+class Incident(models.Model):
+    """A serious incident (Art. 3(49)) and its reporting to the authority (Art. 73)."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general"  # Art. 73(2): 15 days
+        DEATH = "death"  # Art. 73(4): 10 days
+        WIDESPREAD_INFRINGEMENT = "widespread_infringement"  # Art. 73(3): 2 days
+        CRITICAL_INFRASTRUCTURE = "critical_infrastructure"  # Art. 73(3): 2 days
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        AUTHORITY_INFORMED = "authority_informed"
+        CLOSED = "closed"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="incidents"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    description = models.TextField()
+    became_aware_at = models.DateTimeField()
+    reporting_deadline = models.DateTimeField()
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
+    authority_informed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-became_aware_at"]
+
+    def __str__(self) -> str:
+        return f"incident {self.pk} of {self.system} ({self.status})"
+
+
+class IncidentReport(models.Model):
+    """An initial, follow-up or final report on an incident."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial"
+        FOLLOW_UP = "follow_up"
+        FINAL = "final"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    content = models.TextField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["incident", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} report on incident {self.incident_id}"
+
+
+class FundamentalRightsAssessment(models.Model):
+    """A deployer's Art. 27 fundamental-rights impact assessment, versioned."""
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="fundamental_rights_assessments"
+    )
+    version = models.PositiveIntegerField()
+    process_and_purpose = models.TextField()  # Art. 27(1)(a)
+    period_and_frequency = models.TextField()  # Art. 27(1)(b)
+    affected_categories = models.TextField()  # Art. 27(1)(c)
+    specific_risks = models.TextField()  # Art. 27(1)(d)
+    human_oversight_measures = models.TextField()  # Art. 27(1)(e)
+    measures_if_risks_materialise = models.TextField()  # Art. 27(1)(f)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        verbose_name = "fundamental-rights impact assessment"
+        constraints = [
+            models.UniqueConstraint(fields=["system", "version"], name="fria_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"FRIA v{self.version} of {self.system}"

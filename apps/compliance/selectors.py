@@ -1,0 +1,244 @@
+"""Reads of the compliance record: current classification, the obligations checklist
+with its evidence, the gap analysis, and the gate on deployment changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.compliance import rules
+from apps.compliance.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Assessment,
+    Classification,
+    FundamentalRightsAssessment,
+    Incident,
+    ObligationEvidence,
+    Risk,
+)
+from apps.ledger.models import Entry
+from audit_platform.errors import RuleViolation
+
+
+def required_approvals() -> int:
+    return settings.COMPLIANCE_REQUIRED_APPROVALS
+
+
+def classification_current(*, system: Any) -> Classification | None:
+    return Classification.objects.filter(system=system).order_by("-version").first()
+
+
+def incidents_blocking(*, system: Any) -> QuerySet[Incident]:
+    """Open incidents whose authority has not been informed yet (Art. 73(6))."""
+    return Incident.objects.filter(
+        system=system, status=Incident.Status.OPEN, authority_informed_at__isnull=True
+    ).order_by("became_aware_at")
+
+
+def approvals_count(*, deployment: Any, model_version: Any) -> int:
+    """Distinct people who approved this version for this deployment."""
+    return (
+        ApprovalDecision.objects.filter(
+            request__deployment=deployment,
+            request__model_version=model_version,
+            decision=ApprovalDecision.Decision.APPROVE,
+        )
+        .values("decided_by")
+        .distinct()
+        .count()
+    )
+
+
+def deployment_change_refusal(*, deployment: Any, model_version: Any, action: str) -> None:
+    """Raises RuleViolation when compliance forbids ``deployment`` to start serving
+    ``model_version`` (``action``: "activation" or "rollback"); returns None otherwise.
+
+    Called by the registry inside its transaction, so no path around it exists:
+    - an open incident not yet reported to the authority blocks every change (Art. 73(6));
+    - a system whose current classification is high-risk serves only versions with the
+      required number of approvals (Art. 14, Art. 26). An unclassified system is not
+      gated; the gap analysis lists its missing classification.
+    """
+    system = deployment.system
+    blocking = list(incidents_blocking(system=system).values_list("pk", flat=True))
+    if blocking:
+        raise RuleViolation(
+            f"The {action} is refused: serious incident {blocking[0]} on this system is open "
+            "and the market-surveillance authority has not been informed yet. The system must "
+            "not be altered in a way that may affect the evaluation of the incident's causes "
+            "until then (Art. 73(6))."
+        )
+    current = classification_current(system=system)
+    if current is None or current.category != Classification.Category.HIGH_RISK:
+        return None
+    needed = required_approvals()
+    have = approvals_count(deployment=deployment, model_version=model_version)
+    if have < needed:
+        raise RuleViolation(
+            f"The {action} is refused: system {system.pk} is high-risk and model version "
+            f"{model_version.pk} has {have} of the {needed} approval(s) required for deployment "
+            f"{deployment.pk} by an owner or compliance officer other than the requester "
+            "(Art. 14). Request one at /api/v1/approvals/."
+        )
+    return None
+
+
+# --- Obligations and gaps -------------------------------------------------------------
+
+
+def _link(kind: str, obj: Any, seq: int | None = None) -> dict[str, Any]:
+    link: dict[str, Any] = {"kind": kind, "id": obj.pk}
+    if seq is not None:
+        link["ledger_seq"] = seq
+    return link
+
+
+def _system_entry(system: Any) -> dict[str, Any] | None:
+    entry = (
+        Entry.objects.filter(
+            log__organization_id=system.organization_id,
+            subject_kind="ai_system",
+            subject_id=str(system.pk),
+        )
+        .order_by("seq")
+        .first()
+    )
+    return {"kind": "ledger_entry", "id": entry.seq, "ledger_seq": entry.seq} if entry else None
+
+
+def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[dict[str, Any]]:
+    from apps.registry.models import DatasetVersion, PredictionBatch
+
+    links = [
+        _link("obligation_evidence", e, e.ledger_seq)
+        for e in ObligationEvidence.objects.filter(system=system, obligation=obligation.code)
+    ]
+    kind = obligation.evidence
+    if kind == "risks":
+        links += [_link("risk", r) for r in Risk.objects.filter(system=system)]
+    elif kind == "datasets":
+        links += [
+            _link("dataset_version", v)
+            for v in DatasetVersion.objects.filter(dataset__system=system)
+        ]
+    elif kind == "logs":
+        links += [
+            _link("prediction_batch", b)
+            for b in PredictionBatch.objects.filter(deployment__system=system)[:50]
+        ]
+    elif kind == "approvals":
+        links += [
+            _link("approval_request", a)
+            for a in ApprovalRequest.objects.filter(
+                deployment__system=system, status=ApprovalRequest.Status.APPROVED
+            )
+        ]
+    elif kind == "assessments":
+        links += [
+            _link("assessment", a)
+            for a in Assessment.objects.filter(system=system, status=Assessment.Status.PASSED)
+        ]
+    elif kind == "ledger":
+        entry = _system_entry(system)
+        links += [entry] if entry else []
+    elif kind == "incidents":
+        links += [
+            _link("incident", i)
+            for i in Incident.objects.filter(system=system, authority_informed_at__isnull=False)
+        ]
+    elif kind == "fria":
+        links += [
+            _link("fria", f, f.ledger_seq)
+            for f in FundamentalRightsAssessment.objects.filter(system=system)
+        ]
+    elif kind == "classification" and current is not None:
+        links.append(_link("classification", current, current.ledger_seq))
+    return links
+
+
+def obligations_for_system(*, system: Any, today: date | None = None) -> dict[str, Any]:
+    """The checklist: each obligation that applies, its article, requirement, date and
+    legal source, its status and the evidence on the record."""
+    today = today or timezone.now().date()
+    current = classification_current(system=system)
+    if current is None:
+        return {"system": system.pk, "classification": None, "obligations": []}
+    profile = rules.Profile(
+        category=current.category,
+        high_risk_basis=current.high_risk_basis,
+        annex_iii_area=current.annex_iii_area,
+        role=system.role,
+        flags=current.result,
+    )
+    overdue = Incident.objects.filter(
+        system=system, authority_informed_at__isnull=True, reporting_deadline__lt=timezone.now()
+    ).exists()
+    items = []
+    for obligation, when in rules.obligations_for(profile):
+        evidence = _evidence(system, obligation, current)
+        if obligation.evidence == "never":
+            status = "prohibited"
+        elif obligation.code == "art_73" and overdue:
+            status = "overdue"
+        elif evidence:
+            status = "evidenced"
+        else:
+            status = "missing" if when.applies_from <= today else "upcoming"
+        items.append(
+            {
+                "code": obligation.code,
+                "article": obligation.article,
+                "requirement": obligation.requirement,
+                "applies_from": when.applies_from,
+                "legal_source": when.legal_source,
+                "status": status,
+                "evidence": evidence,
+            }
+        )
+    items.sort(key=lambda item: (item["applies_from"], item["code"]))
+    return {
+        "system": system.pk,
+        "classification": {
+            "id": current.pk,
+            "version": current.version,
+            "category": current.category,
+        },
+        "obligations": items,
+    }
+
+
+def gap_analysis(*, organization: Any, system_id: int | None = None) -> list[dict[str, Any]]:
+    """What is missing, per system, ordered by the date it applies from."""
+    from apps.registry.models import AISystem
+
+    systems = AISystem.objects.filter(organization=organization).order_by("pk")
+    if system_id is not None:
+        systems = systems.filter(pk=system_id)
+    gaps: list[dict[str, Any]] = []
+    for system in systems:
+        checklist = obligations_for_system(system=system)
+        if checklist["classification"] is None:
+            gaps.append(
+                {
+                    "system": system.pk,
+                    "code": "classification",
+                    "article": "Art. 5, Art. 6",
+                    "requirement": "Classify the system: which obligations apply is unknown.",
+                    "applies_from": rules.DATES["prohibitions"].applies_from,
+                    "legal_source": rules.DATES["prohibitions"].legal_source,
+                    "status": "missing",
+                }
+            )
+            continue
+        for item in checklist["obligations"]:
+            if item["status"] != "evidenced":
+                gaps.append(
+                    {"system": system.pk, **{k: v for k, v in item.items() if k != "evidence"}}
+                )
+    gaps.sort(key=lambda g: (g["applies_from"], g["system"], g["code"]))
+    return gaps
