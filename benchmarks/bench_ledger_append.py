@@ -74,6 +74,44 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's server process, when the server runs
+    on this machine (it tells where the time goes); None otherwise."""
+    from django.db import connection
+
+    try:
+        pid = connection.connection.info.backend_pid
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, AttributeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Client (this process) and server-backend CPU time over a block of work."""
+
+    def __init__(self) -> None:
+        self.client = 0.0
+        self.server: float | None = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._c0, self._s0 = time.process_time(), backend_cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client += time.process_time() - self._c0
+        s1 = backend_cpu_seconds()
+        if self.server is not None and s1 is not None and self._s0 is not None:
+            self.server += s1 - self._s0
+        else:
+            self.server = None
+
+    def per(self, n: int) -> str:
+        server = "n/a" if self.server is None else f"{1e6 * self.server / n:.0f}"
+        return f"CPU per item: client {1e6 * self.client / n:.0f} us, server backend {server} us"
+
+
 def event(i: int) -> dict:
     """A dataset version registration, as a pipeline would record it."""
     return {
@@ -151,7 +189,9 @@ def bench_single(org, *, per_round: int, rounds: int) -> None:
 
     plain(50)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_column_size(p.*) FROM bench_plain_insert p ORDER BY id DESC LIMIT 1")
+        cursor.execute(
+            "SELECT pg_column_size(p.*) FROM bench_plain_insert p ORDER BY id DESC LIMIT 1"
+        )
         plain_row_bytes = cursor.fetchone()[0]
 
     print(
@@ -163,19 +203,29 @@ def bench_single(org, *, per_round: int, rounds: int) -> None:
         f"baseline row {plain_row_bytes} B (bytea payload {payload_len} B, bigserial PK)"
     )
     t_ours = t_plain = 0.0
+    cpu_ours, cpu_plain = CpuMeter(), CpuMeter()
     ratios = []
     for r in range(rounds):
         if r % 2 == 0:
-            a, b = ours(per_round), plain(per_round)
+            with cpu_ours:
+                a = ours(per_round)
+            with cpu_plain:
+                b = plain(per_round)
         else:
-            b, a = plain(per_round), ours(per_round)
+            with cpu_plain:
+                b = plain(per_round)
+            with cpu_ours:
+                a = ours(per_round)
         t_ours += a
         t_plain += b
         ratios.append(b / a)
     n = rounds * per_round
     ours_cps, plain_cps = n / t_ours, n / t_plain
-    print(f"  entry_append, autocommit:  {ours_cps:8.0f} commits/s ({1000 * t_ours / n:.3f} ms each)")
-    print(f"  plain INSERT, autocommit:  {plain_cps:8.0f} commits/s ({1000 * t_plain / n:.3f} ms each)")
+    for name, cps, cpu in (
+        ("entry_append", ours_cps, cpu_ours),
+        ("plain INSERT", plain_cps, cpu_plain),
+    ):
+        print(f"  {name}: {cps:6.0f} commits/s ({1000 / cps:.3f} ms each; {cpu.per(n)})")
     print(
         f"  ratio ours/baseline: {ours_cps / plain_cps:.3f} "
         f"(per round: median {statistics.median(ratios):.3f}, "
@@ -211,19 +261,20 @@ def bench_bulk(org, *, total: int, batch: int) -> None:
     size_before = Log.objects.get(organization=org).size
     # Drafts are made before the clock starts: they are the caller's work, not ours.
     batches = [drafts(first + s, min(batch, total - s)) for s in range(0, total, batch)]
-    start = time.perf_counter()
-    for chunk in batches:
-        entries_append(organization=org, drafts=chunk)
-    elapsed = time.perf_counter() - start
+    with CpuMeter() as cpu:
+        start = time.perf_counter()
+        for chunk in batches:
+            entries_append(organization=org, drafts=chunk)
+        elapsed = time.perf_counter() - start
     assert Log.objects.get(organization=org).size == size_before + total
     print(f"bulk: entries_append of {total} entries in batches of {batch}")
-    print(f"  {total / elapsed:8.0f} entries/s ({elapsed:.2f} s)")
+    print(f"  {total / elapsed:6.0f} entries/s ({elapsed:.2f} s; {cpu.per(total)})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--single", type=int, default=4000, help="single appends each side")
-    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
+    parser.add_argument("--single", type=int, default=6000, help="single appends each side")
+    parser.add_argument("--rounds", type=int, default=30, help="alternating rounds")
     parser.add_argument("--bulk", type=int, default=100_000, help="entries in the bulk test")
     parser.add_argument("--batch", type=int, default=5000, help="entries per entries_append")
     parser.add_argument("--keep", action="store_true", help="keep the bench_ledger database")
@@ -240,11 +291,13 @@ def main() -> None:
         cursor.execute("SELECT version()")
         print(f"server: {cursor.fetchone()[0]}")
     print(f"client: Python {sys.version.split()[0]}, {os.cpu_count()} CPU cores on this machine")
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     try:
         if args.single:
             bench_single(org, per_round=max(1, args.single // args.rounds), rounds=args.rounds)
         if args.bulk:
             bench_bulk(org, total=args.bulk, batch=args.batch)
+        print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if created:
             drop_database()

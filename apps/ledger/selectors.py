@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.ledger.core.hashing import EMPTY_ROOT
@@ -88,14 +89,30 @@ def entry_at(*, log: Log, seq: int) -> Entry:
     return entry
 
 
+# One probe of the (log, level, index) unique index per wanted node. The table name
+# is a constant, the positions travel as two array parameters.
+_PG_NODES = (
+    'SELECT t.level, t."index", t.hash FROM ledger_treenode t'
+    " JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, idx)"
+    ' ON t.level = w.level AND t."index" = w.idx'
+    " WHERE t.log_id = %s"
+)
+
+
 def _node_hashes(*, log: Log, positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     wanted = set(positions)
     if not wanted:
         return {}
-    condition = Q()
-    for level, index in wanted:
-        condition |= Q(level=level, index=index)
-    rows = TreeNode.objects.filter(condition, log=log).values_list("level", "index", "hash")
+    if connection.vendor == "postgresql":
+        levels, indexes = zip(*wanted, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_NODES, [list(levels), list(indexes), log.pk])
+            rows = cursor.fetchall()
+    else:
+        condition = Q()
+        for level, index in wanted:
+            condition |= Q(level=level, index=index)
+        rows = TreeNode.objects.filter(condition, log=log).values_list("level", "index", "hash")
     found = {(level, index): bytes(node) for level, index, node in rows}
     missing = wanted - found.keys()
     if missing:

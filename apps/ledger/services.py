@@ -17,12 +17,15 @@ remembered head is stale (another process appended, a caller's transaction rolle
 back, or nothing is remembered yet), the append locks the head with SELECT ... FOR
 UPDATE, rebuilds on what it read, and writes with the same statement. The last leaf
 hash commits to the whole log (origin, every seq and prev), so a stale head can
-never pass the compare. Other databases (SQLite, the embedded default) take the
-locking path with the ORM.
+never pass the compare. Appends of more than ``_CHUNK`` entries always lock first,
+then send their entries in chunks in pipeline mode (the database inserts one chunk
+while the next is built) and finish with the same statement. Other databases
+(SQLite, the embedded default) take the locking path with the ORM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,7 +148,7 @@ def entries_append(*, organization: Any, drafts: Sequence[EntryDraft]) -> list[R
         raise ValueError("entries_append needs at least one entry")
     on_postgres = connection.vendor == "postgresql"
     cache_key = (connection.settings_dict["NAME"], organization.pk)
-    if on_postgres:
+    if on_postgres and len(drafts) <= _CHUNK:
         head = _heads.get(cache_key)
         if head is not None:
             batch = _Batch.build(head, drafts)
@@ -154,8 +157,11 @@ def entries_append(*, organization: Any, drafts: Sequence[EntryDraft]) -> list[R
                 return batch.receipts()
     with transaction.atomic():
         head = _head_locked(organization)
-        batch = _Batch.build(head, drafts)
-        _write_locked(batch)
+        if on_postgres and len(drafts) > _CHUNK:
+            batch = _pg_write_chunked(head, drafts)
+        else:
+            batch = _Batch.build(head, drafts)
+            _write_locked(batch)
     if on_postgres:
         _heads[cache_key] = batch.after
     return batch.receipts()
@@ -219,6 +225,8 @@ def _entry_bytes(
             "prev": prev.hex(),
         }
         try:
+            # build_entry's own checks (a private helper of the entry format module:
+            # the one place those rules are written).
             entry_format._check_fields(obj, None)
             text = _JSON.encode(obj)
         except RecursionError:
@@ -240,37 +248,40 @@ def _entry_bytes(
 
 
 @dataclass(slots=True)
-class _Batch:
-    """Everything one append writes, built in memory on a given head."""
+class _Rows:
+    """Entries and the tree nodes they complete, ready to insert."""
 
-    before: _Head
-    after: _Head
-    time: datetime
-    now: datetime
+    first_seq: int
+    drafts: Sequence[EntryDraft]
     bodies: list[bytes]
     leaf_hashes: list[bytes]
-    drafts: Sequence[EntryDraft]
     node_levels: list[int]
     node_indexes: list[int]
     node_hashes: list[bytes]
-    root: bytes
-    note: str
 
-    @classmethod
-    def build(cls, head: _Head, drafts: Sequence[EntryDraft]) -> _Batch:
-        now = timezone.now()
+
+class _Builder:
+    """Builds entries on a head, chunk by chunk, then signs the checkpoint over them."""
+
+    def __init__(self, head: _Head) -> None:
+        self.before = head
+        self.now = timezone.now()
         # Time never runs backwards in a log, even if this machine's clock does.
-        time = max(now, head.last_time) if head.last_time else now
-        time_text = format_time(time)
-        tree = CompactRange.from_bytes(head.size, head.frontier)
-        origin = head.origin
-        prev = head.last_leaf_hash
+        self.time = max(self.now, head.last_time) if head.last_time else self.now
+        self._time_text = format_time(self.time)
+        self._tree = CompactRange.from_bytes(head.size, head.frontier)
+        self._prev = head.last_leaf_hash
+        self.leaf_hashes: list[bytes] = []
+
+    def add(self, drafts: Sequence[EntryDraft]) -> _Rows:
+        origin, time, time_text, tree = self.before.origin, self.time, self._time_text, self._tree
+        first = seq = tree.size
+        prev = self._prev
         bodies: list[bytes] = []
         hashes: list[bytes] = []
         levels: list[int] = []
         indexes: list[int] = []
         node_hashes: list[bytes] = []
-        seq = head.size
         for draft in drafts:
             try:
                 body = _entry_bytes(
@@ -286,28 +297,58 @@ class _Batch:
                 indexes.append(index)
                 node_hashes.append(node)
             seq += 1
+        self._prev = prev
+        self.leaf_hashes.extend(hashes)
+        return _Rows(first, drafts, bodies, hashes, levels, indexes, node_hashes)
+
+    def finish(self) -> tuple[_Head, bytes, str]:
+        """The head after everything added, its root and its signed checkpoint."""
+        head, tree = self.before, self._tree
         root = tree.root()
-        note = sign_checkpoint(CheckpointText(origin=origin, size=seq, root=root), head.signers)
+        note = sign_checkpoint(
+            CheckpointText(origin=head.origin, size=tree.size, root=root), head.signers
+        )
         after = _Head(
             log_id=head.log_id,
-            origin=origin,
-            size=seq,
-            last_leaf_hash=prev,
-            last_time=time,
+            origin=head.origin,
+            size=tree.size,
+            last_leaf_hash=self._prev,
+            last_time=self.time,
             frontier=tree.to_bytes(),
             signers=head.signers,
         )
+        return after, root, note
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Everything one append writes, built in memory on a given head."""
+
+    before: _Head
+    after: _Head
+    time: datetime
+    now: datetime
+    rows: _Rows
+    leaf_hashes: list[bytes]
+    root: bytes
+    note: str
+
+    @classmethod
+    def build(cls, head: _Head, drafts: Sequence[EntryDraft]) -> _Batch:
+        builder = _Builder(head)
+        rows = builder.add(drafts)
+        return cls.finish(builder, rows)
+
+    @classmethod
+    def finish(cls, builder: _Builder, rows: _Rows) -> _Batch:
+        after, root, note = builder.finish()
         return cls(
-            before=head,
+            before=builder.before,
             after=after,
-            time=time,
-            now=now,
-            bodies=bodies,
-            leaf_hashes=hashes,
-            drafts=drafts,
-            node_levels=levels,
-            node_indexes=indexes,
-            node_hashes=node_hashes,
+            time=builder.time,
+            now=builder.now,
+            rows=rows,
+            leaf_hashes=builder.leaf_hashes,
             root=root,
             note=note,
         )
@@ -321,44 +362,114 @@ class _Batch:
         ]
 
 
-_PG_APPEND = f"""
+# Appends at most this many entries in one statement; larger batches go in chunks.
+_CHUNK = 500
+
+_LOG, _ENTRY, _NODE, _CHECKPOINT = (
+    model._meta.db_table for model in (Log, Entry, TreeNode, Checkpoint)
+)
+_ENTRY_COLUMNS = (
+    "log_id, seq, leaf_hash, body, time, type, subject_kind, subject_id, actor_kind, actor_id"
+)
+
+# The statements below interpolate only these constants (hence the noqa: S608).
+# The compare-and-set of the head; every insert takes its log_id from it, so nothing
+# is written when the head has moved on.
+_PG_HEAD = f"""
 WITH head AS (
-    UPDATE {Log._meta.db_table}
+    UPDATE {_LOG}
     SET size = %(size)s::bigint, root = %(root)s::bytea,
         last_leaf_hash = %(last_leaf_hash)s::bytea, last_time = %(time)s::timestamptz,
         frontier = %(frontier)s::bytea
     WHERE id = %(log_id)s::bigint AND size = %(old_size)s::bigint
         AND last_leaf_hash = %(old_last_leaf_hash)s::bytea
     RETURNING id
-), entries AS (
-    INSERT INTO {Entry._meta.db_table}
-        (log_id, seq, leaf_hash, body, time, type, subject_kind, subject_id, actor_kind, actor_id)
-    SELECT head.id, %(old_size)s::bigint + e.n - 1, e.leaf_hash, e.body, %(time)s, e.type,
-        e.subject_kind, e.subject_id, e.actor_kind, e.actor_id
-    FROM head, unnest(
-        %(leaf_hashes)s::bytea[], %(bodies)s::bytea[], %(types)s::text[],
-        %(subject_kinds)s::text[], %(subject_ids)s::text[], %(actor_kinds)s::text[],
-        %(actor_ids)s::text[]
-    ) WITH ORDINALITY
-        AS e(leaf_hash, body, type, subject_kind, subject_id, actor_kind, actor_id, n)
-), nodes AS (
-    INSERT INTO {TreeNode._meta.db_table} (log_id, level, "index", hash)
-    SELECT head.id, t.level, t.index, t.hash
-    FROM head, unnest(%(node_levels)s::smallint[], %(node_indexes)s::bigint[],
-        %(node_hashes)s::bytea[]) AS t(level, index, hash)
 ), checkpoint AS (
-    INSERT INTO {Checkpoint._meta.db_table} (log_id, size, root, note, created_at)
+    INSERT INTO {_CHECKPOINT} (log_id, size, root, note, created_at)
     SELECT head.id, %(size)s::bigint, %(root)s::bytea, %(note)s::text, %(now)s::timestamptz
     FROM head
+)"""  # noqa: S608
+
+# One entry: plain parameters (arrays cost more to send than the row). A single leaf
+# at ``seq`` completes the subtrees (level, seq >> level) for level 0, 1, ...: their
+# hashes arrive concatenated, lowest level first.
+_PG_APPEND_ONE = f"""{_PG_HEAD}, entries AS (
+    INSERT INTO {_ENTRY} ({_ENTRY_COLUMNS})
+    SELECT head.id, %(first_seq)s::bigint, %(leaf_hash)s::bytea, %(body)s::bytea,
+        %(time)s::timestamptz, %(type)s::text, %(subject_kind)s::text,
+        %(subject_id)s::text, %(actor_kind)s::text, %(actor_id)s::text
+    FROM head
+), nodes AS (
+    INSERT INTO {_NODE} (log_id, level, "index", hash)
+    SELECT head.id, g.level, %(first_seq)s::bigint >> g.level,
+        substring(%(node_hashes)s::bytea FROM g.level * 32 + 1 FOR 32)
+    FROM head, generate_series(0, length(%(node_hashes)s::bytea) / 32 - 1) AS g(level)
 )
 SELECT count(*) FROM head
-"""
+"""  # noqa: S608
+
+_PG_ENTRIES_FROM = """unnest(
+        %(leaf_hashes)b::bytea[], %(bodies)b::bytea[], %(types)b::text[],
+        %(subject_kinds)b::text[], %(subject_ids)b::text[], %(actor_kinds)b::text[],
+        %(actor_ids)b::text[]
+    ) WITH ORDINALITY AS e(leaf_hash, body, type, subject_kind, subject_id, actor_kind,
+        actor_id, n)"""
+_PG_NODES_FROM = """unnest(%(node_levels)b::smallint[], %(node_indexes)b::bigint[],
+        %(node_hashes)b::bytea[]) AS t(level, index, hash)"""
+
+_PG_APPEND_MANY = f"""{_PG_HEAD}, entries AS (
+    INSERT INTO {_ENTRY} ({_ENTRY_COLUMNS})
+    SELECT head.id, %(first_seq)s::bigint + e.n - 1, e.leaf_hash, e.body,
+        %(time)s::timestamptz, e.type, e.subject_kind, e.subject_id, e.actor_kind, e.actor_id
+    FROM head, {_PG_ENTRIES_FROM}
+), nodes AS (
+    INSERT INTO {_NODE} (log_id, level, "index", hash)
+    SELECT head.id, t.level, t.index, t.hash FROM head, {_PG_NODES_FROM}
+)
+SELECT count(*) FROM head
+"""  # noqa: S608
+
+# The leading chunks of a large append, written while the head is locked.
+_PG_INSERT_CHUNK = f"""
+WITH entries AS (
+    INSERT INTO {_ENTRY} ({_ENTRY_COLUMNS})
+    SELECT %(log_id)s::bigint, %(first_seq)s::bigint + e.n - 1, e.leaf_hash, e.body,
+        %(time)s::timestamptz, e.type, e.subject_kind, e.subject_id, e.actor_kind, e.actor_id
+    FROM {_PG_ENTRIES_FROM}
+)
+INSERT INTO {_NODE} (log_id, level, "index", hash)
+SELECT %(log_id)s::bigint, t.level, t.index, t.hash FROM {_PG_NODES_FROM}
+"""  # noqa: S608
 
 
-def _pg_write(batch: _Batch) -> bool:
-    """Writes the batch if the stored head is still the one it was built on; else nothing."""
-    before, after, drafts = batch.before, batch.after, batch.drafts
-    params = {
+def _rows_params(rows: _Rows) -> dict[str, Any]:
+    drafts = rows.drafts
+    return {
+        "first_seq": rows.first_seq,
+        "leaf_hashes": rows.leaf_hashes,
+        "bodies": rows.bodies,
+        "types": [d.type for d in drafts],
+        "subject_kinds": [d.subject.kind for d in drafts],
+        "subject_ids": [d.subject.id for d in drafts],
+        "actor_kinds": [d.actor.kind for d in drafts],
+        "actor_ids": [d.actor.id for d in drafts],
+        "node_levels": rows.node_levels,
+        "node_indexes": rows.node_indexes,
+        "node_hashes": rows.node_hashes,
+    }
+
+
+def _cursor() -> psycopg.Cursor[Any]:
+    """A cursor that sends parameters apart from the statement text (bytea in binary)
+    on the connection Django holds, inside whatever transaction Django has open."""
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    return psycopg.Cursor(connection.connection)
+
+
+def _pg_statement(batch: _Batch) -> tuple[str, dict[str, Any]]:
+    before, after, rows = batch.before, batch.after, batch.rows
+    params: dict[str, Any] = {
         "log_id": before.log_id,
         "old_size": before.size,
         "old_last_leaf_hash": before.last_leaf_hash,
@@ -367,27 +478,80 @@ def _pg_write(batch: _Batch) -> bool:
         "last_leaf_hash": after.last_leaf_hash,
         "time": batch.time,
         "frontier": after.frontier,
-        "leaf_hashes": batch.leaf_hashes,
-        "bodies": batch.bodies,
-        "types": [d.type for d in drafts],
-        "subject_kinds": [d.subject.kind for d in drafts],
-        "subject_ids": [d.subject.id for d in drafts],
-        "actor_kinds": [d.actor.kind for d in drafts],
-        "actor_ids": [d.actor.id for d in drafts],
-        "node_levels": batch.node_levels,
-        "node_indexes": batch.node_indexes,
-        "node_hashes": batch.node_hashes,
         "note": batch.note,
         "now": batch.now,
     }
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    # A server-binding cursor: parameters travel apart from the text (bytea in
-    # binary), so the statement is not re-rendered for every call.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_PG_APPEND, params)
+    if len(rows.drafts) != 1:
+        params.update(_rows_params(rows))
+        return _PG_APPEND_MANY, params
+    draft = rows.drafts[0]
+    params.update(
+        first_seq=rows.first_seq,
+        leaf_hash=rows.leaf_hashes[0],
+        body=rows.bodies[0],
+        type=draft.type,
+        subject_kind=draft.subject.kind,
+        subject_id=draft.subject.id,
+        actor_kind=draft.actor.kind,
+        actor_id=draft.actor.id,
+        node_hashes=b"".join(rows.node_hashes),
+    )
+    return _PG_APPEND_ONE, params
+
+
+def _pg_write(batch: _Batch) -> bool:
+    """Writes the batch if the stored head is still the one it was built on; else nothing."""
+    with connection.wrap_database_errors, _cursor() as cursor:
+        cursor.execute(*_pg_statement(batch))
         (written,) = cursor.fetchone()
     return written == 1
+
+
+# Django declares foreign keys DEFERRABLE INITIALLY DEFERRED, so by default PostgreSQL
+# checks the log_id of every inserted entry and node at COMMIT, after the last chunk.
+# A large append checks its own while it goes, so the checks overlap the building.
+_PG_OWN_FOREIGN_KEYS = """
+SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ')
+FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred
+    AND c.conrelid IN (%s::regclass, %s::regclass)
+"""
+_own_foreign_keys: dict[str, str | None] = {}
+
+
+def _foreign_keys_checked_at_once(cursor: psycopg.Cursor[Any], on: bool) -> None:
+    key = connection.settings_dict["NAME"]
+    if key not in _own_foreign_keys:
+        cursor.execute(_PG_OWN_FOREIGN_KEYS, (_ENTRY, _NODE))
+        _own_foreign_keys[key] = cursor.fetchone()[0]
+    if names := _own_foreign_keys[key]:
+        cursor.execute(f"SET CONSTRAINTS {names} {'IMMEDIATE' if on else 'DEFERRED'}")
+
+
+def _pg_write_chunked(head: _Head, drafts: Sequence[EntryDraft]) -> _Batch:
+    """Appends a large batch to a head this transaction holds locked. The statements go
+    out in pipeline mode, so the database inserts one chunk while the next is built."""
+    builder = _Builder(head)
+    last = (len(drafts) - 1) // _CHUNK * _CHUNK
+    pipeline = connection.connection.pipeline if psycopg.Pipeline.is_supported() else None
+    with (
+        connection.wrap_database_errors,
+        _cursor() as chunks,
+        _cursor() as final,
+    ):
+        _foreign_keys_checked_at_once(chunks, True)
+        with pipeline() if pipeline else contextlib.nullcontext():
+            for start in range(0, last, _CHUNK):
+                params = _rows_params(builder.add(drafts[start : start + _CHUNK]))
+                params.update(log_id=head.log_id, time=builder.time)
+                chunks.execute(_PG_INSERT_CHUNK, params)
+            batch = _Batch.finish(builder, builder.add(drafts[last:]))
+            final.execute(*_pg_statement(batch))
+        (written,) = final.fetchone()
+        _foreign_keys_checked_at_once(chunks, False)
+    if written != 1:
+        raise RuntimeError(f"log {head.origin}: head changed under its row lock")
+    return batch
 
 
 def _write_locked(batch: _Batch) -> None:
@@ -396,14 +560,14 @@ def _write_locked(batch: _Batch) -> None:
         if not _pg_write(batch):
             raise RuntimeError(f"log {batch.before.origin}: head changed under its row lock")
         return
-    log_id, drafts = batch.before.log_id, batch.drafts
+    log_id, rows = batch.before.log_id, batch.rows
     Entry.objects.bulk_create(
         (
             Entry(
                 log_id=log_id,
-                seq=batch.before.size + i,
-                leaf_hash=batch.leaf_hashes[i],
-                body=batch.bodies[i],
+                seq=rows.first_seq + i,
+                leaf_hash=rows.leaf_hashes[i],
+                body=rows.bodies[i],
                 time=batch.time,
                 type=draft.type,
                 subject_kind=draft.subject.kind,
@@ -411,7 +575,7 @@ def _write_locked(batch: _Batch) -> None:
                 actor_kind=draft.actor.kind,
                 actor_id=draft.actor.id,
             )
-            for i, draft in enumerate(drafts)
+            for i, draft in enumerate(rows.drafts)
         ),
         batch_size=2000,
     )
@@ -419,7 +583,7 @@ def _write_locked(batch: _Batch) -> None:
         (
             TreeNode(log_id=log_id, level=level, index=index, hash=node)
             for level, index, node in zip(
-                batch.node_levels, batch.node_indexes, batch.node_hashes, strict=True
+                rows.node_levels, rows.node_indexes, rows.node_hashes, strict=True
             )
         ),
         batch_size=5000,
