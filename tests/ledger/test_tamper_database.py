@@ -146,7 +146,7 @@ def test_checkpoint_signed_by_an_unknown_key(log):
 
 def test_tree_node_replaced(log):
     sql(
-        "UPDATE ledger_treenode SET hash = %s WHERE log_id = %s AND level = 2 AND \"index\" = 1",
+        'UPDATE ledger_treenode SET hash = %s WHERE log_id = %s AND level = 2 AND "index" = 1',
         [bytes(32), log.pk],
     )
     assert "stored tree node (2, 1) is missing or wrong" in verify()
