@@ -10,19 +10,18 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
+from celery import Celery
 
 from apps.ledger.tasks import log_verify_task
 from apps.tasks.models import TaskRecord
 from apps.tasks.services import task_record_create
-from audit_platform.celery import app as celery_app
 from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_process_runs_a_queued_ledger_verification(redis_url, monkeypatch, request):
+def test_worker_process_runs_a_queued_ledger_verification(redis_url, request):
     request.getfixturevalue("postgres")
     from apps.tenancy.services import organization_create
 
@@ -60,10 +59,10 @@ def test_worker_process_runs_a_queued_ledger_verification(redis_url, monkeypatch
         text=True,
     )
     try:
-        with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
-            monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-            monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
-            log_verify_task.apply_async(args=[str(record.pk)], queue=queue)
+        # A client of its own: the project's app may hold a connection cached by
+        # in-process (eager) runs earlier in the session.
+        with Celery("test-client", broker=redis_url) as client:
+            client.send_task(log_verify_task.name, args=[str(record.pk)], queue=queue)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             record.refresh_from_db()

@@ -1,0 +1,75 @@
+"""Reports in the admin: listed, read and downloaded; never edited (the ledger has
+recorded them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.reports.models import Report, SigningCertificate
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "organization", "subject", "status", "created_at", "download"]
+    list_filter = ["kind", "status", "organization"]
+    search_fields = ["sha256", "subject_id"]
+    readonly_fields = [f.name for f in Report._meta.fields] + ["download"]
+
+    @admin.display(description="subject")
+    def subject(self, report: Report) -> str:
+        return f"{report.subject_kind}/{report.subject_id}"
+
+    @admin.display(description="PDF")
+    def download(self, report: Report) -> str:
+        if report.status != Report.Status.SUCCEEDED or not report.pdf:
+            return "—"
+        url = reverse("admin:reports_report_pdf", args=[report.pk])
+        return format_html('<a href="{}">download</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="reports_report_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        report = Report.objects.filter(pk=pk, status=Report.Status.SUCCEEDED).first()
+        if report is None or not report.pdf or not self.has_view_permission(request, report):
+            raise Http404("No PDF for this report.")
+        return FileResponse(
+            report.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"{report.kind}-{report.pk}.pdf",
+            content_type="application/pdf",
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SigningCertificate)
+class SigningCertificateAdmin(admin.ModelAdmin):
+    list_display = ["organization", "fingerprint_sha256", "self_signed", "created_at"]
+    exclude = ["private_key_encrypted"]
+    readonly_fields = ["organization", "certificate_pem", "fingerprint_sha256", "self_signed"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,237 @@
+"""``/api/v1/reports/``: request, list, read and download reports, and verify a PDF.
+
+Requesting needs RECORD (declarations of conformity and serious-incident reports
+need COMPLY, checked by the service); reading and downloading need READ; verifying
+needs VERIFY, so auditors can check a file they were handed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.registry.models import AISystem, ModelVersion
+from apps.reports import selectors, services
+from apps.reports.models import Report
+from apps.tenancy.api import ScopedGenericAPIView, receipt_response
+from apps.tenancy.roles import Capability
+from audit_platform.api import StrictSerializer
+from audit_platform.errors import InvalidInput, RuleViolation
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class ReportOut(serializers.ModelSerializer):
+    subject = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+    task = serializers.UUIDField(source="task_id", allow_null=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "system",
+            "model_version",
+            "params",
+            "status",
+            "failure_reason",
+            "task",
+            "requested_by",
+            "requested_seq",
+            "sha256",
+            "size_bytes",
+            "page_count",
+            "cited_seqs",
+            "checkpoint_size",
+            "ledger_seq",
+            "created_at",
+            "generated_at",
+            "pdf_url",
+        ]
+
+    def get_subject(self, report: Report) -> dict[str, str]:
+        return {"kind": report.subject_kind, "id": report.subject_id}
+
+    def get_pdf_url(self, report: Report) -> str | None:
+        if report.status != Report.Status.SUCCEEDED:
+            return None
+        return f"/api/v1/reports/{report.pk}/pdf"
+
+
+class ReportIn(StrictSerializer):
+    kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    system_id = serializers.IntegerField(required=False, min_value=1)
+    model_version_id = serializers.IntegerField(required=False, min_value=1)
+    time_from = serializers.DateTimeField(required=False)
+    time_to = serializers.DateTimeField(required=False)
+    stage = serializers.ChoiceField(choices=services.STAGES, required=False)
+
+
+class ReportView(ScopedGenericAPIView):
+    base_queryset = Report.objects.select_related("system")
+    serializer_class = ReportOut
+
+
+class ReportListCreateView(ReportView):
+    filters = {"kind": "kind", "status": "status", "system": "system_id", "sha256": "sha256"}
+
+    @extend_schema(operation_id="reports_list", responses=ReportOut(many=True))
+    def get(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        for param, lookup in self.filters.items():
+            value = request.query_params.get(param)
+            if value:
+                queryset = queryset.filter(**{lookup: value})
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ReportOut(page, many=True).data)
+
+    @extend_schema(request=ReportIn, responses={201: ReportOut})
+    def post(self, request: Request) -> Response:
+        incoming = ReportIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        organization = self.principal.organization
+        # Another organization's system or model version reads as not found (404).
+        if "system_id" in data:
+            data["system"] = get_object_or_404(
+                AISystem.objects.filter(organization=organization), pk=data.pop("system_id")
+            )
+        if "model_version_id" in data:
+            data["model_version"] = get_object_or_404(
+                ModelVersion.objects.select_related("model__system").filter(
+                    model__system__organization=organization
+                ),
+                pk=data.pop("model_version_id"),
+            )
+        report, receipt = services.report_request(actor=self.principal, **data)
+        return receipt_response(ReportOut(report).data, receipt, status_code=202)
+
+
+class ReportDetailView(ReportView):
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ReportOut(self.get_object()).data)
+
+
+class ReportDownloadView(ReportView):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        report = self.get_object()
+        if report.status != Report.Status.SUCCEEDED or not report.pdf:
+            raise RuleViolation(
+                f"Report {report.pk} is {report.status}: there is no PDF to download."
+            )
+        response = FileResponse(
+            report.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"{report.kind}-{report.pk}.pdf",
+            content_type="application/pdf",
+        )
+        response["X-Content-SHA256"] = report.sha256
+        return response
+
+
+class PdfParser(BaseParser):
+    """A raw ``application/pdf`` body, hashed as it streams in (never held whole)."""
+
+    media_type = "application/pdf"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        digest = hashlib.sha256()
+        size = 0
+        if stream is not None:
+            while chunk := stream.read(1 << 16):
+                digest.update(chunk)
+                size += len(chunk)
+        return {"_pdf_sha256": digest.hexdigest(), "_pdf_size": size}
+
+
+class VerifyIn(StrictSerializer):
+    file = serializers.FileField(required=False, help_text="The PDF (multipart).")
+    sha256 = serializers.RegexField(SHA256_PATTERN, required=False)
+
+
+class VerifiedReportOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    subject = serializers.SerializerMethodField()
+    generated_at = serializers.DateTimeField()
+    generated_by = serializers.JSONField(source="requested_by")
+    ledger_seq = serializers.IntegerField()
+    checkpoint_size = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+
+    def get_subject(self, report: Report) -> dict[str, str]:
+        return {"kind": report.subject_kind, "id": report.subject_id}
+
+
+class VerifyOut(serializers.Serializer):
+    sha256 = serializers.CharField()
+    known = serializers.BooleanField()
+    message = serializers.CharField()
+    report = VerifiedReportOut(allow_null=True)
+    proof_url = serializers.CharField(allow_null=True)
+
+
+class ReportVerifyView(ScopedGenericAPIView):
+    write_capability = Capability.VERIFY
+    parser_classes = [MultiPartParser, PdfParser, JSONParser]
+    serializer_class = VerifyOut
+
+    @extend_schema(
+        request={"multipart/form-data": VerifyIn, "application/json": VerifyIn},
+        responses={200: VerifyOut},
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if "_pdf_sha256" in data:
+            if not data["_pdf_size"]:
+                raise InvalidInput("The body is empty.", fields={"file": ["Empty."]})
+            digest = data["_pdf_sha256"]
+        else:
+            incoming = VerifyIn(data=data)
+            incoming.is_valid(raise_exception=True)
+            uploaded = incoming.validated_data.get("file")
+            digest = incoming.validated_data.get("sha256")
+            if uploaded is not None:
+                hasher = hashlib.sha256()
+                for chunk in uploaded.chunks():
+                    hasher.update(chunk)
+                digest = hasher.hexdigest()
+            if digest is None:
+                raise InvalidInput(
+                    "Send the PDF (multipart 'file' or an application/pdf body) or its sha256.",
+                    fields={"file": ["Required unless sha256 is given."]},
+                )
+        report = selectors.report_by_sha256(organization=self.principal.organization, sha256=digest)
+        if report is None:
+            body = {
+                "sha256": digest,
+                "known": False,
+                "message": "Unknown: no report with this SHA-256 was generated here. The file "
+                "is not one we generated, or at least one byte of it was changed.",
+                "report": None,
+                "proof_url": None,
+            }
+        else:
+            body = {
+                "sha256": digest,
+                "known": True,
+                "message": f"This exact file is report #{report.pk} "
+                f"({report.get_kind_display()}), generated "
+                f"{report.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC and recorded on "
+                f"the ledger at seq {report.ledger_seq}.",
+                "report": report,
+                "proof_url": f"/api/v1/ledger/entries/{report.ledger_seq}/proof",
+            }
+        return Response(VerifyOut(body).data)

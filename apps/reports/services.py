@@ -1,0 +1,413 @@
+"""Requesting, generating and failing reports. Every state change commits with its
+ledger entry (``report.requested``, ``report.generated``, ``report.failed``).
+
+A report is signed first, then its SHA-256 goes on the ledger: the digest on the
+record is that of the exact file served, so ``POST /api/v1/reports/verify`` can
+answer for any copy of it byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import zipfile
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.ledger import selectors as ledger_selectors
+from apps.ledger import services as ledger
+from apps.ledger.types import Actor, Receipt, Subject, plain_json
+from apps.registry.models import AISystem, ModelVersion
+from apps.reports import gather, proofs, rendering, signing
+from apps.reports.models import Report
+from apps.tasks import services as task_services
+from apps.tenancy.principal import Principal
+from apps.tenancy.roles import Capability
+from audit_platform.errors import Forbidden, InvalidInput
+
+logger = logging.getLogger(__name__)
+
+# Declarations of conformity and incident reports are statements of the provider:
+# they need the compliance capability; every other kind may be produced by anyone
+# who may put lifecycle events on the record.
+KIND_CAPABILITY = {
+    Report.Kind.ANNEX_IV: Capability.RECORD,
+    Report.Kind.AUDIT_TRAIL: Capability.RECORD,
+    Report.Kind.DECLARATION: Capability.COMPLY,
+    Report.Kind.POST_MARKET: Capability.RECORD,
+    Report.Kind.SERIOUS_INCIDENT: Capability.COMPLY,
+    Report.Kind.MODEL_CARD: Capability.RECORD,
+}
+SYSTEM_KINDS = {
+    Report.Kind.ANNEX_IV,
+    Report.Kind.DECLARATION,
+    Report.Kind.POST_MARKET,
+    Report.Kind.SERIOUS_INCIDENT,
+}
+RANGE_KINDS = {Report.Kind.AUDIT_TRAIL, Report.Kind.POST_MARKET}
+STAGES = ("initial", "follow_up")
+
+
+def _actor(report: Report) -> Actor:
+    return Actor(**report.requested_by)
+
+
+def _check_range(time_from: datetime | None, time_to: datetime | None) -> tuple[datetime, datetime]:
+    if time_from is None or time_to is None:
+        raise InvalidInput(
+            "This report covers a time range: give time_from and time_to.",
+            fields={
+                name: ["Required."]
+                for name, value in (("time_from", time_from), ("time_to", time_to))
+                if value is None
+            },
+        )
+    if time_from >= time_to:
+        raise InvalidInput(
+            "The time range is empty: time_from must be before time_to.",
+            fields={"time_to": ["Must be after time_from."]},
+        )
+    return time_from, time_to
+
+
+def report_request(
+    *,
+    actor: Principal,
+    kind: str,
+    system: AISystem | None = None,
+    model_version: ModelVersion | None = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+    stage: str | None = None,
+) -> tuple[Report, Receipt]:
+    """Records the request and queues the rendering on the ``reports`` queue.
+
+    ``system`` and ``model_version`` must already be the caller's organization's
+    (the API looks them up in its scope, so another's reads as not found).
+    """
+    kind = Report.Kind(kind)
+    needed = KIND_CAPABILITY[kind]
+    if not actor.can(needed):
+        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
+    organization = actor.organization
+    params: dict[str, Any] = {}
+    if kind in SYSTEM_KINDS and system is None:
+        raise InvalidInput(
+            "This report is about an AI system: give system_id.",
+            fields={"system_id": ["Required."]},
+        )
+    if kind == Report.Kind.MODEL_CARD:
+        if model_version is None:
+            raise InvalidInput(
+                "A model card is about a model version: give model_version_id.",
+                fields={"model_version_id": ["Required."]},
+            )
+        system = model_version.model.system
+    if kind in RANGE_KINDS:
+        time_from, time_to = _check_range(time_from, time_to)
+        params.update(time_from=time_from.isoformat(), time_to=time_to.isoformat())
+    if kind == Report.Kind.AUDIT_TRAIL:
+        log = ledger_selectors.log_for(organization=organization)
+        if not gather.audit_entries(
+            log=log, system=system, time_from=time_from, time_to=time_to
+        ).exists():
+            raise InvalidInput(
+                "No ledger entry falls in this range: there is nothing to report.",
+                fields={"time_from": ["No entries in [time_from, time_to)."]},
+            )
+    if kind == Report.Kind.SERIOUS_INCIDENT:
+        stage = stage or "initial"
+        if stage not in STAGES:
+            raise InvalidInput(
+                "stage must be initial or follow_up.", fields={"stage": ["Invalid."]}
+            )
+        params["stage"] = stage
+    if model_version is not None:
+        subject = Subject(kind="model_version", id=str(model_version.pk))
+    elif system is not None:
+        subject = Subject(kind="ai_system", id=str(system.pk))
+    else:
+        subject = Subject(kind="organization", id=organization.slug)
+    with transaction.atomic():
+        task = task_services.task_record_create(
+            organization=organization,
+            kind=f"report.{kind.value}",
+            subject_kind=subject.kind,
+            subject_id=subject.id,
+        )
+        report = Report.objects.create(
+            organization=organization,
+            kind=kind,
+            subject_kind=subject.kind,
+            subject_id=subject.id,
+            system=system,
+            model_version=model_version,
+            params=params,
+            task=task,
+            requested_by=actor.ledger_actor.as_json(),
+        )
+        receipt = ledger.entry_append(
+            organization=organization,
+            actor=actor.ledger_actor,
+            type="report.requested",
+            subject=Subject(kind="report", id=str(report.pk)),
+            data=plain_json({"kind": kind.value, "about": subject.as_json(), **params}),
+        )
+        Report.objects.filter(pk=report.pk).update(requested_seq=receipt.seq)
+        report.requested_seq = receipt.seq
+        transaction.on_commit(lambda: _enqueue(report.pk))
+    return report, receipt
+
+
+def _enqueue(report_id: int) -> None:
+    from django.conf import settings
+
+    from apps.reports.tasks import report_generate_task
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process (no broker): ``delay`` would still open a producer on the default
+        # broker and cache it in the app's pool; ``apply`` runs the task and nothing else.
+        report_generate_task.apply(args=[report_id])
+        return
+    report_generate_task.delay(report_id)
+
+
+def report_claim(*, report_id: int) -> bool:
+    """Queued (or redelivered while running) → running. False once it has finished,
+    so a task delivered twice renders once."""
+    with transaction.atomic():
+        claimed = Report.objects.filter(
+            pk=report_id, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]
+        ).update(status=Report.Status.RUNNING, attempts=F("attempts") + 1)
+    if claimed:
+        task_id = Report.objects.values_list("task_id", flat=True).get(pk=report_id)
+        if task_id:
+            task_services.task_record_claim(task_id=task_id)
+    return claimed == 1
+
+
+def _progress(report: Report, percent: int, message: str) -> None:
+    if report.task_id:
+        task_services.task_record_progress(task_id=report.task_id, percent=percent, message=message)
+
+
+def _proof_files(*, log: Any, checkpoint: Any, seqs: set[int]) -> list[rendering.EmbeddedFile]:
+    if len(seqs) <= gather.PROOFS_AS_FILES_MAX:
+        return [
+            rendering.EmbeddedFile(
+                name=f"proof-{seq}.tlog-proof",
+                content=text.encode("utf-8"),
+                description=f"C2SP tlog-proof of ledger entry {seq}",
+                relationship="Supplement",
+            )
+            for seq, text in proofs.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs)
+        ]
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for seq, text in proofs.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs):
+            archive.writestr(f"proof-{seq}.tlog-proof", text)
+    return [
+        rendering.EmbeddedFile(
+            name="tlog-proofs.zip",
+            content=sink.getvalue(),
+            description=f"C2SP tlog-proofs of the {len(seqs)} cited ledger entries",
+            relationship="Supplement",
+        )
+    ]
+
+
+def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
+    """Gathers, renders and signs into ``output``; returns facts for the ledger."""
+    organization = report.organization
+    log = ledger_selectors.log_for(organization=organization)
+    # Everything cited is covered by this checkpoint: it is read before gathering.
+    checkpoint = ledger_selectors.checkpoint_latest(log=log)
+    cite = gather.Citations(log)
+    _progress(report, 10, "gathering the record")
+    document = gather.BUILDERS[report.kind](report, cite)
+    cited = {seq for seq in cite.cited if seq < checkpoint.size}
+    verification = None
+    if report.kind == Report.Kind.AUDIT_TRAIL:
+        from apps.ledger.verification import log_verify
+
+        _progress(report, 30, "verifying the log")
+        verification = log_verify(log=log).summary()
+    signer = signing.document_signer_for(organization=organization)
+    vkeys = ledger_selectors.verifier_keys(log=log)
+    generated_at = timezone.now()
+    _progress(report, 45, "rendering")
+    html = render_to_string(
+        document.template,
+        {
+            **document.context,
+            "title": document.title,
+            "report": report,
+            "kind_label": report.get_kind_display(),
+            "organization": organization,
+            "origin": log.origin,
+            "checkpoint": gather.checkpoint_facts(checkpoint),
+            "vkeys": vkeys,
+            "verification": verification,
+            "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "signer": {
+                "fingerprint": signer.fingerprint_sha256,
+                "subject": signer.subject,
+                "self_signed": signer.self_signed,
+            },
+            "cited_entries": (
+                gather.cited_entries(log=log, seqs=cited) if document.cited_table else []
+            ),
+            "cited_count": len(cited),
+            "proofs_zipped": len(cited) > gather.PROOFS_AS_FILES_MAX,
+            "requested_by": report.requested_by,
+        },
+    )
+    _progress(report, 60, "computing tlog-proofs")
+    files = [
+        rendering.EmbeddedFile(
+            name="records.json",
+            content=gather.records_json(
+                {"report": {"id": report.pk, "kind": report.kind}, **document.records}
+            ),
+            description="The records this report was generated from (JSON)",
+        ),
+        rendering.EmbeddedFile(
+            name="checkpoint.note",
+            content=checkpoint.note.encode("utf-8"),
+            description=f"Signed checkpoint of {log.origin} at size {checkpoint.size}",
+            relationship="Supplement",
+        ),
+        rendering.EmbeddedFile(
+            name="keys.vkey",
+            content=("\n".join(vkeys) + "\n").encode("ascii"),
+            description="Verifier keys of the ledger",
+            relationship="Supplement",
+        ),
+        *(
+            rendering.EmbeddedFile(name=n, content=c, description=d)
+            for n, c, d in document.attachments
+        ),
+        *_proof_files(log=log, checkpoint=checkpoint, seqs=cited),
+    ]
+    _progress(report, 75, "writing the PDF/A-3b file")
+    with tempfile.TemporaryFile() as unsigned:
+        pages = rendering.pdf_render(html=html, attachments=files, target=unsigned)
+        del files, html
+        _progress(report, 90, "signing")
+        signing.pdf_sign(
+            source=unsigned,
+            output=output,
+            signer=signer,
+            reason=f"{report.get_kind_display()} generated from the ledger of {log.origin}",
+            location=log.origin,
+        )
+    return {
+        "pages": pages,
+        "cited": len(cited),
+        "checkpoint_size": checkpoint.size,
+        "signer_sha256": signer.fingerprint_sha256,
+        "missing": len(document.missing),
+    }
+
+
+def report_generate(*, report_id: int) -> Report | None:
+    """Renders a claimed report and records it. Returns None when another run of the
+    same task recorded it first (nothing is written twice)."""
+    report = Report.objects.select_related("organization", "system").get(pk=report_id)
+    if report.status != Report.Status.RUNNING:
+        return None
+    with tempfile.TemporaryFile() as signed:
+        facts = report_render(report=report, output=signed)
+        digest, size = signing.file_sha256(signed)
+        return _report_record(report=report, signed=signed, digest=digest, size=size, facts=facts)
+
+
+def _report_record(
+    *, report: Report, signed: BinaryIO, digest: str, size: int, facts: dict[str, Any]
+) -> Report | None:
+    """Stores the signed file and, in one transaction, marks the report generated and
+    appends ``report.generated`` with the file's digest."""
+    name = f"{report.organization.slug}/{report.pk}-{digest[:16]}.pdf"
+    stored = File(signed, name=name)
+    with transaction.atomic():
+        now = timezone.now()
+        report.pdf.save(name, stored, save=False)
+        try:
+            won = Report.objects.filter(pk=report.pk, status=Report.Status.RUNNING).update(
+                status=Report.Status.SUCCEEDED,
+                pdf=report.pdf.name,
+                sha256=digest,
+                size_bytes=size,
+                page_count=facts["pages"],
+                cited_seqs=facts["cited"],
+                checkpoint_size=facts["checkpoint_size"],
+                generated_at=now,
+                failure_reason="",
+            )
+            if not won:
+                transaction.set_rollback(True)
+                report.pdf.storage.delete(report.pdf.name)
+                return None
+            receipt = ledger.entry_append(
+                organization=report.organization,
+                actor=_actor(report),
+                type="report.generated",
+                subject=Subject(kind="report", id=str(report.pk)),
+                data=plain_json(
+                    {
+                        "sha256": digest,
+                        "size_bytes": size,
+                        "kind": report.kind,
+                        "about": {"kind": report.subject_kind, "id": report.subject_id},
+                        "cited_seqs": facts["cited"],
+                        "checkpoint_size": facts["checkpoint_size"],
+                        "pages": facts["pages"],
+                        "signer_sha256": facts["signer_sha256"],
+                        "requested": report.requested_seq,
+                    }
+                ),
+            )
+            Report.objects.filter(pk=report.pk).update(ledger_seq=receipt.seq)
+        except BaseException:
+            report.pdf.storage.delete(report.pdf.name)
+            raise
+    if report.task_id:
+        task_services.task_record_finish(
+            task_id=report.task_id,
+            message=f"{facts['pages']} pages, sha256 {digest}",
+            result_links={
+                "report": f"/api/v1/reports/{report.pk}",
+                "pdf": f"/api/v1/reports/{report.pk}/pdf",
+            },
+        )
+    report.refresh_from_db()
+    return report
+
+
+def report_fail(*, report_id: int, reason: str) -> Receipt | None:
+    """Marks a report failed, with its reason and no PDF, and records that."""
+    reason = reason[:2000]
+    with transaction.atomic():
+        report = Report.objects.select_related("organization").get(pk=report_id)
+        changed = Report.objects.filter(
+            pk=report_id, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]
+        ).update(status=Report.Status.FAILED, failure_reason=reason, pdf="", sha256="")
+        if not changed:
+            return None
+        receipt = ledger.entry_append(
+            organization=report.organization,
+            actor=_actor(report),
+            type="report.failed",
+            subject=Subject(kind="report", id=str(report.pk)),
+            data={"kind": str(report.kind), "reason": reason},
+        )
+    if report.task_id:
+        task_services.task_record_fail(task_id=report.task_id, reason=reason)
+    return receipt

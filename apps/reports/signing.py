@@ -1,0 +1,201 @@
+"""PAdES signatures on report PDFs (pyHanko), with the organization's
+document-signing certificate.
+
+With ``REPORT_SIGNING_CERT``/``REPORT_SIGNING_KEY`` configured, every organization
+signs with that certificate; otherwise each organization gets a self-signed one on
+first use, its private key encrypted at rest under ``LEDGER_KEY_ENCRYPTION_KEY``
+(the ledger keys' key-encryption key). A self-signed certificate proves nothing by
+itself: an auditor pins its fingerprint, which every report prints and the ledger
+records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from apps.reports.models import SigningCertificate
+
+SIGNATURE_FIELD = "ReportSignature"
+CERT_VALIDITY_DAYS = 10 * 365
+
+
+@dataclass(frozen=True)
+class DocumentSigner:
+    """A certificate (PEM) and its private key, ready to sign."""
+
+    certificate_pem: bytes
+    private_key_pem: bytes
+    self_signed: bool
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        cert = x509.load_pem_x509_certificate(self.certificate_pem)
+        return cert.fingerprint(hashes.SHA256()).hex()
+
+    @property
+    def subject(self) -> str:
+        return x509.load_pem_x509_certificate(self.certificate_pem).subject.rfc4514_string()
+
+    def pyhanko_signer(self) -> signers.SimpleSigner:
+        cert = asn1_x509.Certificate.load(
+            x509.load_pem_x509_certificate(self.certificate_pem).public_bytes(
+                serialization.Encoding.DER
+            )
+        )
+        key = serialization.load_pem_private_key(self.private_key_pem, password=None)
+        key_info = asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return signers.SimpleSigner(
+            signing_cert=cert,
+            signing_key=key_info,
+            cert_registry=SimpleCertificateStore.from_certs([cert]),
+        )
+
+
+def _kek() -> Fernet:
+    return Fernet(settings.LEDGER_KEY_ENCRYPTION_KEY.encode())
+
+
+def _self_signed(*, common_name: str, organization_name: str) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization_name[:64] or "-"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=CERT_VALIDITY_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert_pem, key_pem
+
+
+def _configured() -> DocumentSigner | None:
+    if not settings.REPORT_SIGNING_CERT:
+        return None
+    cert_pem = Path(settings.REPORT_SIGNING_CERT).read_bytes()
+    password = settings.REPORT_SIGNING_KEY_PASSWORD
+    key = serialization.load_pem_private_key(
+        Path(settings.REPORT_SIGNING_KEY).read_bytes(),
+        password=password.encode() if password else None,
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return DocumentSigner(certificate_pem=cert_pem, private_key_pem=key_pem, self_signed=False)
+
+
+def signing_certificate_ensure(*, organization: Any) -> SigningCertificate:
+    """The organization's stored self-signed document-signing certificate, created once."""
+    existing = SigningCertificate.objects.filter(organization=organization).first()
+    if existing is not None:
+        return existing
+    cert_pem, key_pem = _self_signed(
+        common_name=f"{organization.slug} report signing ({settings.LEDGER_HOST})",
+        organization_name=organization.name,
+    )
+    fingerprint = x509.load_pem_x509_certificate(cert_pem).fingerprint(hashes.SHA256()).hex()
+    try:
+        with transaction.atomic():
+            return SigningCertificate.objects.create(
+                organization=organization,
+                certificate_pem=cert_pem.decode("ascii"),
+                private_key_encrypted=_kek().encrypt(key_pem),
+                fingerprint_sha256=fingerprint,
+            )
+    except IntegrityError:  # another worker created it first
+        return SigningCertificate.objects.get(organization=organization)
+
+
+def document_signer_for(*, organization: Any) -> DocumentSigner:
+    configured = _configured()
+    if configured is not None:
+        return configured
+    stored = signing_certificate_ensure(organization=organization)
+    return DocumentSigner(
+        certificate_pem=stored.certificate_pem.encode("ascii"),
+        private_key_pem=_kek().decrypt(bytes(stored.private_key_encrypted)),
+        self_signed=True,
+    )
+
+
+def pdf_sign(
+    *, source: BinaryIO, output: BinaryIO, signer: DocumentSigner, reason: str, location: str
+) -> None:
+    """Writes ``source`` with a PAdES baseline-B signature over the whole file to
+    ``output``: an incremental update, so the PDF/A-3b body stays byte for byte as
+    rendered."""
+    source.seek(0)
+    writer = IncrementalPdfFileWriter(source, strict=False)
+    meta = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+    )
+    signers.sign_pdf(writer, meta, signer=signer.pyhanko_signer(), output=output)
+
+
+def file_sha256(stream: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in chunks from its start."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return digest.hexdigest(), size

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.reports import api
+
+urlpatterns = [
+    path("reports/", api.ReportListCreateView.as_view(), name="report-list"),
+    path("reports/verify", api.ReportVerifyView.as_view(), name="report-verify"),
+    path("reports/<int:pk>", api.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<int:pk>/pdf", api.ReportDownloadView.as_view(), name="report-download"),
+]

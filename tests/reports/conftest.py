@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from apps.reports.demo import demo_system_seed
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def demo_system(org):
+    return demo_system_seed(organization=org, model_versions=3, batches=3)
+
+
+@pytest.fixture
+def officer(org, client_for):
+    return client_for(org, "compliance_officer")
+
+
+@pytest.fixture
+def request_report(officer, django_capture_on_commit_callbacks):
+    """POSTs a report request, runs the queued rendering as a worker would after the
+    commit, and returns the report as the API shows it then."""
+
+    def run(payload: dict, status: int = 202, client=None) -> dict:
+        client = client or officer
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("report-list"), payload, format="json")
+        assert response.status_code == status, response.content
+        body = response.json()
+        if status != 202:
+            return body
+        detail = client.get(reverse("report-detail", kwargs={"pk": body["id"]}))
+        return detail.json()
+
+    return run
+
+
+@pytest.fixture
+def download(officer):
+    def run(report: dict, client=None) -> bytes:
+        response = (client or officer).get(reverse("report-download", kwargs={"pk": report["id"]}))
+        assert response.status_code == 200, response
+        return b"".join(response.streaming_content)
+
+    return run
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return {name: contents[0] for name, contents in reader.attachments.items()}

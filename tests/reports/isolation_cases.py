@@ -1,0 +1,40 @@
+"""Isolation cases for the report routes (see tests/api_routes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.registry import services as registry
+from apps.reports import services
+from apps.tenancy.principal import Principal
+from tests.api_routes import DETAIL, RouteCase
+
+VICTIM_SHA256 = "5e" * 32
+
+
+def victim(org) -> dict[str, Any]:
+    """A queued report about one of the victim's systems (not rendered: the isolation
+    test makes a victim for every route), with a digest on it for the verify case."""
+    actor = Principal.system(organization=org, name="tests")
+    system, _ = registry.ai_system_register(
+        actor=actor, name="Victim reporting system", intended_purpose="p", role="provider"
+    )
+    report, _ = services.report_request(actor=actor, kind="annex_iv", system=system)
+    type(report).objects.filter(pk=report.pk).update(
+        status="succeeded", sha256=VICTIM_SHA256, ledger_seq=1, pdf="reports/victim.pdf"
+    )
+    return {"report": report, "report_system": system}
+
+
+def secrets(objects: dict[str, Any]) -> list[str]:
+    # The digest is not listed: the verify answer echoes the digest its caller sent.
+    return ["Victim reporting system", "reports/victim.pdf"]
+
+
+CASES = {
+    "report-list": RouteCase("get", lambda v: {}, 200),
+    "report-detail": RouteCase("get", lambda v: {"pk": v["report"].pk}, DETAIL),
+    "report-download": RouteCase("get", lambda v: {"pk": v["report"].pk}, DETAIL),
+    # Another organization's digest is simply unknown here; the answer names nothing.
+    "report-verify": RouteCase("post", lambda v: {}, 200, body={"sha256": VICTIM_SHA256}),
+}
