@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "apps.ledger",
     "apps.tasks",
     "apps.registry",
+    "apps.reports",
+    "apps.inference",
+    "apps.explainability",
+    "apps.compliance",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +119,10 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # No broker means the embedded default: tasks run in-process, right after the commit
 # that queued them.
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager .delay() still borrows a producer from the broker pool (Celery 5.3+); an
+    # in-memory transport keeps that from reaching for an AMQP server on localhost.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -130,7 +138,20 @@ CELERY_TASK_ROUTES = {
     "apps.explainability.*": {"queue": "gpu"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long a task taken by a worker that died (acks_late) waits before redelivery.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+}
 CELERY_TASK_IGNORE_RESULT = True
+
+# --- Inference and explanations (gpu queue) -------------------------------------
+# "auto" uses CUDA on a gpu-queue worker that has it; "cpu" never touches CUDA.
+INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", ("auto", "cpu", "cuda"))
+MODEL_CACHE_SIZE = env_int("MODEL_CACHE_SIZE", 4, minimum=1)
+# Explanations through the permutation explainer estimated above this are refused.
+SHAP_MAX_COST_SECONDS = env_int("SHAP_MAX_COST_SECONDS", 600, minimum=1)
+# Rows scored (and progress reported) per step of a batch.
+INFERENCE_CHUNK_ROWS = env_int("INFERENCE_CHUNK_ROWS", 16_384, minimum=1)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -160,8 +181,27 @@ SPECTACULAR_SETTINGS = {
         "Role": "apps.tenancy.roles.Role",
         "MemberRole": "apps.tenancy.roles.MEMBER_ROLE_CHOICES",
         "AISystemRole": "apps.registry.models.AISystem.Role",
+        "AISystemStatus": "apps.registry.models.AISystem.Status",
+        "TrainingRunStatus": "apps.registry.models.TrainingRun.Status",
+        "DeploymentStatus": "apps.registry.models.Deployment.Status",
+        "PredictionBatchStatus": "apps.registry.models.PredictionBatch.Status",
+        "ReportKind": "apps.reports.models.Report.Kind",
+        "ReportStatus": "apps.reports.models.Report.Status",
+        "ClassificationCategory": "apps.compliance.models.Classification.Category",
+        "AssessmentKind": "apps.compliance.models.Assessment.Kind",
+        "AssessmentStatus": "apps.compliance.models.Assessment.Status",
+        "ApprovalStatus": "apps.compliance.models.ApprovalRequest.Status",
+        "RiskStatus": "apps.compliance.models.Risk.Status",
+        "IncidentKind": "apps.compliance.models.Incident.Kind",
+        "IncidentStatus": "apps.compliance.models.Incident.Status",
+        "IncidentReportKind": "apps.compliance.models.IncidentReport.Kind",
     },
 }
+
+# --- Compliance -----------------------------------------------------------------
+# Approvals by owners or compliance officers that a high-risk system's deployment needs
+# before a model version may serve it (Art. 14).
+COMPLIANCE_REQUIRED_APPROVALS = env_int("REQUIRED_APPROVALS", 1, minimum=1)
 
 # --- Ledger ---------------------------------------------------------------------
 LEDGER_HOST = env_str("LEDGER_HOST", required=PRODUCTION) or "localhost"
@@ -182,6 +222,19 @@ else:
             "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
         ) from None
     LEDGER_KEY_ENCRYPTION_KEY = _kek
+
+# --- Reports --------------------------------------------------------------------
+# A PEM certificate and private key to sign report PDFs with (PAdES). Unset: each
+# organization gets a self-signed document-signing certificate on first use.
+REPORT_SIGNING_CERT = env_str("REPORT_SIGNING_CERT")
+REPORT_SIGNING_KEY = env_str("REPORT_SIGNING_KEY")
+REPORT_SIGNING_KEY_PASSWORD = env_str("REPORT_SIGNING_KEY_PASSWORD")
+if (REPORT_SIGNING_CERT is None) != (REPORT_SIGNING_KEY is None):
+    raise ImproperlyConfigured("REPORT_SIGNING_CERT and REPORT_SIGNING_KEY must be set together")
+for _name in ("REPORT_SIGNING_CERT", "REPORT_SIGNING_KEY"):
+    _path = globals()[_name]
+    if _path is not None and not Path(_path).is_file():
+        raise ImproperlyConfigured(f"{_name}={_path!r} is not a readable file")
 
 # --- Auth, sessions, security ---------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,12 +11,17 @@ api_v1 = [
     path("", include("apps.tenancy.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.registry.urls")),
+    path("", include("apps.reports.urls")),
+    path("", include("apps.compliance.urls")),
+    path("", include("apps.inference.urls")),
+    path("", include("apps.explainability.urls")),
     path("ledger/", include("apps.ledger.urls")),
 ]
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    path("reports/", include("apps.reports.web_urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from apps.compliance import rules
@@ -16,6 +16,7 @@ from apps.compliance.models import (
     ApprovalRequest,
     Assessment,
     Classification,
+    DecisionOverride,
     FundamentalRightsAssessment,
     Incident,
     ObligationEvidence,
@@ -242,3 +243,64 @@ def gap_analysis(*, organization: Any, system_id: int | None = None) -> list[dic
                 )
     gaps.sort(key=lambda g: (g["applies_from"], g["system"], g["code"]))
     return gaps
+
+
+# --- Reads for documents (reports) --------------------------------------------------------
+
+
+def risks_of_system(*, system: Any) -> QuerySet[Risk]:
+    """The system's risk register (Art. 9), by review date."""
+    return Risk.objects.filter(system=system).order_by("review_date", "pk")
+
+
+def approval_requests_of_system(*, system: Any) -> QuerySet[ApprovalRequest]:
+    """Approval requests on the system's deployments, oldest first, with decisions."""
+    return (
+        ApprovalRequest.objects.filter(deployment__system=system)
+        .select_related("deployment", "model_version__model")
+        .prefetch_related("decisions")
+        .order_by("created_at", "pk")
+    )
+
+
+def decision_overrides_of_system(*, system: Any) -> QuerySet[DecisionOverride]:
+    return (
+        DecisionOverride.objects.filter(deployment__system=system)
+        .select_related("deployment")
+        .order_by("created_at", "pk")
+    )
+
+
+def assessments_completed(
+    *, system: Any | None = None, model_version: Any | None = None, kind: str | None = None
+) -> QuerySet[Assessment]:
+    """Assessments that ran to a verdict (passed or failed), newest first."""
+    assessments = Assessment.objects.filter(
+        status__in=[Assessment.Status.PASSED, Assessment.Status.FAILED]
+    ).select_related("model_version__model", "dataset_version__dataset")
+    if system is not None:
+        assessments = assessments.filter(system=system)
+    if model_version is not None:
+        assessments = assessments.filter(model_version=model_version)
+    if kind is not None:
+        assessments = assessments.filter(kind=kind)
+    return assessments.order_by(F("finished_at").desc(nulls_last=True), "-pk")
+
+
+def incidents_of_system(*, system: Any) -> QuerySet[Incident]:
+    """The system's serious incidents, latest awareness first."""
+    return Incident.objects.filter(system=system).order_by("-became_aware_at", "-pk")
+
+
+def incident_of_system(*, system: Any, incident_id: int) -> Incident | None:
+    """That incident if it is one of the system's (so of its organization), else None."""
+    return incidents_of_system(system=system).filter(pk=incident_id).first()
+
+
+def obligation_evidence_of_system(
+    *, system: Any, obligation: str | None = None
+) -> QuerySet[ObligationEvidence]:
+    evidence = ObligationEvidence.objects.filter(system=system)
+    if obligation is not None:
+        evidence = evidence.filter(obligation=obligation)
+    return evidence.order_by("created_at", "pk")

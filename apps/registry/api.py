@@ -606,6 +606,10 @@ class DeploymentServedAtView(RegistryView):
 
 
 class PredictionBatchOut(serializers.ModelSerializer):
+    output_artifact_sha256 = serializers.CharField(
+        source="output_artifact.sha256", default=None, read_only=True
+    )
+
     class Meta:
         model = PredictionBatch
         fields = [
@@ -623,6 +627,13 @@ class PredictionBatchOut(serializers.ModelSerializer):
             "files_verified_at",
             "failure_reason",
             "created_at",
+            "output_artifact_sha256",
+            "telemetry",
+            "energy_joules",
+            "started_at",
+            "finished_at",
+            "ledger_seq",
+            "task",
         ]
 
 

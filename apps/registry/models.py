@@ -243,6 +243,7 @@ class Deployment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"  # created, nothing served yet
         ACTIVE = "active"
+        STOPPED = "stopped"  # stopped by a person (Art. 14(4)(e)); serves nothing
 
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="deployments")
     environment = models.CharField(max_length=100)
@@ -271,6 +272,7 @@ class DeploymentEvent(models.Model):
     class Kind(models.TextChoices):
         ACTIVATED = "activated"
         ROLLED_BACK = "rolled_back"
+        STOPPED = "stopped"  # model_version: the version that stopped serving
 
     deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -43,15 +43,17 @@ def entry_time(*, organization: Any, seq: int) -> datetime:
 
 def served_at(*, deployment: Deployment, at: datetime) -> ModelVersion | None:
     """The model version the deployment served at ``at`` (None before its first
-    activation). A change takes effect at its ledger time: at that instant the new
-    version serves."""
+    activation, and while stopped). A change takes effect at its ledger time: at that
+    instant the new version serves."""
     event = (
         DeploymentEvent.objects.filter(deployment=deployment, at__lte=at)
         .select_related("model_version")
         .order_by("-at", "-ledger_seq")
         .first()
     )
-    return event.model_version if event else None
+    if event is None or event.kind == DeploymentEvent.Kind.STOPPED:
+        return None
+    return event.model_version
 
 
 def deployment_history(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:

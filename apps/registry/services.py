@@ -673,6 +673,11 @@ def deployment_activate(
                 f"Model version {model_version.pk} belongs to another AI system; "
                 "a deployment serves only model versions of its own system."
             )
+        from apps.compliance.selectors import deployment_change_refusal
+
+        deployment_change_refusal(
+            deployment=deployment, model_version=model_version, action="activation"
+        )
         if deployment.model_version_id == model_version.pk:
             raise RuleViolation(
                 f"Deployment {deployment.pk} already serves model version {model_version.pk}."
@@ -703,6 +708,9 @@ def deployment_rollback(
                 f"Deployment {deployment.pk} has no previous model version to roll back to."
             )
         target = current.previous_model_version
+        from apps.compliance.selectors import deployment_change_refusal
+
+        deployment_change_refusal(deployment=deployment, model_version=target, action="rollback")
         # After returning to the target, a further rollback goes to what preceded it.
         before_target = (
             DeploymentEvent.objects.filter(deployment=deployment, model_version=target)
@@ -717,6 +725,54 @@ def deployment_rollback(
             kind=DeploymentEvent.Kind.ROLLED_BACK,
             reason=reason,
         )
+
+
+def deployment_stop(
+    *, actor: Principal, deployment: Deployment, reason: str
+) -> tuple[Deployment, DeploymentEvent, Receipt]:
+    """The stop button (Art. 14(4)(e)): the deployment stops serving. A rollback
+    afterwards returns to the version served before the stopped one; an activation
+    starts a new version (both pass the compliance gate)."""
+    if not reason.strip():
+        raise InvalidInput("Stopping needs a reason.", fields={"reason": ["Required."]})
+    with transaction.atomic():
+        deployment = (
+            Deployment.objects.select_for_update(of=("self",))
+            .select_related("model_version")
+            .get(pk=deployment.pk)
+        )
+        if deployment.status != Deployment.Status.ACTIVE or deployment.model_version is None:
+            raise RuleViolation(
+                f"Deployment {deployment.pk} is {deployment.status}: nothing to stop."
+            )
+        stopped = deployment.model_version
+        current = (
+            DeploymentEvent.objects.filter(deployment=deployment).order_by("-ledger_seq").first()
+        )
+        deployment.model_version = None
+        deployment.status = Deployment.Status.STOPPED
+        deployment.save(update_fields=["model_version", "status"])
+        receipt = _record(
+            actor=actor,
+            type="deployment.stopped",
+            kind="deployment",
+            id=deployment.pk,
+            data={
+                "model_version": _ref("model_version", stopped),
+                "sha256": stopped.artifact_sha256,
+                "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
+            },
+        )
+        event = DeploymentEvent.objects.create(
+            deployment=deployment,
+            kind=DeploymentEvent.Kind.STOPPED,
+            model_version=stopped,
+            previous_model_version=current.previous_model_version if current else None,
+            reason=reason,
+            at=selectors.entry_time(organization=actor.organization, seq=receipt.seq),
+            ledger_seq=receipt.seq,
+        )
+    return deployment, event, receipt
 
 
 # --- Prediction batches ------------------------------------------------------------------
@@ -843,3 +899,184 @@ def prediction_batch_verify_files(
             },
         )
     return batch, receipt
+
+
+# --- Prediction batches run by our workers ------------------------------------------------
+
+
+def _batch_refs(batch: PredictionBatch) -> dict[str, Any]:
+    return {
+        "model_version": _ref("model_version", batch.model_version),
+        "model_sha256": batch.model_version.artifact_sha256,
+        "parent": _ref("deployment", batch.deployment),
+    }
+
+
+def prediction_batch_request(
+    *,
+    actor: Principal,
+    deployment: Deployment,
+    input_artifact: Artifact,
+    model_version: ModelVersion | None = None,
+    task: Any = None,
+) -> tuple[PredictionBatch, Receipt]:
+    """Queues a batch for one of our workers: the deployment's current model version
+    scores the uploaded input file. The caller enqueues the work on commit."""
+    served = selectors.served_at(deployment=deployment, at=timezone.now())
+    if served is None:
+        raise RuleViolation(f"Deployment {deployment.pk} serves no model version yet.")
+    if model_version is not None and model_version.pk != served.pk:
+        raise RuleViolation(
+            f"Deployment {deployment.pk} serves model version {served.pk}, not {model_version.pk}."
+        )
+    if served.artifact is None:
+        raise RuleViolation(
+            f"Model version {served.pk} was registered by uri only; upload its artifact "
+            "and register a version with uploaded=true to run it here."
+        )
+    with served.artifact.file.open("rb") as stream:
+        problem = format_mismatch(declared=served.artifact_format, head=stream.read(64))
+    if problem:
+        raise InvalidInput(
+            f"Model artifact refused: {problem}.", fields={"model_version": [problem]}
+        )
+    with transaction.atomic():
+        batch = PredictionBatch.objects.create(
+            deployment=deployment,
+            model_version=served,
+            status=PredictionBatch.Status.QUEUED,
+            input_sha256=input_artifact.sha256,
+            input_artifact=input_artifact,
+            task=task,
+        )
+        receipt = _record(
+            actor=actor,
+            type="prediction_batch.requested",
+            kind="prediction_batch",
+            id=batch.pk,
+            data={
+                "input_sha256": input_artifact.sha256,
+                "task": str(task.pk) if task is not None else None,
+                **_batch_refs(batch),
+            },
+        )
+    return batch, receipt
+
+
+def prediction_batch_claim(*, batch_id: int) -> bool:
+    """Moves a queued batch (or one left running by a worker that died) to running
+    with one conditional UPDATE. False when it is completed or failed already, so a
+    redelivered task does nothing."""
+    claimed = PredictionBatch.objects.filter(
+        pk=batch_id,
+        status__in=[PredictionBatch.Status.QUEUED, PredictionBatch.Status.RUNNING],
+    ).update(status=PredictionBatch.Status.RUNNING, started_at=timezone.now())
+    return claimed == 1
+
+
+def prediction_batch_complete(
+    *,
+    batch_id: int,
+    output_file: Any,
+    rows_file: Any,
+    output_sha256: str,
+    rows: int,
+    rows_root: str,
+    ran_on: dict[str, Any],
+    telemetry: dict[str, Any],
+) -> Receipt | None:
+    """Stores the outputs and completes the batch with one ledger entry, all in one
+    transaction. Does nothing (returns None) when the batch was finished already."""
+    from apps.registry.artifacts import artifact_store
+
+    with transaction.atomic():
+        batch = (
+            PredictionBatch.objects.select_for_update(of=("self",))
+            .select_related("deployment__system__organization", "model_version")
+            .get(pk=batch_id)
+        )
+        if batch.status != PredictionBatch.Status.RUNNING:
+            return None
+        organization = batch.deployment.system.organization
+        actor = Principal.system(organization=organization, name="inference_worker")
+        output_artifact, _ = artifact_store(
+            organization=organization,
+            uploaded=output_file,
+            declared_sha256=output_sha256,
+            actor=actor,
+        )
+        rows_artifact, _ = artifact_store(
+            organization=organization, uploaded=rows_file, declared_sha256=None, actor=actor
+        )
+        batch.status = PredictionBatch.Status.COMPLETED
+        batch.output_artifact, batch.rows_artifact = output_artifact, rows_artifact
+        batch.output_sha256, batch.row_count, batch.rows_root = output_sha256, rows, rows_root
+        batch.ran_on, batch.telemetry = ran_on, telemetry
+        batch.energy_joules = telemetry.get("energy_joules")
+        batch.finished_at = timezone.now()
+        receipt = _record(
+            actor=actor,
+            type="prediction_batch.completed",
+            kind="prediction_batch",
+            id=batch.pk,
+            data={
+                "input_sha256": batch.input_sha256,
+                "output_sha256": output_sha256,
+                "rows": rows,
+                "rows_root": rows_root,
+                "ran_on": ran_on,
+                "telemetry": telemetry,
+                **_batch_refs(batch),
+            },
+        )
+        batch.ledger_seq = receipt.seq
+        batch.save()
+    return receipt
+
+
+def prediction_batch_fail(*, batch_id: int, reason: str) -> Receipt | None:
+    """Marks a queued or running batch failed, with the reason on the record. Does
+    nothing when it already completed or failed."""
+    with transaction.atomic():
+        batch = (
+            PredictionBatch.objects.select_for_update(of=("self",))
+            .select_related("deployment__system__organization", "model_version")
+            .get(pk=batch_id)
+        )
+        if batch.status not in (PredictionBatch.Status.QUEUED, PredictionBatch.Status.RUNNING):
+            return None
+        organization = batch.deployment.system.organization
+        actor = Principal.system(organization=organization, name="inference_worker")
+        batch.status = PredictionBatch.Status.FAILED
+        batch.failure_reason = reason
+        batch.finished_at = timezone.now()
+        receipt = _record(
+            actor=actor,
+            type="prediction_batch.failed",
+            kind="prediction_batch",
+            id=batch.pk,
+            data={"reason": reason, "input_sha256": batch.input_sha256, **_batch_refs(batch)},
+        )
+        batch.ledger_seq = receipt.seq
+        batch.save(update_fields=["status", "failure_reason", "finished_at", "ledger_seq"])
+    return receipt
+
+
+def artifact_integrity_failed(
+    *, artifact: Artifact, expected_sha256: str, found_sha256: str, used_by: dict[str, str]
+) -> Receipt:
+    """Records that a stored file no longer has the digest it was stored under (it
+    was changed at rest), so the job that wanted it refused to load it."""
+    actor = Principal.system(organization=artifact.organization, name="integrity_check")
+    with transaction.atomic():
+        return _record(
+            actor=actor,
+            type="artifact.integrity_failed",
+            kind="artifact",
+            id=artifact.sha256,
+            data={
+                "expected_sha256": expected_sha256,
+                "found_sha256": found_sha256,
+                "used_by": used_by,
+            },
+        )

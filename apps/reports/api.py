@@ -75,6 +75,12 @@ class ReportIn(StrictSerializer):
     time_from = serializers.DateTimeField(required=False)
     time_to = serializers.DateTimeField(required=False)
     stage = serializers.ChoiceField(choices=services.STAGES, required=False)
+    incident_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="serious_incident only: the incident to report (one of system_id's); "
+        "default: the system's latest.",
+    )
 
 
 class ReportView(ScopedGenericAPIView):

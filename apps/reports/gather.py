@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
 
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger.models import Checkpoint, Entry, Log
@@ -62,6 +63,7 @@ class Citations:
     def __init__(self, log: Log) -> None:
         self.log = log
         self.by_subject: dict[tuple[str, str, str], int] = {}
+        self.last_by_subject: dict[tuple[str, str, str], int] = {}
         self.cited: set[int] = set()
 
     def load(self, subjects: dict[str, Iterable[Any]]) -> None:
@@ -79,12 +81,17 @@ class Citations:
         )
         for kind, sid, type_, seq in rows.iterator(chunk_size=5000):
             self.by_subject.setdefault((kind, sid, type_), seq)
+            self.last_by_subject[(kind, sid, type_)] = seq
 
     def seq(self, kind: str, id: Any, type: str) -> int | None:
         seq = self.by_subject.get((kind, str(id), type))
         if seq is not None:
             self.cited.add(seq)
         return seq
+
+    def last(self, kind: str, id: Any, type: str) -> int | None:
+        """The latest entry of that type about the record (a risk's last update)."""
+        return self.add(self.last_by_subject.get((kind, str(id), type)))
 
     def add(self, seq: int | None) -> int | None:
         if seq is not None:
@@ -121,6 +128,12 @@ def _numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
         for k, v in (metrics or {}).items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
+
+
+def _serving(deployment: Deployment) -> str:
+    if deployment.model_version is not None:
+        return str(deployment.model_version)
+    return "nothing (stopped)" if deployment.status == "stopped" else "nothing yet"
 
 
 def _optional_app(label: str) -> bool:
@@ -277,7 +290,7 @@ def _lifecycle(system: AISystem, cite: Citations) -> dict[str, Any]:
         {
             "environment": d.environment,
             "status": d.status,
-            "serving": str(d.model_version) if d.model_version else "nothing yet",
+            "serving": _serving(d),
             "resources": _pairs(d.resources),
             "seq": cite.seq("deployment", d.pk, "deployment.created"),
         }
@@ -349,17 +362,318 @@ def _declaration_on_record(system: AISystem, cite: Citations) -> dict[str, Any] 
     }
 
 
-def annex_iv(report: Report, cite: Citations) -> Document:
-    system = report.system
-    assert system is not None
-    facts = _system_facts(system, cite)
-    life = _lifecycle(system, cite)
-    declaration = _declaration_on_record(system, cite)
+# --- The compliance record (apps.compliance, read through its selectors) -----------------
+
+# Art. 73: the paragraph that sets each kind's reporting period.
+INCIDENT_DEADLINE_BASIS = {
+    "general": "Art. 73(2)",
+    "death": "Art. 73(4)",
+    "widespread_infringement": "Art. 73(3)",
+    "critical_infrastructure": "Art. 73(3)",
+}
+# Annex IV topics the reports used to call missing on their own, and the obligations
+# of the compliance checklist that answer for them.
+TOPIC_OBLIGATIONS = {
+    "oversight": {"art_14", "art_26"},
+    "risks": {"art_9"},
+    "datasheets": {"art_10"},
+    "post_market_plan": {"art_72"},
+}
+
+
+def _short(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "not computed" if value is None else str(value)
+    return _short(value)
+
+
+def _interval(ci: Any) -> str:
+    if not isinstance(ci, list | tuple) or len(ci) != 2 or None in ci:
+        return "not recorded"
+    return f"[{_short(ci[0])}, {_short(ci[1])}]"
+
+
+def _threshold(outcome: dict[str, Any] | None) -> str:
+    if not outcome:
+        return "none fixed"
+    low, high = outcome.get("min"), outcome.get("max")
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    return f"≥ {low:g}" if low is not None else f"≤ {high:g}"
+
+
+def _assessment_metrics(assessment: Any) -> list[dict[str, Any]]:
+    """Metric, value, 95% interval, threshold and verdict of a finished assessment;
+    fairness metrics per protected attribute (``sex.demographic_parity_difference``)."""
+    results = assessment.results if isinstance(assessment.results, dict) else {}
+    outcomes = assessment.outcomes if isinstance(assessment.outcomes, dict) else {}
+    if "attributes" in results:
+        scopes = [
+            (f"{attribute}.", (result or {}).get("metrics") or {})
+            for attribute, result in sorted((results.get("attributes") or {}).items())
+        ]
+    else:
+        scopes = [("", results.get("metrics") or {})]
+    rows: list[dict[str, Any]] = []
+    for prefix, metrics in scopes:
+        for name, metric in sorted(metrics.items()):
+            key = prefix + name
+            outcome = outcomes.get(key)
+            metric = metric if isinstance(metric, dict) else {"value": metric}
+            rows.append(
+                {
+                    "metric": key,
+                    "value": _number(metric.get("value")),
+                    "interval": _interval(metric.get("ci")),
+                    "threshold": _threshold(outcome),
+                    "result": ("pass" if outcome["passed"] else "fail") if outcome else "—",
+                }
+            )
+    shown = {row["metric"] for row in rows}
+    for key, outcome in sorted(outcomes.items()):
+        if key not in shown:  # thresholded but not computed: it failed
+            rows.append(
+                {
+                    "metric": key,
+                    "value": _number(outcome.get("value")),
+                    "interval": "not recorded",
+                    "threshold": _threshold(outcome),
+                    "result": "pass" if outcome.get("passed") else "fail",
+                }
+            )
+    return rows
+
+
+def _assessment_rows(assessments: list[Any], cite: Citations) -> list[dict[str, Any]]:
+    cite.load({"assessment": [a.pk for a in assessments]})
+    return [
+        {
+            "id": a.pk,
+            "kind": a.kind,
+            "task": a.task,
+            "status": a.status,
+            "model_version": str(a.model_version) if a.model_version else "—",
+            "dataset_version": str(a.dataset_version),
+            "finished_at": _time(a.finished_at),
+            "requested_seq": cite.seq("assessment", a.pk, "assessment.requested"),
+            "seq": cite.seq("assessment", a.pk, "assessment.completed"),
+            "metrics": _assessment_metrics(a),
+        }
+        for a in assessments
+    ]
+
+
+def _actor_label(who: str) -> str:
+    """``user:12`` → ``user 12``: people by id (and role where known), never by name."""
+    kind, _, ident = who.partition(":")
+    return f"{kind.replace('_', ' ')} {ident}".strip()
+
+
+def _oversight(system: AISystem, compliance: Any, cite: Citations) -> dict[str, Any]:
+    """Human-oversight facts (Art. 14): the gate, approval requests and decisions, stop
+    events and overrides, each with its ledger entry."""
+    requests = list(compliance.approval_requests_of_system(system=system))
+    cite.load({"approval_request": [r.pk for r in requests]})
+    served = {
+        (deployment_id, version_id): (at, seq)
+        for deployment_id, version_id, at, seq in DeploymentEvent.objects.filter(
+            deployment__system=system,
+            kind__in=[DeploymentEvent.Kind.ACTIVATED, DeploymentEvent.Kind.ROLLED_BACK],
+        )
+        .order_by("-ledger_seq")
+        .values_list("deployment_id", "model_version_id", "at", "ledger_seq")
+    }
+    request_rows = []
+    approved: set[tuple[int, int]] = set()
+    for r in requests:
+        key = (r.deployment_id, r.model_version_id)
+        if r.status == "approved":
+            approved.add(key)
+        request_rows.append(
+            {
+                "id": r.pk,
+                "deployment": r.deployment.environment,
+                "model_version": str(r.model_version),
+                "served": key in served,
+                "requested_by": _actor_label(r.requested_by),
+                "required": r.required_approvals,
+                "status": r.status,
+                "at": _time(r.created_at),
+                "seq": cite.seq("approval_request", r.pk, "approval.requested"),
+                "decisions": [
+                    {
+                        "decision": d.decision,
+                        "by": f"user {d.decided_by_id} ({d.role})",
+                        "at": _time(d.created_at),
+                        "seq": cite.add(d.ledger_seq or None),
+                    }
+                    for d in sorted(r.decisions.all(), key=lambda d: (d.created_at, d.pk))
+                ],
+            }
+        )
+    unapproved = []
+    if served:
+        versions = ModelVersion.objects.select_related("model").in_bulk(
+            [version_id for _, version_id in served]
+        )
+        environments = dict(
+            Deployment.objects.filter(system=system).values_list("pk", "environment")
+        )
+        for (deployment_id, version_id), (at, seq) in sorted(
+            served.items(), key=lambda item: item[1][1]
+        ):
+            if (deployment_id, version_id) not in approved:
+                unapproved.append(
+                    {
+                        "deployment": environments.get(deployment_id, deployment_id),
+                        "model_version": str(versions[version_id]),
+                        "at": _time(at),
+                        "seq": cite.add(seq),
+                    }
+                )
+    stops = [
+        {
+            "deployment": e.deployment.environment,
+            "model_version": str(e.model_version),
+            "reason": e.reason or "—",
+            "at": _time(e.at),
+            "seq": cite.add(e.ledger_seq),
+        }
+        for e in DeploymentEvent.objects.filter(
+            deployment__system=system, kind=DeploymentEvent.Kind.STOPPED
+        )
+        .select_related("deployment", "model_version__model")
+        .order_by("ledger_seq")
+    ]
+    overrides = [
+        {
+            "deployment": o.deployment.environment,
+            "batch": o.prediction_batch_id,
+            "row": o.row_index,
+            "by": _actor_label(o.created_by),
+            "reason": o.reason,
+            "at": _time(o.created_at),
+            "seq": cite.add(o.ledger_seq or None),
+        }
+        for o in compliance.decision_overrides_of_system(system=system)
+    ]
+    return {
+        "required_approvals": compliance.required_approvals(),
+        "requests": request_rows,
+        "unapproved": unapproved,
+        "stops": stops,
+        "overrides": overrides,
+        "any": bool(request_rows or stops or overrides),
+    }
+
+
+def _risks(system: AISystem, compliance: Any, cite: Citations) -> list[dict[str, Any]]:
+    from apps.tenancy.selectors import memberships_of
+
+    risks = list(compliance.risks_of_system(system=system))
+    cite.load({"risk": [r.pk for r in risks]})
+    owners = {r.owner_id for r in risks if r.owner_id}
+    roles = dict(
+        memberships_of(organization=system.organization)
+        .filter(user_id__in=owners)
+        .values_list("user_id", "role")
+    )
+    return [
+        {
+            "id": r.pk,
+            "hazard": r.hazard,
+            "affected_persons": r.affected_persons,
+            "likelihood": r.likelihood,
+            "severity": r.severity,
+            "mitigation": r.mitigation or "none recorded",
+            "residual_risk": r.residual_risk,
+            "review_date": r.review_date.isoformat(),
+            "status": r.status,
+            "revision": r.revision,
+            # Owners by user id and role only: the document carries no personal names.
+            "owner": (
+                f"user {r.owner_id} ({roles.get(r.owner_id, 'no longer a member')})"
+                if r.owner_id
+                else "not assigned"
+            ),
+            "seq": cite.seq("risk", r.pk, "risk.created"),
+            "updated_seq": cite.last("risk", r.pk, "risk.updated"),
+        }
+        for r in risks
+    ]
+
+
+def _classification(system: AISystem, compliance: Any, cite: Citations) -> dict[str, Any] | None:
+    current = compliance.classification_current(system=system)
+    if current is None:
+        return None
+    return {
+        "version": current.version,
+        "category": current.category,
+        "category_label": current.get_category_display(),
+        "role": current.role,
+        "high_risk_basis": current.high_risk_basis or None,
+        "annex_iii_area": current.annex_iii_area or None,
+        "exemption": current.exemption or None,
+        "rationale": current.rationale,
+        "citations": [str(c) for c in current.citations or []],
+        "classified_at": _time(current.created_at),
+        "seq": cite.add(current.ledger_seq),
+    }
+
+
+def _gap_line(gap: dict[str, Any]) -> str:
+    applies = gap["applies_from"]
+    when = "applies from" if gap["status"] == "upcoming" else "applied from"
+    return (
+        f"{gap['article']}: {gap['requirement']} Status {gap['status']} "
+        f"({when} {applies.isoformat() if hasattr(applies, 'isoformat') else applies}; "
+        f"{gap['legal_source']})."
+    )
+
+
+def _compliance_record(system: AISystem, cite: Citations) -> dict[str, Any] | None:
+    """What the compliance app records about the system, or None when it is not
+    installed (the sections then say nothing is on the record)."""
+    if not _optional_app("apps.compliance"):
+        return None
+    from apps.compliance import selectors as compliance
+
+    assessments = _assessment_rows(list(compliance.assessments_completed(system=system)), cite)
+    plan = [
+        {
+            "description": e.description,
+            "uri": e.uri or "—",
+            "sha256": e.sha256 or "—",
+            "at": _time(e.created_at),
+            "seq": cite.add(e.ledger_seq or None),
+        }
+        for e in compliance.obligation_evidence_of_system(system=system, obligation="art_72")
+    ]
+    gaps = compliance.gap_analysis(organization=system.organization, system_id=system.pk)
+    return {
+        "classification": _classification(system, compliance, cite),
+        "risks": _risks(system, compliance, cite),
+        "oversight": _oversight(system, compliance, cite),
+        "assessments": assessments,
+        "post_market_plan": plan,
+        "gaps": gaps,
+    }
+
+
+def _annex_iv_missing(
+    life: dict[str, Any], compliance: dict[str, Any] | None, declaration: Any
+) -> list[str]:
+    """The closing list: what Annex IV's own sections lack, then the compliance app's
+    gap analysis. A topic the gap analysis answers for (risk register, oversight,
+    datasheets, post-market plan) is not guessed at here as well."""
     missing: list[str] = []
     if not life["datasets"]:
         missing.append("Annex IV 2(d): no dataset (data requirements, datasheets) is registered.")
-    if not any(d["versions"] for d in life["datasets"]):
-        missing.append("Art. 10: no dataset version with its datasheet is on the record.")
     if not life["runs"]:
         missing.append("Annex IV 2(c): no training run (training methods) is on the record.")
     if not life["versions"]:
@@ -370,21 +684,53 @@ def annex_iv(report: Report, cite: Citations) -> Document:
         )
     if not life["deployments"]:
         missing.append("Annex IV 3: no deployment is recorded (functioning and control).")
-    missing += [
-        "Annex IV 3 / Art. 14: no human-oversight measures are on the record yet.",
-        "Annex IV 5 / Art. 9: no risk management system (risk register) is on the record yet.",
-        "Annex IV 7: no harmonised standards or other solutions adopted are on the record yet.",
-        "Annex IV 9 / Art. 72: no post-market monitoring plan is on the record yet.",
-    ]
+    gaps = compliance["gaps"] if compliance else []
+    answered = {gap["code"] for gap in gaps}
+    empty = {
+        "datasheets": not any(d["versions"] for d in life["datasets"]),
+        "oversight": not (compliance and compliance["oversight"]["any"]),
+        "risks": not (compliance and compliance["risks"]),
+        "post_market_plan": not (compliance and compliance["post_market_plan"]),
+    }
+    guesses = {
+        "datasheets": "Art. 10: no dataset version with its datasheet is on the record.",
+        "oversight": "Annex IV 3 / Art. 14: no human-oversight measures are on the record yet.",
+        "risks": "Annex IV 5 / Art. 9: no risk management system (risk register) is on the "
+        "record yet.",
+        "post_market_plan": "Annex IV 9 / Art. 72: no post-market monitoring plan is on the "
+        "record yet.",
+    }
+    for topic, text in guesses.items():
+        if empty[topic] and not (TOPIC_OBLIGATIONS[topic] & answered):
+            missing.append(text)
+    # The compliance app records no harmonised standards: always stated.
+    missing.append(
+        "Annex IV 7: no harmonised standards or other solutions adopted are on the record yet."
+    )
     if declaration is None:
         missing.append("Annex IV 8: no EU declaration of conformity has been generated yet.")
-    if not any(v["numeric"] for v in life["versions"]):
+    if not any(v["numeric"] for v in life["versions"]) and not (
+        compliance and compliance["assessments"]
+    ):
         missing.append("Annex IV 4: no performance metrics are recorded for any model version.")
+    missing += [f"Compliance gap analysis: {_gap_line(gap)}" for gap in gaps]
+    return missing
+
+
+def annex_iv(report: Report, cite: Citations) -> Document:
+    system = report.system
+    assert system is not None
+    facts = _system_facts(system, cite)
+    life = _lifecycle(system, cite)
+    declaration = _declaration_on_record(system, cite)
+    compliance = _compliance_record(system, cite)
+    missing = _annex_iv_missing(life, compliance, declaration)
     context = {
         "system": facts,
         **life,
         "declaration": declaration,
         "performance_chart": _performance_chart(life["versions"]),
+        "compliance": compliance,
         "missing": missing,
     }
     records = {
@@ -397,6 +743,15 @@ def annex_iv(report: Report, cite: Citations) -> Document:
         "prediction_batches": life["batches"],
         "declaration_of_conformity": declaration,
     }
+    if compliance is not None:
+        records.update(
+            classification=compliance["classification"],
+            risk_register=compliance["risks"],
+            human_oversight=compliance["oversight"],
+            assessments=compliance["assessments"],
+            post_market_monitoring_plan=compliance["post_market_plan"],
+            compliance_gaps=compliance["gaps"],
+        )
     return Document(
         template="reports/annex_iv.html",
         title=f"Technical documentation (Annex IV): {system.name}",
@@ -645,48 +1000,58 @@ def post_market(report: Report, cite: Citations) -> Document:
 # --- Kind: serious incident -------------------------------------------------------------
 
 
-def _incident(system: AISystem, stage: str, cite: Citations) -> dict[str, Any] | None:
-    """The system's latest serious incident and its reports, when the compliance app is
-    installed (read through the app registry); None when there is none."""
+def _incident(
+    system: AISystem, stage: str, cite: Citations, incident_id: int | None = None
+) -> dict[str, Any] | None:
+    """The incident the report is about (``incident_id``, else the system's latest) and
+    its reports, read through the compliance app's selectors; None when there is none."""
     if not _optional_app("apps.compliance"):
         return None
-    from django.apps import apps
+    from apps.compliance import selectors as compliance
 
-    try:
-        incident = (
-            apps.get_model("compliance", "Incident")
-            .objects.filter(system=system)
-            .order_by("-became_aware_at", "-pk")
-            .first()
-        )
-        if incident is None:
-            return None
-        cite.load({"incident": [incident.pk]})
-        reports = list(incident.reports.order_by("created_at"))
-        if stage == "initial":
-            reports = [r for r in reports if r.kind == "initial"]
-        return {
-            "id": incident.pk,
-            "kind": incident.kind,
-            "description": incident.description,
-            "became_aware_at": _time(incident.became_aware_at),
-            "reporting_deadline": _time(incident.reporting_deadline),
-            "status": incident.status,
-            "authority_informed_at": _time(incident.authority_informed_at),
-            "seq": cite.seq("incident", incident.pk, "incident.opened"),
-            "informed_seq": cite.seq("incident", incident.pk, "incident.authority_informed"),
-            "reports": [
-                {
-                    "kind": r.kind,
-                    "content": r.content,
-                    "at": _time(r.created_at),
-                    "seq": cite.add(r.ledger_seq),
-                }
-                for r in reports
-            ],
-        }
-    except (LookupError, AttributeError, TypeError, ValueError):
-        return None  # the app changed shape: the section says nothing is on the record
+    if incident_id is not None:
+        incident = compliance.incident_of_system(system=system, incident_id=incident_id)
+    else:
+        incident = compliance.incidents_of_system(system=system).first()
+    if incident is None:
+        return None
+    cite.load({"incident": [incident.pk]})
+    reports = sorted(incident.reports.all(), key=lambda r: (r.created_at, r.pk))
+    if stage == "initial":
+        reports = [r for r in reports if r.kind == "initial"]
+    days = (incident.reporting_deadline - incident.became_aware_at).days
+    informed = incident.authority_informed_at
+    if informed is not None:
+        timeliness = "on time" if informed <= incident.reporting_deadline else "late"
+    elif timezone.now() > incident.reporting_deadline:
+        timeliness = "overdue: the authority has not been informed"
+    else:
+        timeliness = "not informed yet"
+    return {
+        "id": incident.pk,
+        "kind": incident.kind,
+        "kind_label": incident.get_kind_display(),
+        "description": incident.description,
+        "became_aware_at": _time(incident.became_aware_at),
+        "reporting_deadline": _time(incident.reporting_deadline),
+        "deadline_basis": f"{days} days, {INCIDENT_DEADLINE_BASIS.get(incident.kind, 'Art. 73')}",
+        "status": incident.status,
+        "authority_informed_at": _time(informed),
+        "timeliness": timeliness,
+        "seq": cite.seq("incident", incident.pk, "incident.opened"),
+        "informed_seq": cite.seq("incident", incident.pk, "incident.authority_informed"),
+        "closed_seq": cite.seq("incident", incident.pk, "incident.closed"),
+        "reports": [
+            {
+                "kind": r.kind,
+                "kind_label": r.kind.replace("_", "-").capitalize(),
+                "content": r.content,
+                "at": _time(r.created_at),
+                "seq": cite.add(r.ledger_seq or None),
+            }
+            for r in reports
+        ],
+    }
 
 
 def serious_incident(report: Report, cite: Citations) -> Document:
@@ -696,7 +1061,7 @@ def serious_incident(report: Report, cite: Citations) -> Document:
     stage = report.params.get("stage", "initial")
     deployments = list(Deployment.objects.filter(system=system).select_related("model_version"))
     cite.load({"deployment": [d.pk for d in deployments]})
-    incident = _incident(system, stage, cite)
+    incident = _incident(system, stage, cite, report.params.get("incident_id"))
     missing = []
     if incident is None:
         missing.append(
@@ -714,7 +1079,7 @@ def serious_incident(report: Report, cite: Citations) -> Document:
         "deployments": [
             {
                 "environment": d.environment,
-                "serving": str(d.model_version) if d.model_version else "nothing yet",
+                "serving": _serving(d),
                 "seq": cite.seq("deployment", d.pk, "deployment.created"),
             }
             for d in deployments
@@ -728,6 +1093,7 @@ def serious_incident(report: Report, cite: Citations) -> Document:
         records={
             "system": facts,
             "stage": stage,
+            "incident_id": report.params.get("incident_id"),
             "incident": incident,
             "deployments": context["deployments"],
         },
@@ -767,26 +1133,21 @@ def _shap_importance(version: ModelVersion, cite: Citations) -> dict[str, Any] |
 
 
 def _fairness(version: ModelVersion, cite: Citations) -> list[dict[str, Any]] | None:
-    """Per-group results of the latest completed fairness assessment of the version,
-    when the compliance app is installed; None when there is none or it cannot be read."""
+    """Per-group results of the latest fairness assessment of the version that ran
+    (passed or failed), read through the compliance app's selectors; None when there is
+    none or its results cannot be read."""
     if not _optional_app("apps.compliance"):
         return None
-    from django.apps import apps
+    from apps.compliance import selectors as compliance
 
+    assessment = compliance.assessments_completed(model_version=version, kind="fairness").first()
+    if assessment is None or not isinstance(assessment.results, dict):
+        return None
+    cite.load({"assessment": [assessment.pk]})
+    seq = cite.seq("assessment", assessment.pk, "assessment.completed")
+    verdicts = {row["metric"]: row for row in _assessment_metrics(assessment)}
     try:
-        assessment_model = apps.get_model("compliance", "Assessment")
-        assessment = (
-            assessment_model.objects.filter(
-                model_version=version, kind="fairness", status__in=["passed", "failed"]
-            )
-            .order_by("-finished_at", "-pk")
-            .first()
-        )
-        if assessment is None or not isinstance(assessment.results, dict):
-            return None
         attributes = assessment.results.get("attributes") or {}
-        cite.load({"assessment": [assessment.pk]})
-        seq = cite.seq("assessment", assessment.pk, "assessment.completed")
         out = []
         for attribute, result in sorted(attributes.items()):
             groups = result.get("groups") or {}
@@ -797,9 +1158,16 @@ def _fairness(version: ModelVersion, cite: Citations) -> list[dict[str, Any]] | 
             ]
             metrics = []
             for name, value in sorted((result.get("metrics") or {}).items()):
-                ci = value.get("ci") or [None, None]
-                interval = "not recorded" if None in ci else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
-                metrics.append({"name": name, "value": value.get("value"), "interval": interval})
+                verdict = verdicts.get(f"{attribute}.{name}", {})
+                metrics.append(
+                    {
+                        "name": name,
+                        "value": value.get("value"),
+                        "interval": _interval(value.get("ci")),
+                        "threshold": verdict.get("threshold", "none fixed"),
+                        "result": verdict.get("result", "—"),
+                    }
+                )
             out.append(
                 {
                     "attribute": attribute,
@@ -815,8 +1183,8 @@ def _fairness(version: ModelVersion, cite: Citations) -> list[dict[str, Any]] | 
                 }
             )
         return out or None
-    except (LookupError, AttributeError, KeyError, TypeError, ValueError):
-        return None  # the app changed shape: the section says nothing is on the record
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None  # results of another shape: the section says nothing is on the record
 
 
 # --- Kind: model card -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from apps.reports.models import Report
 from apps.tasks import services as task_services
 from apps.tenancy.principal import Principal
 from apps.tenancy.roles import Capability
-from audit_platform.errors import Forbidden, InvalidInput
+from audit_platform.errors import Forbidden, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +86,14 @@ def report_request(
     time_from: datetime | None = None,
     time_to: datetime | None = None,
     stage: str | None = None,
+    incident_id: int | None = None,
 ) -> tuple[Report, Receipt]:
     """Records the request and queues the rendering on the ``reports`` queue.
 
     ``system`` and ``model_version`` must already be the caller's organization's
     (the API looks them up in its scope, so another's reads as not found).
+    ``incident_id`` (serious-incident reports) names the incident to report; it must be
+    one of ``system``'s, else NotFound. Without it the report takes the latest.
     """
     kind = Report.Kind(kind)
     needed = KIND_CAPABILITY[kind]
@@ -129,6 +132,13 @@ def report_request(
                 "stage must be initial or follow_up.", fields={"stage": ["Invalid."]}
             )
         params["stage"] = stage
+        if incident_id is not None:
+            params["incident_id"] = _incident_of(system=system, incident_id=incident_id)
+    elif incident_id is not None:
+        raise InvalidInput(
+            "incident_id names the incident of a serious-incident report only.",
+            fields={"incident_id": ["Only for kind serious_incident."]},
+        )
     if model_version is not None:
         subject = Subject(kind="model_version", id=str(model_version.pk))
     elif system is not None:
@@ -164,6 +174,20 @@ def report_request(
         report.requested_seq = receipt.seq
         transaction.on_commit(lambda: _enqueue(report.pk))
     return report, receipt
+
+
+def _incident_of(*, system: AISystem, incident_id: int) -> int:
+    """The id of ``system``'s incident ``incident_id``; another system's, another
+    organization's or an unknown one reads as not found."""
+    from apps.compliance import selectors as compliance
+
+    incident = compliance.incident_of_system(system=system, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(
+            f"No incident {incident_id} of AI system {system.pk}.",
+            fields={"incident_id": ["Not an incident of this AI system."]},
+        )
+    return incident.pk
 
 
 def _enqueue(report_id: int) -> None:

@@ -69,9 +69,21 @@ def test_cli_runs_without_django(receipt_and_key, tmp_path):
         "from apps.ledger.verify import main; sys.exit(main(sys.argv[1:]))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, "receipt", str(tmp_path / "r.json"), "--vkey", key,
-         "--input", str(tmp_path / "row.json")],
-        cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-c",
+            code,
+            "receipt",
+            str(tmp_path / "r.json"),
+            "--vkey",
+            key,
+            "--input",
+            str(tmp_path / "row.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("verifies")

@@ -67,11 +67,15 @@ def test_no_environment_runs_on_the_embedded_default(tmp_path):
         "0",
         "-c",
         "from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.MEDIA_ROOT)",
-        env={"VAR_DIR": str(tmp_path), "DATABASE_URL": ""},
+        "from audit_platform.celery import app; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.MEDIA_ROOT, "
+        "app.connection_for_write().transport.driver_type)",
+        env={"VAR_DIR": str(tmp_path), "DATABASE_URL": "", "CELERY_BROKER_URL": ""},
     )
     assert result.returncode == 0, result.stderr
-    engine, eager, media = result.stdout.split()
+    engine, eager, media, transport = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
     assert eager == "True"
+    # Eager tasks still borrow a producer: it must not reach for a broker server.
+    assert transport == "memory"
     assert media == str(tmp_path / "media")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExplainabilityConfig(AppConfig):
+    name = "apps.explainability"
+    label = "explainability"
+    verbose_name = "Explainability"

@@ -1,0 +1,317 @@
+"""Loading model artifacts safely, once per worker process.
+
+Only formats that cannot run code on load are read: XGBoost JSON/UBJ, LightGBM
+text, ONNX (through ONNX Runtime) and scikit-learn through skops with an
+allow-list of trusted types. Pickle and joblib are refused before a byte is
+interpreted. The artifact's SHA-256 is checked against the registered digest
+before loading; a model is cached by that digest (bounded, MODEL_CACHE_SIZE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from apps.inference.devices import Device, xgboost_cuda_problem
+from apps.inference.errors import IntegrityFailure, JobRefused
+from apps.registry.model_formats import SAFE_FORMATS, format_mismatch, looks_like_pickle
+
+# Types a skops file may contain beyond those skops trusts itself (numpy arrays and
+# ufuncs, builtin containers): scikit-learn's own classes and scipy sparse matrices.
+# Anything else (a custom class, a function such as eval) is refused.
+SKOPS_TRUSTED_PREFIXES = ("sklearn.", "scipy.sparse.")
+SKOPS_TRUSTED_BUILTINS = frozenset(
+    {"builtins.dict", "builtins.list", "builtins.tuple", "builtins.slice", "builtins.set"}
+)
+TREE_ESTIMATORS = frozenset(
+    {
+        "DecisionTreeClassifier",
+        "DecisionTreeRegressor",
+        "RandomForestClassifier",
+        "RandomForestRegressor",
+        "ExtraTreesClassifier",
+        "ExtraTreesRegressor",
+        "GradientBoostingClassifier",
+        "GradientBoostingRegressor",
+    }
+)
+LINEAR_ESTIMATORS = frozenset(
+    {"LinearRegression", "Ridge", "Lasso", "ElasticNet", "LogisticRegression", "SGDRegressor"}
+)
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to score: ``predict`` takes a float32 matrix in feature order."""
+
+    digest: str
+    format: str
+    framework: str
+    kind: str  # "tree", "linear" or "other": which explainer fits
+    device: Device
+    native: Any
+    n_features: int
+    feature_names: list[str] | None
+    predict: Callable[[np.ndarray], np.ndarray]
+    notes: list[str] = field(default_factory=list)
+
+    def ran_on(self) -> dict[str, Any]:
+        out = self.device.describe()
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+def _refuse_pickle(data: bytes, declared: str) -> None:
+    if looks_like_pickle(data[:2]) or data[:2] == b"\x80\x01":
+        raise JobRefused(
+            f"the model artifact is a pickle (or joblib) file, which can run code when "
+            f"loaded; it was not loaded. Use one of: {SAFE_FORMATS}"
+        )
+    problem = format_mismatch(declared=declared, head=data[:64])
+    if problem:
+        raise JobRefused(f"model artifact refused: {problem}")
+
+
+def _xgboost(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
+    import xgboost as xgb
+
+    suffix = ".json" if fmt == "xgboost-json" else ".ubj"
+    booster = xgb.Booster()
+    # XGBoost tells JSON from UBJSON by the file name; both begin with "{".
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
+        tmp.write(data)
+    try:
+        booster.load_model(tmp.name)
+    except xgb.core.XGBoostError as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    finally:
+        os.unlink(tmp.name)
+    notes = []
+    if device.is_cuda:
+        problem = xgboost_cuda_problem()
+        if problem:
+            device = Device(kind="cpu", name="cpu", fallback_reason=problem)
+        else:
+            booster.set_param({"device": "cuda"})
+    booster.set_param({"nthread": os.cpu_count() or 1})
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(booster.inplace_predict(x, validate_features=False))
+
+    return LoadedModel(
+        digest=digest,
+        format=fmt,
+        framework="xgboost",
+        kind="tree",
+        device=device,
+        native=booster,
+        n_features=booster.num_features(),
+        feature_names=list(booster.feature_names) if booster.feature_names else None,
+        predict=predict,
+        notes=notes,
+    )
+
+
+def _lightgbm(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
+    import lightgbm as lgb
+
+    try:
+        booster = lgb.Booster(model_str=data.decode("utf-8"))
+    except (lgb.basic.LightGBMError, UnicodeDecodeError) as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    if device.is_cuda:
+        device = Device(
+            kind="cpu", name="cpu", fallback_reason="LightGBM models are scored on the CPU"
+        )
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(booster.predict(x))
+
+    return LoadedModel(
+        digest=digest,
+        format=fmt,
+        framework="lightgbm",
+        kind="tree",
+        device=device,
+        native=booster,
+        n_features=booster.num_feature(),
+        feature_names=booster.feature_name(),
+        predict=predict,
+    )
+
+
+def _onnx(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
+    import onnxruntime as ort
+
+    providers = ["CPUExecutionProvider"]
+    notes = []
+    if device.is_cuda:
+        if "CUDAExecutionProvider" in ort.get_available_providers():
+            providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
+        else:
+            device = Device(
+                kind="cpu",
+                name="cpu",
+                fallback_reason="onnxruntime here has no CUDAExecutionProvider",
+            )
+    try:
+        session = ort.InferenceSession(data, providers=providers)
+    except Exception as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    if device.is_cuda and "CUDAExecutionProvider" not in session.get_providers():
+        device = Device(kind="cpu", name="cpu", fallback_reason="CUDA provider failed to start")
+    first = session.get_inputs()[0]
+    shape = first.shape
+    n_features = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else -1
+    outputs = session.get_outputs()
+    chosen = next(
+        (o.name for o in outputs if "prob" in o.name.lower() and "tensor" in o.type), None
+    ) or next((o.name for o in outputs if o.type == "tensor(float)"), outputs[0].name)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        # Explainers hand over float64 rows; the graph declares its input type.
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        result = np.asarray(session.run([chosen], {first.name: x})[0])
+        if result.ndim == 2 and result.shape[1] == 1:
+            return result[:, 0]
+        if result.ndim == 2 and result.shape[1] == 2 and "prob" in chosen.lower():
+            return result[:, 1]
+        return result
+
+    return LoadedModel(
+        digest=digest,
+        format=fmt,
+        framework="onnx",
+        kind="other",
+        device=device,
+        native=session,
+        n_features=n_features,
+        feature_names=None,
+        predict=predict,
+        notes=notes,
+    )
+
+
+def skops_refused_types(untrusted: list[str]) -> list[str]:
+    return sorted(
+        t
+        for t in untrusted
+        if not t.startswith(SKOPS_TRUSTED_PREFIXES) and t not in SKOPS_TRUSTED_BUILTINS
+    )
+
+
+def _sklearn(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    refused = skops_refused_types(untrusted)
+    if refused:
+        raise JobRefused(
+            "the skops file holds types outside the allow-list (scikit-learn, "
+            f"scipy.sparse): {', '.join(refused)}; it was not loaded"
+        )
+    try:
+        estimator = sio.loads(data, trusted=untrusted)
+    except Exception as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    name = type(estimator).__name__
+    kind = "tree" if name in TREE_ESTIMATORS else "linear" if name in LINEAR_ESTIMATORS else "other"
+    if device.is_cuda:
+        device = Device(
+            kind="cpu", name="cpu", fallback_reason="scikit-learn models are scored on the CPU"
+        )
+    proba = hasattr(estimator, "predict_proba")
+    names = getattr(estimator, "feature_names_in_", None)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        if names is not None:
+            import pandas as pd
+
+            x = pd.DataFrame(x, columns=list(names))
+        if proba:
+            p = np.asarray(estimator.predict_proba(x))
+            return p[:, 1] if p.shape[1] == 2 else p
+        return np.asarray(estimator.predict(x))
+
+    return LoadedModel(
+        digest=digest,
+        format=fmt,
+        framework="sklearn",
+        kind=kind,
+        device=device,
+        native=estimator,
+        n_features=int(getattr(estimator, "n_features_in_", -1)),
+        feature_names=[str(n) for n in names] if names is not None else None,
+        predict=predict,
+    )
+
+
+_LOADERS = {
+    "xgboost-json": _xgboost,
+    "xgboost-ubj": _xgboost,
+    "lightgbm-txt": _lightgbm,
+    "onnx": _onnx,
+    "sklearn-skops": _sklearn,
+}
+
+
+def load_bytes(*, data: bytes, fmt: str, expected_sha256: str, device: Device) -> LoadedModel:
+    """Checks the digest, refuses unsafe or mislabelled files, and loads the model."""
+    found = hashlib.sha256(data).hexdigest()
+    if found != expected_sha256:
+        raise IntegrityFailure(what="model artifact", expected=expected_sha256, found=found)
+    _refuse_pickle(data, fmt)
+    if fmt not in _LOADERS:
+        raise JobRefused(f"unknown model format {fmt!r}; use one of: {SAFE_FORMATS}")
+    return _LOADERS[fmt](data, fmt, device, found)
+
+
+class ModelCache:
+    """Loaded models of this process, least recently used first out."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str, str], LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(
+        self, *, digest: str, fmt: str, device: Device, read: Callable[[], bytes]
+    ) -> LoadedModel:
+        key = (digest, fmt, device.kind)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        model = load_bytes(data=read(), fmt=fmt, expected_sha256=digest, device=device)
+        with self._lock:
+            self._items[key] = model
+            while len(self._items) > settings.MODEL_CACHE_SIZE:
+                self._items.popitem(last=False)
+        return model
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+cache = ModelCache()
+
+
+def reset_process_state(**_: Any) -> None:
+    """Run in each new worker process: nothing loaded by a parent is reused."""
+    cache.clear()

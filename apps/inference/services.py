@@ -1,0 +1,229 @@
+"""Running prediction batches: request (web process) and execute (gpu worker).
+
+The registry owns the batch and its ledger entries; these services check what can
+be checked up front, queue the work, and, in the worker, load the model safely,
+score the file and hand the results to the registry's completion service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from apps.inference import devices, loading, scoring
+from apps.inference.errors import IntegrityFailure, JobRefused
+from apps.inference.telemetry import Meter
+from apps.ledger.types import Receipt
+from apps.registry import selectors as registry_selectors
+from apps.registry import services as registry
+from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
+from apps.registry.tabular import TabularError, iter_batches
+from apps.tasks.models import TaskRecord
+from apps.tasks.services import task_record_create
+from apps.tenancy.principal import Principal
+from audit_platform.errors import InvalidInput, RuleViolation
+
+TASK_KIND = "inference.prediction_batch"
+
+
+def artifact_bytes(artifact: Artifact) -> bytes:
+    with artifact.file.open("rb") as stream:
+        return stream.read()
+
+
+def artifact_digest(artifact: Artifact) -> str:
+    digest = hashlib.sha256()
+    with artifact.file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _integrity_refused(artifact: Artifact, exc: IntegrityFailure, used_by: dict[str, str]) -> None:
+    registry.artifact_integrity_failed(
+        artifact=artifact, expected_sha256=exc.expected, found_sha256=exc.found, used_by=used_by
+    )
+
+
+def model_for(
+    *, model_version: ModelVersion, device: devices.Device, used_by: dict[str, str]
+) -> loading.LoadedModel:
+    """The model of a version, from this process's cache or loaded after its digest
+    is checked; a changed file records ``artifact.integrity_failed`` and is refused."""
+    if model_version.artifact is None:
+        raise JobRefused(f"model version {model_version.pk} has no uploaded artifact")
+    try:
+        return loading.cache.get_or_load(
+            digest=model_version.artifact_sha256,
+            fmt=model_version.artifact_format,
+            device=device,
+            read=lambda: artifact_bytes(model_version.artifact),
+        )
+    except IntegrityFailure as exc:
+        _integrity_refused(model_version.artifact, exc, used_by)
+        raise
+
+
+def check_input(*, model: loading.LoadedModel, artifact: Artifact) -> None:
+    """Refuses, before anything is queued, input the model cannot score: an empty or
+    unreadable file, or one without the model's feature columns as numbers."""
+    if artifact.size_bytes == 0:
+        raise JobRefused("the input file is empty (0 bytes)")
+    with artifact.file.open("rb") as stream:
+        try:
+            first = next(iter_batches(stream), None)
+        except TabularError as exc:
+            raise JobRefused(f"the input file is {exc}") from None
+    if first is None or first.num_rows == 0:
+        raise JobRefused("the input file has no rows to score")
+    scoring.feature_columns(first.schema, model)
+
+
+def batch_run_request(
+    *,
+    actor: Principal,
+    deployment: Deployment,
+    input_artifact: Artifact,
+    model_version: ModelVersion | None = None,
+) -> tuple[PredictionBatch, Receipt, TaskRecord]:
+    """Queues a batch on the gpu queue after checking, on the CPU of this process,
+    that the model loads safely and that the input has its feature columns."""
+    from django.utils import timezone
+
+    served = registry_selectors.served_at(deployment=deployment, at=timezone.now())
+    if served is not None and served.artifact is not None:
+        used_by = {"kind": "model_version", "id": str(served.pk)}
+        try:
+            model = model_for(
+                model_version=served, device=devices.cpu_device("request check"), used_by=used_by
+            )
+            check_input(model=model, artifact=input_artifact)
+        except IntegrityFailure as exc:
+            raise RuleViolation(f"Refused: {exc.reason}.") from None
+        except JobRefused as exc:
+            raise InvalidInput(f"Refused: {exc.reason}.", fields={"input": [exc.reason]}) from None
+    with transaction.atomic():
+        task = task_record_create(organization=actor.organization, kind=TASK_KIND)
+        batch, receipt = registry.prediction_batch_request(
+            actor=actor,
+            deployment=deployment,
+            input_artifact=input_artifact,
+            model_version=model_version,
+            task=task,
+        )
+        TaskRecord.objects.filter(pk=task.pk).update(
+            subject_kind="prediction_batch", subject_id=str(batch.pk)
+        )
+        task.refresh_from_db()
+        from apps.inference.tasks import prediction_batch_run_task
+
+        transaction.on_commit(lambda: prediction_batch_run_task.delay(batch.pk))
+    return batch, receipt, task
+
+
+def _uploaded(path: str, name: str) -> UploadedFile:
+    return UploadedFile(
+        file=open(path, "rb"),
+        name=name,
+        content_type="application/vnd.apache.parquet",
+        size=os.path.getsize(path),
+    )
+
+
+def runtime_versions(model: loading.LoadedModel) -> dict[str, str]:
+    import importlib.metadata as md
+
+    package = {
+        "xgboost": "xgboost",
+        "lightgbm": "lightgbm",
+        "onnx": "onnxruntime",
+        "sklearn": "scikit-learn",
+    }[model.framework]
+    return {"python": platform.python_version(), package: md.version(package)}
+
+
+def batch_execute(
+    *, batch_id: int, progress: Callable[[int, str], None] = lambda percent, message: None
+) -> Receipt | None:
+    """Scores a claimed batch and completes it. Raises JobRefused for inputs that
+    cannot be scored (the caller records the failure)."""
+    batch = PredictionBatch.objects.select_related(
+        "model_version__artifact", "input_artifact", "deployment__system__organization"
+    ).get(pk=batch_id)
+    used_by = {"kind": "prediction_batch", "id": str(batch.pk)}
+    if batch.input_artifact is None:
+        raise JobRefused("the batch has no uploaded input file")
+    found = artifact_digest(batch.input_artifact)
+    if found != batch.input_sha256:
+        failure = IntegrityFailure(what="input file", expected=batch.input_sha256, found=found)
+        _integrity_refused(batch.input_artifact, failure, used_by)
+        raise failure
+    model = model_for(
+        model_version=batch.model_version, device=devices.select_device(), used_by=used_by
+    )
+    progress(5, f"model loaded on {model.device.kind}")
+
+    def on_progress(fraction: float, rows: int) -> None:
+        progress(5 + int(fraction * 90), f"{rows} rows scored")
+
+    with tempfile.TemporaryDirectory(prefix="batch-") as workdir:
+        with Meter(model.device) as meter, batch.input_artifact.file.open("rb") as stream:
+            result = scoring.score_file(
+                model=model, stream=stream, workdir=workdir, on_progress=on_progress
+            )
+        telemetry = meter.result()
+        telemetry["rows_per_second"] = round(result.rows / max(meter.wall_seconds, 1e-9), 3)
+        ran_on = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "framework": model.framework,
+            **model.ran_on(),
+            "versions": runtime_versions(model),
+        }
+        output_file = _uploaded(result.output_path, f"batch-{batch.pk}-output.parquet")
+        rows_file = _uploaded(result.rows_path, f"batch-{batch.pk}-rows.parquet")
+        try:
+            receipt = registry.prediction_batch_complete(
+                batch_id=batch.pk,
+                output_file=output_file,
+                rows_file=rows_file,
+                output_sha256=result.output_sha256,
+                rows=result.rows,
+                rows_root=result.rows_root,
+                ran_on=ran_on,
+                telemetry=telemetry,
+            )
+        finally:
+            output_file.close()
+            rows_file.close()
+    return receipt
+
+
+def batch_fail(*, batch_id: int, reason: str) -> Receipt | None:
+    return registry.prediction_batch_fail(batch_id=batch_id, reason=reason)
+
+
+def feature_chunks(
+    *, model: loading.LoadedModel, artifact: Artifact
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """The artifact's rows as float32 feature matrices in the model's feature order,
+    chunk by chunk, with the feature names; refuses input the model cannot take."""
+    with artifact.file.open("rb") as stream:
+        positions: list[int] | None = None
+        try:
+            for batch in scoring._chunks(iter_batches(stream)):
+                if positions is None:
+                    positions = scoring.feature_columns(batch.schema, model)
+                    names = [batch.schema.names[i] for i in positions]
+                if batch.num_rows:
+                    yield names, scoring.matrix(batch, positions)
+        except TabularError as exc:
+            raise JobRefused(f"the input file is {exc}") from None

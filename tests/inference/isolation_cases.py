@@ -1,0 +1,43 @@
+"""Isolation cases for the inference and explainability routes (tests/api_routes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.explainability.models import Explanation
+from tests.api_routes import DETAIL, RouteCase
+
+
+def victim(org) -> dict[str, Any]:
+    """An explanation record of the victim (the registry module makes its batch)."""
+    from apps.registry.models import ModelVersion
+
+    version = ModelVersion.objects.filter(model__system__organization=org).first()
+    explanation = Explanation.objects.create(
+        organization=org,
+        model_version=version,
+        input_sha256="cc" * 32,
+        method="shap_permutation_explainer",
+    )
+    return {"explanation": explanation}
+
+
+def secrets(objects: dict[str, Any]) -> list[str]:
+    return ["cc" * 32]
+
+
+CASES = {
+    "prediction-batch-run": RouteCase(
+        "post",
+        lambda v: {},
+        400,
+        body={"deployment_id": 0, "input_sha256": "cc" * 32},
+    ),
+    "prediction-batch-output": RouteCase("get", lambda v: {"pk": v["batch"].pk}, DETAIL),
+    "prediction-batch-row-receipt": RouteCase(
+        "get", lambda v: {"pk": v["batch"].pk, "n": 0}, DETAIL
+    ),
+    "explanation-list": RouteCase("get", lambda v: {}, 200),
+    "explanation-detail": RouteCase("get", lambda v: {"pk": v["explanation"].pk}, DETAIL),
+    "explanation-values": RouteCase("get", lambda v: {"pk": v["explanation"].pk}, DETAIL),
+}
