@@ -8,10 +8,6 @@ approval needs COMPLY and a person who is an owner or compliance officer."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db.models import Model as DjangoModel
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -32,9 +28,7 @@ from apps.compliance.models import (
     Risk,
 )
 from apps.registry import services as registry_services
-from apps.registry.api import ORG_PATH as REGISTRY_ORG_PATH
-from apps.registry.api import DeploymentOut, ReasonIn, RegistryView
-from apps.registry.api import ScopedPrimaryKey as RegistryScopedPrimaryKey
+from apps.registry.api import DeploymentOut, ReasonIn
 from apps.registry.models import (
     AISystem,
     DatasetVersion,
@@ -42,66 +36,28 @@ from apps.registry.models import (
     ModelVersion,
     PredictionBatch,
 )
-from apps.tenancy.api import receipt_response
+from apps.tenancy.api import (
+    RecordDetailView,
+    RecordListView,
+    RecordView,
+    ScopedPrimaryKey,
+    receipt_response,
+    validated,
+)
 from apps.tenancy.roles import Capability
 from audit_platform.api import StrictSerializer
 
-ORG_PATH = {
-    **REGISTRY_ORG_PATH,
-    Classification: "system__organization",
-    ObligationEvidence: "system__organization",
-    Risk: "system__organization",
-    Assessment: "system__organization",
-    ApprovalRequest: "deployment__system__organization",
-    DecisionOverride: "deployment__system__organization",
-    Incident: "system__organization",
-    FundamentalRightsAssessment: "system__organization",
-}
 
-
-class ScopedPrimaryKey(RegistryScopedPrimaryKey):
-    def get_queryset(self) -> QuerySet[Any]:
-        organization = self.context["organization"]
-        return self.model.objects.filter(**{ORG_PATH[self.model]: organization})
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(
-        data=request.data, context={"organization": request.auth.organization, "request": request}
-    )
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class ComplianceView(RegistryView):
+class ComplianceView(RecordView):
     write_capability = Capability.COMPLY
 
-    def in_scope(self, model: type[DjangoModel]) -> QuerySet[Any]:
-        return model.objects.filter(**{ORG_PATH[model]: self.principal.organization})
+
+class ListCreateView(ComplianceView, RecordListView):
+    pass
 
 
-class ListCreateView(ComplianceView):
-    list_view = True
-    out: type[serializers.Serializer]
-    filters: dict[str, str] = {}
-
-    def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        for param, lookup in self.filters.items():
-            value = self.request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{lookup: value})
-        return queryset
-
-    def get(self, request: Request, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filtered(self.get_queryset()))
-        return self.get_paginated_response(self.out(page, many=True).data)
-
-
-class DetailView(ComplianceView):
-    out: type[serializers.Serializer]
-
-    def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        return Response(self.out(self.get_object()).data)
+class DetailView(ComplianceView, RecordDetailView):
+    pass
 
 
 # --- Classification --------------------------------------------------------------------
@@ -169,7 +125,7 @@ class ClassificationListCreateView(ListCreateView):
 
     @extend_schema(request=ClassificationIn, responses={201: ClassificationOut})
     def post(self, request: Request) -> Response:
-        data = _valid(ClassificationIn, request)
+        data = validated(ClassificationIn, request)
         classification, receipt = services.classification_record(
             actor=self.principal, system=data["system_id"], answers=data["answers"]
         )
@@ -273,7 +229,7 @@ class ObligationEvidenceListCreateView(ListCreateView):
 
     @extend_schema(request=ObligationEvidenceIn, responses={201: ObligationEvidenceOut})
     def post(self, request: Request) -> Response:
-        data = _valid(ObligationEvidenceIn, request)
+        data = validated(ObligationEvidenceIn, request)
         evidence, receipt = services.obligation_evidence_attach(
             actor=self.principal, system=data.pop("system_id"), **data
         )
@@ -336,7 +292,7 @@ class RiskListCreateView(ListCreateView):
 
     @extend_schema(request=RiskIn, responses={201: RiskOut})
     def post(self, request: Request) -> Response:
-        data = _valid(RiskIn, request)
+        data = validated(RiskIn, request)
         risk, receipt = services.risk_create(
             actor=self.principal, system=data.pop("system_id"), **data
         )
@@ -350,7 +306,7 @@ class RiskDetailView(DetailView):
     def patch(self, request: Request, pk: int) -> Response:
         risk = self.get_object()
         risk, receipt = services.risk_update(
-            actor=self.principal, risk=risk, changes=dict(_valid(RiskChangeIn, request))
+            actor=self.principal, risk=risk, changes=dict(validated(RiskChangeIn, request))
         )
         return receipt_response(RiskOut(risk).data, receipt, status_code=200)
 
@@ -425,7 +381,7 @@ class AssessmentListCreateView(ListCreateView):
 
     @extend_schema(request=AssessmentIn, responses={201: AssessmentOut})
     def post(self, request: Request) -> Response:
-        data = _valid(AssessmentIn, request)
+        data = validated(AssessmentIn, request)
         assessment, receipt = services.assessment_request(
             actor=self.principal,
             system=data.pop("system_id"),
@@ -486,7 +442,7 @@ class ApprovalListCreateView(ListCreateView):
 
     @extend_schema(request=ApprovalRequestIn, responses={201: ApprovalRequestOut})
     def post(self, request: Request) -> Response:
-        data = _valid(ApprovalRequestIn, request)
+        data = validated(ApprovalRequestIn, request)
         approval, receipt = services.approval_request_create(
             actor=self.principal,
             deployment=data["deployment_id"],
@@ -507,7 +463,7 @@ class ApprovalDecideView(ComplianceView):
     def post(self, request: Request, pk: int) -> Response:
         approval = self.scoped_get(ApprovalRequest, pk)
         approval, receipt = services.approval_decide(
-            actor=self.principal, request=approval, **_valid(ApprovalDecideIn, request)
+            actor=self.principal, request=approval, **validated(ApprovalDecideIn, request)
         )
         return receipt_response(ApprovalRequestOut(approval).data, receipt, status_code=200)
 
@@ -523,7 +479,7 @@ class DeploymentStopView(ComplianceView):
         deployment, _, receipt = registry_services.deployment_stop(
             actor=self.principal,
             deployment=self.scoped_get(Deployment, pk),
-            **_valid(ReasonIn, request),
+            **validated(ReasonIn, request),
         )
         return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
 
@@ -562,7 +518,7 @@ class DecisionOverrideListCreateView(ListCreateView):
 
     @extend_schema(request=DecisionOverrideIn, responses={201: DecisionOverrideOut})
     def post(self, request: Request) -> Response:
-        data = _valid(DecisionOverrideIn, request)
+        data = validated(DecisionOverrideIn, request)
         override, receipt = services.decision_override_record(
             actor=self.principal,
             deployment=data.pop("deployment_id"),
@@ -631,7 +587,7 @@ class IncidentListCreateView(ListCreateView):
 
     @extend_schema(request=IncidentIn, responses={201: IncidentOut})
     def post(self, request: Request) -> Response:
-        data = _valid(IncidentIn, request)
+        data = validated(IncidentIn, request)
         incident, receipt = services.incident_open(
             actor=self.principal, system=data.pop("system_id"), **data
         )
@@ -649,7 +605,7 @@ class IncidentReportView(ComplianceView):
     def post(self, request: Request, pk: int) -> Response:
         incident = self.scoped_get(Incident, pk)
         _, receipt = services.incident_report_add(
-            actor=self.principal, incident=incident, **_valid(IncidentReportIn, request)
+            actor=self.principal, incident=incident, **validated(IncidentReportIn, request)
         )
         incident.refresh_from_db()
         return receipt_response(IncidentOut(incident).data, receipt)
@@ -663,7 +619,7 @@ class IncidentAuthorityInformedView(ComplianceView):
         incident, receipt = services.incident_authority_informed(
             actor=self.principal,
             incident=self.scoped_get(Incident, pk),
-            **_valid(AuthorityInformedIn, request),
+            **validated(AuthorityInformedIn, request),
         )
         return receipt_response(IncidentOut(incident).data, receipt, status_code=200)
 
@@ -714,7 +670,7 @@ class FriaListCreateView(ListCreateView):
 
     @extend_schema(request=FriaIn, responses={201: FriaOut})
     def post(self, request: Request) -> Response:
-        data = _valid(FriaIn, request)
+        data = validated(FriaIn, request)
         fria, receipt = services.fria_record(
             actor=self.principal, system=data.pop("system_id"), **data
         )

@@ -17,6 +17,8 @@ from django.db import models
 class Classification(models.Model):
     """One answer to "what is this system under the Act?", from a questionnaire."""
 
+    organization_path = "system__organization"
+
     class Category(models.TextChoices):
         PROHIBITED = "prohibited"  # Art. 5
         HIGH_RISK = "high_risk"  # Art. 6(1) or 6(2) with Annex III
@@ -56,6 +58,8 @@ class ObligationEvidence(models.Model):
     """Evidence attached by hand to an obligation that the record cannot show by
     itself (a conformity assessment, the EU declaration, the database registration)."""
 
+    organization_path = "system__organization"
+
     system = models.ForeignKey(
         "registry.AISystem", on_delete=models.PROTECT, related_name="obligation_evidence"
     )
@@ -77,6 +81,8 @@ class ObligationEvidence(models.Model):
 
 class Risk(models.Model):
     """One entry of a system's Art. 9 risk register."""
+
+    organization_path = "system__organization"
 
     class Likelihood(models.TextChoices):
         RARE = "rare"
@@ -130,6 +136,8 @@ class Assessment(models.Model):
     """A performance, fairness or robustness assessment run by a worker against
     thresholds fixed before the run (Art. 9(8))."""
 
+    organization_path = "system__organization"
+
     class Kind(models.TextChoices):
         PERFORMANCE = "performance"
         FAIRNESS = "fairness"
@@ -179,6 +187,8 @@ class Assessment(models.Model):
 
 class ApprovalRequest(models.Model):
     """A request to let a model version serve a deployment (Art. 14, Art. 26)."""
+
+    organization_path = "deployment__system__organization"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -236,6 +246,8 @@ class ApprovalDecision(models.Model):
 class DecisionOverride(models.Model):
     """A person overriding an output of the system (Art. 14(4)(d))."""
 
+    organization_path = "deployment__system__organization"
+
     deployment = models.ForeignKey(
         "registry.Deployment", on_delete=models.PROTECT, related_name="decision_overrides"
     )
@@ -263,6 +275,8 @@ class DecisionOverride(models.Model):
 
 class Incident(models.Model):
     """A serious incident (Art. 3(49)) and its reporting to the authority (Art. 73)."""
+
+    organization_path = "system__organization"
 
     class Kind(models.TextChoices):
         GENERAL = "general"  # Art. 73(2): 15 days
@@ -319,6 +333,8 @@ class IncidentReport(models.Model):
 
 class FundamentalRightsAssessment(models.Model):
     """A deployer's Art. 27 fundamental-rights impact assessment, versioned."""
+
+    organization_path = "system__organization"
 
     system = models.ForeignKey(
         "registry.AISystem", on_delete=models.PROTECT, related_name="fundamental_rights_assessments"

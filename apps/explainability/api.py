@@ -12,9 +12,8 @@ from rest_framework.response import Response
 
 from apps.explainability import services
 from apps.explainability.models import Explanation
-from apps.registry.api import ScopedPrimaryKey, _valid
 from apps.registry.models import DatasetVersion, ModelVersion, PredictionBatch
-from apps.tenancy.api import ScopedGenericAPIView, receipt_response
+from apps.tenancy.api import ScopedGenericAPIView, ScopedPrimaryKey, receipt_response, validated
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import RuleViolation
 
@@ -83,7 +82,7 @@ class ExplanationListCreateView(ExplanationView):
 
     @extend_schema(request=ExplanationIn, responses={201: ExplanationOut})
     def post(self, request: Request) -> Response:
-        data = _valid(ExplanationIn, request)
+        data = validated(ExplanationIn, request)
         explanation, receipt = services.explanation_request(
             actor=self.principal,
             model_version=data["model_version_id"],

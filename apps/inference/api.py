@@ -11,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.inference import selectors, services
-from apps.registry.api import PredictionBatchOut, RegistryView, ScopedPrimaryKey, _valid
+from apps.registry.api import PredictionBatchOut
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
+from apps.tenancy.api import RecordView, ScopedPrimaryKey, validated
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
 
@@ -38,7 +39,7 @@ class PredictionBatchRunOut(PredictionBatchOut):
         fields = [*PredictionBatchOut.Meta.fields, "task_id"]
 
 
-class PredictionBatchRunView(RegistryView):
+class PredictionBatchRunView(RecordView):
     """Asks a gpu-queue worker to score an uploaded input file with the model
     version the deployment serves; follow it at ``tasks/{task_id}``."""
 
@@ -46,7 +47,7 @@ class PredictionBatchRunView(RegistryView):
 
     @extend_schema(request=PredictionBatchRunIn, responses={201: PredictionBatchRunOut})
     def post(self, request: Request) -> Response:
-        data = _valid(PredictionBatchRunIn, request)
+        data = validated(PredictionBatchRunIn, request)
         artifact = self.in_scope(Artifact).filter(sha256=data["input_sha256"]).first()
         if artifact is None:
             raise InvalidInput(
@@ -65,7 +66,7 @@ class PredictionBatchRunView(RegistryView):
         )
 
 
-class PredictionBatchOutputView(RegistryView):
+class PredictionBatchOutputView(RecordView):
     """The batch's output file (Parquet), as scored by our worker."""
 
     model, serializer_class = PredictionBatch, PredictionBatchOut
@@ -99,7 +100,7 @@ class RowReceiptOut(serializers.Serializer):
     tlog_proof = serializers.CharField(help_text="C2SP tlog-proof of the batch's entry (§7)")
 
 
-class RowReceiptView(RegistryView):
+class RowReceiptView(RecordView):
     """One decision's proof, for ``python -m apps.ledger.verify receipt``."""
 
     model, serializer_class = PredictionBatch, RowReceiptOut

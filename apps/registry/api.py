@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model as DjangoModel
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -29,84 +27,16 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from apps.tenancy.api import ScopedGenericAPIView, receipt_response
+from apps.tenancy.api import (
+    RecordDetailView,
+    RecordListView,
+    RecordView,
+    ScopedPrimaryKey,
+    receipt_response,
+    validated,
+)
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput
-
-ORG_PATH = {
-    Artifact: "organization",
-    AISystem: "organization",
-    Dataset: "system__organization",
-    Model: "system__organization",
-    TrainingRun: "system__organization",
-    Deployment: "system__organization",
-    DatasetVersion: "dataset__system__organization",
-    ModelVersion: "model__system__organization",
-    PredictionBatch: "deployment__system__organization",
-}
-
-
-class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
-    """An id in a request body, looked up only among the caller's organization's
-    records: another organization's id reads as "does not exist"."""
-
-    def __init__(self, model: type[DjangoModel], **kwargs: Any) -> None:
-        self.model = model
-        # Only the schema generator reads this; lookups go through get_queryset.
-        super().__init__(queryset=model.objects.none(), **kwargs)
-
-    def get_queryset(self) -> QuerySet[Any]:
-        organization = self.context["organization"]
-        return self.model.objects.filter(**{ORG_PATH[self.model]: organization})
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(
-        data=request.data, context={"organization": request.auth.organization, "request": request}
-    )
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class RegistryView(ScopedGenericAPIView):
-    """Scoped to the caller's organization through the model's path to it."""
-
-    model: type[DjangoModel]
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return self.in_scope(self.model)
-
-    def in_scope(self, model: type[DjangoModel]) -> QuerySet[Any]:
-        return model.objects.filter(**{ORG_PATH[model]: self.principal.organization})
-
-    def scoped_get(self, model: type[DjangoModel], pk: int) -> Any:
-        """A record of the caller's organization, or 404 (also for another's)."""
-        return get_object_or_404(self.in_scope(model), pk=pk)
-
-
-class ListCreateView(RegistryView):
-    list_view = True
-    out: type[serializers.Serializer]
-    filters: dict[str, str] = {}
-
-    def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        for param, lookup in self.filters.items():
-            value = self.request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{lookup: value})
-        return queryset
-
-    def get(self, request: Request, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filtered(self.get_queryset()))
-        return self.get_paginated_response(self.out(page, many=True).data)
-
-
-class DetailView(RegistryView):
-    out: type[serializers.Serializer]
-
-    def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        return Response(self.out(self.get_object()).data)
-
 
 # --- Artifacts ------------------------------------------------------------------------
 
@@ -122,7 +52,7 @@ class ArtifactIn(StrictSerializer):
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
 
 
-class ArtifactListCreateView(ListCreateView):
+class ArtifactListCreateView(RecordListView):
     model, out, serializer_class = Artifact, ArtifactOut, ArtifactOut
     parser_classes = [MultiPartParser]
     filters = {"sha256": "sha256"}
@@ -184,19 +114,19 @@ class AISystemIn(StrictSerializer):
     owner_email = serializers.EmailField(required=False)
 
 
-class AISystemListCreateView(ListCreateView):
+class AISystemListCreateView(RecordListView):
     model, out, serializer_class = AISystem, AISystemOut, AISystemOut
     filters = {"status": "status", "role": "role"}
 
     @extend_schema(request=AISystemIn, responses={201: AISystemOut})
     def post(self, request: Request) -> Response:
         system, receipt = services.ai_system_register(
-            actor=self.principal, **_valid(AISystemIn, request)
+            actor=self.principal, **validated(AISystemIn, request)
         )
         return receipt_response(AISystemOut(system).data, receipt)
 
 
-class AISystemDetailView(DetailView):
+class AISystemDetailView(RecordDetailView):
     model, out, serializer_class = AISystem, AISystemOut, AISystemOut
 
 
@@ -215,20 +145,20 @@ class DatasetIn(StrictSerializer):
     description = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class DatasetListCreateView(ListCreateView):
+class DatasetListCreateView(RecordListView):
     model, out, serializer_class = Dataset, DatasetOut, DatasetOut
     filters = {"system": "system_id"}
 
     @extend_schema(request=DatasetIn, responses={201: DatasetOut})
     def post(self, request: Request) -> Response:
-        data = _valid(DatasetIn, request)
+        data = validated(DatasetIn, request)
         dataset, receipt = services.dataset_create(
             actor=self.principal, system=data.pop("system_id"), **data
         )
         return receipt_response(DatasetOut(dataset).data, receipt)
 
 
-class DatasetDetailView(DetailView):
+class DatasetDetailView(RecordDetailView):
     model, out, serializer_class = Dataset, DatasetOut, DatasetOut
 
 
@@ -269,7 +199,7 @@ class DatasetVersionIn(StrictSerializer):
     artifact_sha256 = serializers.CharField(required=False)
 
 
-class DatasetVersionListCreateView(ListCreateView):
+class DatasetVersionListCreateView(RecordListView):
     model, out, serializer_class = DatasetVersion, DatasetVersionOut, DatasetVersionOut
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -280,12 +210,12 @@ class DatasetVersionListCreateView(ListCreateView):
     def post(self, request: Request, dataset_pk: int) -> Response:
         dataset = self.scoped_get(Dataset, dataset_pk)
         version, receipt = services.dataset_version_register(
-            actor=self.principal, dataset=dataset, **_valid(DatasetVersionIn, request)
+            actor=self.principal, dataset=dataset, **validated(DatasetVersionIn, request)
         )
         return receipt_response(DatasetVersionOut(version).data, receipt)
 
 
-class DatasetVersionDetailView(DetailView):
+class DatasetVersionDetailView(RecordDetailView):
     model, out, serializer_class = DatasetVersion, DatasetVersionOut, DatasetVersionOut
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -307,20 +237,20 @@ class ModelIn(StrictSerializer):
     description = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class ModelListCreateView(ListCreateView):
+class ModelListCreateView(RecordListView):
     model, out, serializer_class = Model, ModelOut, ModelOut
     filters = {"system": "system_id"}
 
     @extend_schema(request=ModelIn, responses={201: ModelOut})
     def post(self, request: Request) -> Response:
-        data = _valid(ModelIn, request)
+        data = validated(ModelIn, request)
         model, receipt = services.model_create(
             actor=self.principal, system=data.pop("system_id"), **data
         )
         return receipt_response(ModelOut(model).data, receipt)
 
 
-class ModelDetailView(DetailView):
+class ModelDetailView(RecordDetailView):
     model, out, serializer_class = Model, ModelOut, ModelOut
 
 
@@ -358,7 +288,7 @@ class ModelVersionIn(StrictSerializer):
     )
 
 
-class ModelVersionListCreateView(ListCreateView):
+class ModelVersionListCreateView(RecordListView):
     model, out, serializer_class = ModelVersion, ModelVersionOut, ModelVersionOut
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -368,7 +298,7 @@ class ModelVersionListCreateView(ListCreateView):
     @extend_schema(request=ModelVersionIn, responses={201: ModelVersionOut})
     def post(self, request: Request, model_pk: int) -> Response:
         model = self.scoped_get(Model, model_pk)
-        data = _valid(ModelVersionIn, request)
+        data = validated(ModelVersionIn, request)
         version, receipt = services.model_version_register(
             actor=self.principal,
             model=model,
@@ -379,7 +309,7 @@ class ModelVersionListCreateView(ListCreateView):
         return receipt_response(ModelVersionOut(version).data, receipt)
 
 
-class ModelVersionDetailView(DetailView):
+class ModelVersionDetailView(RecordDetailView):
     model, out, serializer_class = ModelVersion, ModelVersionOut, ModelVersionOut
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -435,13 +365,13 @@ class ReasonIn(StrictSerializer):
     reason = serializers.CharField()
 
 
-class TrainingRunListCreateView(ListCreateView):
+class TrainingRunListCreateView(RecordListView):
     model, out, serializer_class = TrainingRun, TrainingRunOut, TrainingRunOut
     filters = {"system": "system_id", "status": "status"}
 
     @extend_schema(request=TrainingRunIn, responses={201: TrainingRunOut})
     def post(self, request: Request) -> Response:
-        data = _valid(TrainingRunIn, request)
+        data = validated(TrainingRunIn, request)
         run, receipt = services.training_run_start(
             actor=self.principal,
             system=data.pop("system_id"),
@@ -452,11 +382,11 @@ class TrainingRunListCreateView(ListCreateView):
         return receipt_response(TrainingRunOut(run).data, receipt)
 
 
-class TrainingRunDetailView(DetailView):
+class TrainingRunDetailView(RecordDetailView):
     model, out, serializer_class = TrainingRun, TrainingRunOut, TrainingRunOut
 
 
-class TrainingRunActionView(RegistryView):
+class TrainingRunActionView(RecordView):
     model, serializer_class = TrainingRun, TrainingRunOut
     action: str
 
@@ -464,15 +394,15 @@ class TrainingRunActionView(RegistryView):
         run = self.scoped_get(TrainingRun, pk)
         if self.action == "complete":
             run, receipt = services.training_run_complete(
-                actor=self.principal, run=run, **_valid(TrainingRunCompleteIn, request)
+                actor=self.principal, run=run, **validated(TrainingRunCompleteIn, request)
             )
         elif self.action == "fail":
             run, receipt = services.training_run_fail(
-                actor=self.principal, run=run, **_valid(ReasonIn, request)
+                actor=self.principal, run=run, **validated(ReasonIn, request)
             )
         else:
             run, receipt = services.training_run_abandon(
-                actor=self.principal, run=run, **_valid(ReasonIn, request)
+                actor=self.principal, run=run, **validated(ReasonIn, request)
             )
         return receipt_response(TrainingRunOut(run).data, receipt, status_code=200)
 
@@ -535,30 +465,30 @@ class ServedAtOut(serializers.Serializer):
     model_version = ModelVersionOut(allow_null=True)
 
 
-class DeploymentListCreateView(ListCreateView):
+class DeploymentListCreateView(RecordListView):
     model, out, serializer_class = Deployment, DeploymentOut, DeploymentOut
     filters = {"system": "system_id", "environment": "environment"}
 
     @extend_schema(request=DeploymentIn, responses={201: DeploymentOut})
     def post(self, request: Request) -> Response:
-        data = _valid(DeploymentIn, request)
+        data = validated(DeploymentIn, request)
         deployment, receipt = services.deployment_create(
             actor=self.principal, system=data.pop("system_id"), **data
         )
         return receipt_response(DeploymentOut(deployment).data, receipt)
 
 
-class DeploymentDetailView(DetailView):
+class DeploymentDetailView(RecordDetailView):
     model, out, serializer_class = Deployment, DeploymentOut, DeploymentOut
 
 
-class DeploymentActivateView(RegistryView):
+class DeploymentActivateView(RecordView):
     model, serializer_class = Deployment, DeploymentOut
 
     @extend_schema(request=ActivateIn, responses=DeploymentOut)
     def post(self, request: Request, pk: int) -> Response:
         deployment = self.scoped_get(Deployment, pk)
-        data = _valid(ActivateIn, request)
+        data = validated(ActivateIn, request)
         deployment, _, receipt = services.deployment_activate(
             actor=self.principal,
             deployment=deployment,
@@ -568,7 +498,7 @@ class DeploymentActivateView(RegistryView):
         return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
 
 
-class DeploymentRollbackView(RegistryView):
+class DeploymentRollbackView(RecordView):
     model, serializer_class = Deployment, DeploymentOut
 
     @extend_schema(request=ReasonIn, responses=DeploymentOut)
@@ -576,12 +506,12 @@ class DeploymentRollbackView(RegistryView):
         deployment, _, receipt = services.deployment_rollback(
             actor=self.principal,
             deployment=self.scoped_get(Deployment, pk),
-            **_valid(ReasonIn, request),
+            **validated(ReasonIn, request),
         )
         return receipt_response(DeploymentOut(deployment).data, receipt, status_code=200)
 
 
-class DeploymentHistoryView(RegistryView):
+class DeploymentHistoryView(RecordView):
     model, serializer_class = Deployment, DeploymentEventOut
 
     @extend_schema(responses=DeploymentEventOut(many=True))
@@ -590,7 +520,7 @@ class DeploymentHistoryView(RegistryView):
         return Response(DeploymentEventOut(events, many=True).data)
 
 
-class DeploymentServedAtView(RegistryView):
+class DeploymentServedAtView(RecordView):
     model, serializer_class = Deployment, ServedAtOut
 
     @extend_schema(parameters=[ServedAtParams], responses=ServedAtOut)
@@ -654,13 +584,13 @@ class BatchFilesIn(StrictSerializer):
     output_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
 
 
-class PredictionBatchListCreateView(ListCreateView):
+class PredictionBatchListCreateView(RecordListView):
     model, out, serializer_class = PredictionBatch, PredictionBatchOut, PredictionBatchOut
     filters = {"deployment": "deployment_id", "status": "status"}
 
     @extend_schema(request=PredictionBatchIn, responses={201: PredictionBatchOut})
     def post(self, request: Request) -> Response:
-        data = _valid(PredictionBatchIn, request)
+        data = validated(PredictionBatchIn, request)
         batch, receipt = services.prediction_batch_record(
             actor=self.principal,
             deployment=data.pop("deployment_id"),
@@ -670,11 +600,11 @@ class PredictionBatchListCreateView(ListCreateView):
         return receipt_response(PredictionBatchOut(batch).data, receipt)
 
 
-class PredictionBatchDetailView(DetailView):
+class PredictionBatchDetailView(RecordDetailView):
     model, out, serializer_class = PredictionBatch, PredictionBatchOut, PredictionBatchOut
 
 
-class PredictionBatchFilesView(RegistryView):
+class PredictionBatchFilesView(RecordView):
     """Checks the batch's input and output files, uploaded as artifacts, against
     what the pipeline recorded."""
 
@@ -683,7 +613,7 @@ class PredictionBatchFilesView(RegistryView):
     @extend_schema(request=BatchFilesIn, responses=PredictionBatchOut)
     def post(self, request: Request, pk: int) -> Response:
         batch = self.scoped_get(PredictionBatch, pk)
-        data = _valid(BatchFilesIn, request)
+        data = validated(BatchFilesIn, request)
         artifacts = {
             side: self.in_scope(Artifact).filter(sha256=data[f"{side}_sha256"]).first()
             for side in ("input", "output")

@@ -14,6 +14,8 @@ from django.db import models
 class Artifact(models.Model):
     """A stored file (dataset, model, batch input or output), kept once per content."""
 
+    organization_path = "organization"
+
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="artifacts"
     )
@@ -38,6 +40,8 @@ class Artifact(models.Model):
 
 class AISystem(models.Model):
     """An AI system as the Act means it: everything else hangs off one."""
+
+    organization_path = "organization"
 
     class Role(models.TextChoices):
         PROVIDER = "provider"
@@ -74,6 +78,8 @@ class AISystem(models.Model):
 class Dataset(models.Model):
     """A named body of data used by a system; its content lives in versions."""
 
+    organization_path = "system__organization"
+
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="datasets")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -91,6 +97,8 @@ class Dataset(models.Model):
 
 class DatasetVersion(models.Model):
     """One exact content of a dataset, with its Art. 10(2) datasheet."""
+
+    organization_path = "dataset__system__organization"
 
     class Split(models.TextChoices):
         TRAIN = "train"
@@ -141,6 +149,8 @@ class DatasetVersion(models.Model):
 class Model(models.Model):
     """A model of a system; its trained artifacts are model versions."""
 
+    organization_path = "system__organization"
+
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="models")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -156,6 +166,8 @@ class Model(models.Model):
 
 class TrainingRun(models.Model):
     """One training run: started, then completed, failed or abandoned."""
+
+    organization_path = "system__organization"
 
     class Status(models.TextChoices):
         RUNNING = "running"
@@ -201,6 +213,8 @@ class TrainingRun(models.Model):
 class ModelVersion(models.Model):
     """A trained model artifact, identified by its digest and format."""
 
+    organization_path = "model__system__organization"
+
     class Format(models.TextChoices):
         XGBOOST_UBJ = "xgboost-ubj"
         XGBOOST_JSON = "xgboost-json"
@@ -239,6 +253,8 @@ class ModelVersion(models.Model):
 
 class Deployment(models.Model):
     """One environment (e.g. production) of one system, serving one model version."""
+
+    organization_path = "system__organization"
 
     class Status(models.TextChoices):
         PENDING = "pending"  # created, nothing served yet
@@ -294,6 +310,8 @@ class DeploymentEvent(models.Model):
 
 class PredictionBatch(models.Model):
     """A batch of decisions made by a deployment: what went in, what came out."""
+
+    organization_path = "deployment__system__organization"
 
     class Status(models.TextChoices):
         RECORDED = "recorded"  # run elsewhere and put on the record by a pipeline
