@@ -26,40 +26,17 @@ def prediction_batch_run_task(self: Task, batch_id: int) -> None:
     from apps.inference.services import batch_execute, batch_fail
     from apps.registry.models import PredictionBatch
     from apps.registry.services import prediction_batch_claim
-    from apps.tasks.services import (
-        task_record_claim,
-        task_record_fail,
-        task_record_finish,
-        task_record_progress,
-    )
+    from apps.tasks.runner import run_job
 
     if not prediction_batch_claim(batch_id=batch_id):
         return
-    task_id = PredictionBatch.objects.values_list("task_id", flat=True).get(pk=batch_id)
-    if task_id is not None:
-        task_record_claim(task_id=task_id)
-
-    def progress(percent: int, message: str) -> None:
-        if task_id is not None:
-            task_record_progress(task_id=task_id, percent=percent, message=message)
-
-    def fail(reason: str) -> None:
-        batch_fail(batch_id=batch_id, reason=reason)
-        if task_id is not None:
-            task_record_fail(task_id=task_id, reason=reason)
-
-    try:
-        batch_execute(batch_id=batch_id, progress=progress)
-    except JobRefused as exc:
-        fail(exc.reason)
-        return
-    except Exception as exc:
-        if not (isinstance(exc, RETRYABLE) and self.request.retries < self.max_retries):
-            fail(f"inference could not run: {type(exc).__name__}: {exc}")
-        raise
-    if task_id is not None:
-        task_record_finish(
-            task_id=task_id,
-            message="completed",
-            result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch_id}"},
-        )
+    run_job(
+        task=self,
+        task_id=PredictionBatch.objects.values_list("task_id", flat=True).get(pk=batch_id),
+        execute=lambda progress: batch_execute(batch_id=batch_id, progress=progress),
+        fail=lambda reason: batch_fail(batch_id=batch_id, reason=reason),
+        refused=JobRefused,
+        retryable=RETRYABLE,
+        what="inference",
+        result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch_id}"},
+    )
