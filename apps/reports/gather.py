@@ -146,6 +146,8 @@ def _optional_app(label: str) -> bool:
 
 
 def _system_facts(system: AISystem, cite: Citations) -> dict[str, Any]:
+    # Loaded here, not only with the lifecycle: every kind starts with these facts.
+    cite.load({"ai_system": [system.pk]})
     return {
         "name": system.name,
         "intended_purpose": system.intended_purpose,

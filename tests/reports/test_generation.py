@@ -130,6 +130,12 @@ def test_annex_iv_states_missing_data_plainly(demo_system, request_report, downl
     )
     assert "no EU declaration of conformity has been generated yet" in text
     assert "[seq " in text  # claims are footnoted with their ledger entries
+    # Including the system's own registration, in section 1.
+    registered = Entry.objects.get(
+        type="ai_system.registered", subject_kind="ai_system", subject_id=str(demo_system.pk)
+    )
+    records = json.loads(pdf_attachments(download(report))["records.json"])
+    assert records["system"]["seq"] == registered.seq
 
 
 def test_attachments_carry_records_and_proofs_that_verify_offline(
