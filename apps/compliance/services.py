@@ -27,12 +27,12 @@ from apps.compliance.models import (
     ObligationEvidence,
     Risk,
 )
-from apps.ledger import services as ledger
-from apps.ledger.types import Receipt, Subject, plain_json
+from apps.ledger.types import Receipt
 from apps.registry.models import AISystem, DatasetVersion, Deployment, ModelVersion
 from apps.registry.models import PredictionBatch as RegistryBatch
 from apps.tenancy.models import Membership
 from apps.tenancy.principal import Principal
+from apps.tenancy.records import record_event, record_ref
 from apps.tenancy.roles import Role
 from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 
@@ -48,26 +48,12 @@ DEFAULT_RESAMPLES = 1000
 MAX_RESAMPLES = 10_000
 
 
-def _record(*, actor: Principal, type: str, kind: str, id: Any, data: dict[str, Any]) -> Receipt:
-    return ledger.entry_append(
-        organization=actor.organization,
-        actor=actor.ledger_actor,
-        type=type,
-        subject=Subject(kind=kind, id=str(id)),
-        data=plain_json(data),
-    )
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _who(actor: Principal) -> str:
     return f"{actor.kind}:{actor.id}"
-
-
-def _ref(kind: str, obj: Any) -> dict[str, str] | None:
-    return None if obj is None else {"kind": kind, "id": str(obj.pk)}
 
 
 def _same_org(actor: Principal, system: AISystem) -> None:
@@ -116,7 +102,7 @@ def classification_record(
             created_by=_who(actor),
             ledger_seq=0,
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="classification.recorded",
             kind="ai_system",
@@ -174,7 +160,7 @@ def obligation_evidence_attach(
             created_by=_who(actor),
             ledger_seq=0,
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="obligation.evidence_attached",
             kind="ai_system",
@@ -266,12 +252,12 @@ def risk_create(
             owner=owner,
             review_date=review_date,
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="risk.created",
             kind="risk",
             id=risk.pk,
-            data={**_risk_data(risk), "parent": _ref("ai_system", system)},
+            data={**_risk_data(risk), "parent": record_ref("ai_system", system)},
         )
     return risk, receipt
 
@@ -297,7 +283,7 @@ def risk_update(*, actor: Principal, risk: Risk, changes: dict[str, Any]) -> tup
             setattr(risk, name, changes[name])
         risk.revision += 1
         risk.save()
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="risk.updated",
             kind="risk",
@@ -476,7 +462,7 @@ def assessment_request(
         )
         record.subject_id = str(assessment.pk)
         record.save(update_fields=["subject_id"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="assessment.requested",
             kind="assessment",
@@ -486,10 +472,10 @@ def assessment_request(
                 "task": task,
                 "thresholds": clean_thresholds,
                 "config": config,
-                "dataset_version": _ref("dataset_version", dataset_version),
+                "dataset_version": record_ref("dataset_version", dataset_version),
                 "dataset_sha256": dataset_version.sha256,
-                "model_version": _ref("model_version", model_version),
-                "parent": _ref("ai_system", system),
+                "model_version": record_ref("model_version", model_version),
+                "parent": record_ref("ai_system", system),
             },
         )
         from apps.compliance.tasks import assessment_run_task
@@ -535,7 +521,7 @@ def assessment_complete(
                 result_links={"assessment": f"/api/v1/assessments/{assessment.pk}"},
             )
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
-        return _record(
+        return record_event(
             actor=actor,
             type="assessment.completed",
             kind="assessment",
@@ -566,7 +552,7 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         if assessment.task_record_id:
             task_record_fail(task_id=assessment.task_record_id, reason=reason)
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
-        return _record(
+        return record_event(
             actor=actor,
             type="assessment.failed",
             kind="assessment",
@@ -604,14 +590,14 @@ def approval_request_create(
             reason=reason,
             required_approvals=selectors.required_approvals(),
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="approval.requested",
             kind="approval_request",
             id=request.pk,
             data={
-                "deployment": _ref("deployment", deployment),
-                "model_version": _ref("model_version", model_version),
+                "deployment": record_ref("deployment", deployment),
+                "model_version": record_ref("model_version", model_version),
                 "sha256": model_version.artifact_sha256,
                 "required_approvals": request.required_approvals,
                 **({"reason_sha256": _sha256(reason)} if reason else {}),
@@ -662,7 +648,7 @@ def approval_decide(
         elif approvals >= request.required_approvals:
             request.status = ApprovalRequest.Status.APPROVED
         request.save(update_fields=["status"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="approval.decided",
             kind="approval_request",
@@ -728,13 +714,13 @@ def decision_override_record(
             created_by=_who(actor),
             ledger_seq=0,
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="decision.overridden",
             kind="deployment",
             id=deployment.pk,
             data={
-                "prediction_batch": _ref("prediction_batch", prediction_batch),
+                "prediction_batch": record_ref("prediction_batch", prediction_batch),
                 "row_index": row_index,
                 "original_decision_sha256": content_sha256(original_decision),
                 "new_decision_sha256": content_sha256(new_decision),
@@ -770,7 +756,7 @@ def incident_open(
             reporting_deadline=incident_deadline(kind=kind, became_aware_at=became_aware_at),
             created_by=_who(actor),
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="incident.opened",
             kind="incident",
@@ -781,7 +767,7 @@ def incident_open(
                 "reporting_deadline": incident.reporting_deadline.isoformat(),
                 "reporting_days": REPORTING_DAYS[kind],
                 "description_sha256": _sha256(description),
-                "parent": _ref("ai_system", system),
+                "parent": record_ref("ai_system", system),
             },
         )
     return incident, receipt
@@ -806,7 +792,7 @@ def incident_report_add(
         report = IncidentReport(
             incident=incident, kind=kind, content=content, created_by=_who(actor), ledger_seq=0
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="incident.report_added",
             kind="incident",
@@ -842,7 +828,7 @@ def incident_authority_informed(
         incident.authority_informed_at = informed_at
         incident.status = Incident.Status.AUTHORITY_INFORMED
         incident.save(update_fields=["authority_informed_at", "status"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="incident.authority_informed",
             kind="incident",
@@ -869,7 +855,7 @@ def incident_close(*, actor: Principal, incident: Incident) -> tuple[Incident, R
         incident.status = Incident.Status.CLOSED
         incident.closed_at = timezone.now()
         incident.save(update_fields=["status", "closed_at"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor, type="incident.closed", kind="incident", id=incident.pk, data={}
         )
     return incident, receipt
@@ -920,7 +906,7 @@ def fria_record(
             ledger_seq=0,
             **{e: elements[e] for e in FRIA_ELEMENTS},
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="fria.recorded",
             kind="ai_system",

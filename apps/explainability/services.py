@@ -21,13 +21,13 @@ from apps.inference import devices
 from apps.inference import services as inference
 from apps.inference.errors import IntegrityFailure, JobRefused
 from apps.inference.telemetry import Meter
-from apps.ledger import services as ledger
-from apps.ledger.types import Receipt, Subject, plain_json
+from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
 from apps.tasks.models import TaskRecord
 from apps.tasks.services import task_record_create
 from apps.tenancy.principal import Principal
+from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
 
 TASK_KIND = "explainability.explanation"
@@ -35,13 +35,7 @@ MAX_BACKGROUND_ROWS = 1000
 
 
 def _record(*, actor: Principal, type: str, explanation: Explanation, data: dict) -> Receipt:
-    return ledger.entry_append(
-        organization=actor.organization,
-        actor=actor.ledger_actor,
-        type=type,
-        subject=Subject(kind="explanation", id=str(explanation.pk)),
-        data=plain_json(data),
-    )
+    return record_event(actor=actor, type=type, kind="explanation", id=explanation.pk, data=data)
 
 
 def _refs(explanation: Explanation) -> dict[str, Any]:

@@ -14,8 +14,7 @@ import rfc8785
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.ledger import services as ledger
-from apps.ledger.types import Receipt, Subject, plain_json
+from apps.ledger.types import Receipt
 from apps.registry import selectors
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import (
@@ -33,6 +32,7 @@ from apps.registry.models import (
 from apps.registry.tabular import TYPES, TabularError, batch_rows_root, read_schema, schema_mismatch
 from apps.tenancy.models import Membership
 from apps.tenancy.principal import Principal
+from apps.tenancy.records import record_event, record_ref
 from audit_platform.errors import InvalidInput, RuleViolation
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -49,20 +49,6 @@ DATASHEET_FIELDS = (
     "data_gaps",
 )
 PREPARATION_STEPS = ("annotation", "labelling", "cleaning", "enrichment", "aggregation")
-
-
-def _record(*, actor: Principal, type: str, kind: str, id: Any, data: dict[str, Any]) -> Receipt:
-    return ledger.entry_append(
-        organization=actor.organization,
-        actor=actor.ledger_actor,
-        type=type,
-        subject=Subject(kind=kind, id=str(id)),
-        data=plain_json(data),
-    )
-
-
-def _ref(kind: str, obj: Any) -> dict[str, str] | None:
-    return None if obj is None else {"kind": kind, "id": str(obj.pk)}
 
 
 def content_sha256(value: Any) -> str:
@@ -126,7 +112,7 @@ def ai_system_register(
                 role=role,
                 owner=owner,
             )
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="ai_system.registered",
                 kind="ai_system",
@@ -157,12 +143,12 @@ def dataset_create(
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(system=system, name=name, description=description)
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="dataset.created",
                 kind="dataset",
                 id=dataset.pk,
-                data={"name": name, "parent": _ref("ai_system", system)},
+                data={"name": name, "parent": record_ref("ai_system", system)},
             )
     except IntegrityError:
         raise RuleViolation(f"System {system.pk} already has a dataset named {name!r}.") from None
@@ -291,7 +277,7 @@ def dataset_version_register(
                     else DatasetVersion.StatisticsState.NOT_AVAILABLE
                 ),
             )
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="dataset_version.registered",
                 kind="dataset_version",
@@ -307,7 +293,7 @@ def dataset_version_register(
                     "datasheet_sha256": content_sha256(datasheet),
                     "personal_data": contains_personal_data,
                     "special_category_data": contains_special_category_data,
-                    "parent": _ref("dataset", dataset),
+                    "parent": record_ref("dataset", dataset),
                 },
             )
             if artifact is not None:
@@ -346,7 +332,7 @@ def dataset_version_statistics_record(
             version.statistics_state = DatasetVersion.StatisticsState.FAILED
             version.statistics_message = failure
             version.save(update_fields=["statistics_state", "statistics_message"])
-            return _record(
+            return record_event(
                 actor=actor,
                 type="dataset_version.statistics_failed",
                 kind="dataset_version",
@@ -356,7 +342,7 @@ def dataset_version_statistics_record(
         version.statistics = statistics
         version.statistics_state = DatasetVersion.StatisticsState.COMPUTED
         version.save(update_fields=["statistics", "statistics_state"])
-        return _record(
+        return record_event(
             actor=actor,
             type="dataset_version.statistics_computed",
             kind="dataset_version",
@@ -393,14 +379,14 @@ def training_run_start(
             started_at=timezone.now(),
         )
         run.dataset_versions.set(dataset_versions)
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="training_run.started",
             kind="training_run",
             id=run.pk,
             data={
-                "parent": _ref("ai_system", system),
-                "model": _ref("model", model),
+                "parent": record_ref("ai_system", system),
+                "model": record_ref("model", model),
                 "params": run.params,
                 "dataset_versions": [str(v.pk) for v in dataset_versions],
                 "code_revision": code_revision,
@@ -431,7 +417,7 @@ def _finish_run(
         for name, value in fields.items():
             setattr(run, name, value)
         run.save()
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type=event,
             kind="training_run",
@@ -498,12 +484,12 @@ def model_create(
     try:
         with transaction.atomic():
             model = Model.objects.create(system=system, name=name, description=description)
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="model.created",
                 kind="model",
                 id=model.pk,
-                data={"name": name, "parent": _ref("ai_system", system)},
+                data={"name": name, "parent": record_ref("ai_system", system)},
             )
     except IntegrityError:
         raise RuleViolation(f"System {system.pk} already has a model named {name!r}.") from None
@@ -566,7 +552,7 @@ def model_version_register(
                 metrics=metrics or {},
             )
             model_version.dataset_versions.set(dataset_versions)
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="model_version.registered",
                 kind="model_version",
@@ -579,9 +565,9 @@ def model_version_register(
                     "framework_version": framework_version,
                     "uri": uri or None,
                     "metrics": model_version.metrics,
-                    "training_run": _ref("training_run", training_run),
+                    "training_run": record_ref("training_run", training_run),
                     "dataset_versions": [str(v.pk) for v in dataset_versions],
-                    "parent": _ref("model", model),
+                    "parent": record_ref("model", model),
                 },
             )
     except IntegrityError:
@@ -602,7 +588,7 @@ def deployment_create(
             deployment = Deployment.objects.create(
                 system=system, environment=environment, resources=resources or {}
             )
-            receipt = _record(
+            receipt = record_event(
                 actor=actor,
                 type="deployment.created",
                 kind="deployment",
@@ -610,7 +596,7 @@ def deployment_create(
                 data={
                     "environment": environment,
                     "resources": deployment.resources,
-                    "parent": _ref("ai_system", system),
+                    "parent": record_ref("ai_system", system),
                 },
             )
     except IntegrityError:
@@ -633,15 +619,15 @@ def _switch(
     deployment.model_version = to
     deployment.status = Deployment.Status.ACTIVE
     deployment.save(update_fields=["model_version", "status"])
-    receipt = _record(
+    receipt = record_event(
         actor=actor,
         type=f"deployment.{kind}",
         kind="deployment",
         id=deployment.pk,
         data={
-            "model_version": _ref("model_version", to),
+            "model_version": record_ref("model_version", to),
             "sha256": to.artifact_sha256,
-            "replaces": _ref("model_version", served),
+            "replaces": record_ref("model_version", served),
             "reason": reason or None,
         },
     )
@@ -752,13 +738,13 @@ def deployment_stop(
         deployment.model_version = None
         deployment.status = Deployment.Status.STOPPED
         deployment.save(update_fields=["model_version", "status"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="deployment.stopped",
             kind="deployment",
             id=deployment.pk,
             data={
-                "model_version": _ref("model_version", stopped),
+                "model_version": record_ref("model_version", stopped),
                 "sha256": stopped.artifact_sha256,
                 "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
             },
@@ -823,7 +809,7 @@ def prediction_batch_record(
             window_end=window_end,
             ran_on=ran_on or {},
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="prediction_batch.recorded",
             kind="prediction_batch",
@@ -833,14 +819,14 @@ def prediction_batch_record(
                 "output_sha256": output_sha256,
                 "rows": row_count,
                 "rows_root": rows_root,
-                "model_version": _ref("model_version", served),
+                "model_version": record_ref("model_version", served),
                 "model_sha256": served.artifact_sha256,
                 "window": [
                     window_start.isoformat() if window_start else None,
                     window_end.isoformat() if window_end else None,
                 ],
                 "ran_on": batch.ran_on,
-                "parent": _ref("deployment", deployment),
+                "parent": record_ref("deployment", deployment),
             },
         )
     return batch, receipt
@@ -887,7 +873,7 @@ def prediction_batch_verify_files(
         batch.input_artifact, batch.output_artifact = input_artifact, output_artifact
         batch.files_verified_at = timezone.now()
         batch.save(update_fields=["input_artifact", "output_artifact", "files_verified_at"])
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="prediction_batch.files_verified",
             kind="prediction_batch",
@@ -906,9 +892,9 @@ def prediction_batch_verify_files(
 
 def _batch_refs(batch: PredictionBatch) -> dict[str, Any]:
     return {
-        "model_version": _ref("model_version", batch.model_version),
+        "model_version": record_ref("model_version", batch.model_version),
         "model_sha256": batch.model_version.artifact_sha256,
-        "parent": _ref("deployment", batch.deployment),
+        "parent": record_ref("deployment", batch.deployment),
     }
 
 
@@ -949,7 +935,7 @@ def prediction_batch_request(
             input_artifact=input_artifact,
             task=task,
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="prediction_batch.requested",
             kind="prediction_batch",
@@ -1014,7 +1000,7 @@ def prediction_batch_complete(
         batch.ran_on, batch.telemetry = ran_on, telemetry
         batch.energy_joules = telemetry.get("energy_joules")
         batch.finished_at = timezone.now()
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="prediction_batch.completed",
             kind="prediction_batch",
@@ -1050,7 +1036,7 @@ def prediction_batch_fail(*, batch_id: int, reason: str) -> Receipt | None:
         batch.status = PredictionBatch.Status.FAILED
         batch.failure_reason = reason
         batch.finished_at = timezone.now()
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
             type="prediction_batch.failed",
             kind="prediction_batch",
@@ -1069,7 +1055,7 @@ def artifact_integrity_failed(
     was changed at rest), so the job that wanted it refused to load it."""
     actor = Principal.system(organization=artifact.organization, name="integrity_check")
     with transaction.atomic():
-        return _record(
+        return record_event(
             actor=actor,
             type="artifact.integrity_failed",
             kind="artifact",
