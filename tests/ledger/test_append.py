@@ -109,3 +109,20 @@ def test_organizations_have_separate_logs(org, other_org, append):
     append(3)
     assert Log.objects.get(organization=other_org).size == 1
     assert Entry.objects.filter(log__organization=other_org).count() == 1
+
+
+def test_single_appends_reuse_one_prepared_generic_plan_on_postgresql(postgres, org, append):
+    # Parsing and planning the append statement every time cost as much database CPU
+    # as running it (docs/benchmarks.md): after a few appends it must run prepared.
+    append(10)
+    with postgres.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["%INSERT INTO ledger_entry%"],
+        )
+        plans = cursor.fetchall()
+    assert len(plans) == 1
+    generic, custom = plans[0]
+    assert generic >= 5
+    assert custom == 0

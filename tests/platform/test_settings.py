@@ -79,3 +79,27 @@ def test_no_environment_runs_on_the_embedded_default(tmp_path):
     # Eager tasks still borrow a producer: it must not reach for a broker server.
     assert transport == "memory"
     assert media == str(tmp_path / "media")
+
+
+@pytest.mark.parametrize(
+    ("flag", "threshold", "options"),
+    [
+        (None, "5", "-c work_mem=8MB -c plan_cache_mode=force_generic_plan"),
+        ("false", "None", "-c work_mem=8MB"),
+    ],
+)
+def test_postgresql_prepares_the_ledger_statements_unless_told_not_to(flag, threshold, options):
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x?options=-c%20work_mem%3D8MB"}
+    if flag is not None:
+        env["DB_PREPARED_STATEMENTS"] = flag
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS']; "
+        "print(o.get('prepare_threshold')); print(o.get('options'))",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [threshold, options]
