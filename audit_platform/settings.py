@@ -155,6 +155,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 }
 CELERY_TASK_IGNORE_RESULT = True
+# Periodic housekeeping, sent by one `celery beat` process (README.md, Production).
+CELERY_BEAT_SCHEDULE = {
+    "idempotency-records-purge": {
+        "task": "apps.tenancy.idempotency_records_purge",
+        "schedule": 3600,
+        # A purge still queued when the next one is due is redundant: with the workers
+        # down for a day, one purge runs when they return, not twenty-four.
+        "options": {"expires": 3600},
+    },
+}
 
 # --- Inference and explanations (gpu queue) -------------------------------------
 # "auto" uses CUDA on a gpu-queue worker that has it; "cpu" never touches CUDA.
@@ -184,6 +194,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "audit_platform.schema.Schema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# How long the answer to a write sent with an Idempotency-Key is kept for replays; a
+# retry after that counts as a new request. Longer than any pipeline's retries last.
+IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI audit-trail service API",
     "DESCRIPTION": "Pipeline hooks and ledger access for the EU AI Act audit-trail service.",

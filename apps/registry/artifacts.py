@@ -1,21 +1,28 @@
 """Storing uploaded files: streamed to Django's storage while their SHA-256 is
-computed, never read whole into memory, and kept once per content."""
+computed, never read whole into memory, and kept once per content. A file whose
+Artifact row rolled back does not stay behind in storage."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.ledger import services as ledger
 from apps.ledger.types import Receipt, Subject
 from apps.registry.models import Artifact
 from apps.tenancy.principal import Principal
 from audit_platform.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 
 class HashingUploadHandler(TemporaryFileUploadHandler):
@@ -59,7 +66,11 @@ def artifact_store(
     *, organization: Any, uploaded: UploadedFile, declared_sha256: str | None, actor: Principal
 ) -> tuple[Artifact, Receipt | None]:
     """Stores the file unless identical content is stored already. Returns the
-    artifact and the ledger receipt of the storing (None when it was a duplicate)."""
+    artifact and the ledger receipt of the storing (None when it was a duplicate).
+
+    A file whose row rolls back is removed: at once when the transaction (or
+    savepoint) opened here rolls back, or once the request or task is over when a
+    transaction of the caller's rolls back afterwards (``artifact_orphans_remove``)."""
     if uploaded.size > settings.ARTIFACT_MAX_BYTES:
         raise InvalidInput(
             f"The file is {uploaded.size} bytes; the limit is {settings.ARTIFACT_MAX_BYTES} "
@@ -75,18 +86,31 @@ def artifact_store(
     existing = Artifact.objects.filter(organization=organization, sha256=sha256).first()
     if existing is not None:
         return existing, None
+    written: str | None = None
     try:
         with transaction.atomic():
-            artifact = Artifact(
-                organization=organization,
-                sha256=sha256,
-                size_bytes=uploaded.size,
-                original_name=(uploaded.name or "")[:255],
-                content_type=(uploaded.content_type or "")[:100],
-            )
-            # Content-addressed name: the same bytes always land on the same path.
+            try:
+                # The row claims the content before a byte is written. A concurrent upload
+                # of the same content waits on the unique index until this transaction
+                # ends, then finds this row (commit) or claims the content in turn
+                # (rollback). Only the holder of the claim writes a file, so removing
+                # the file after a rollback never takes one another upload uses.
+                with transaction.atomic():
+                    artifact = Artifact.objects.create(
+                        organization=organization,
+                        sha256=sha256,
+                        size_bytes=uploaded.size,
+                        original_name=(uploaded.name or "")[:255],
+                        content_type=(uploaded.content_type or "")[:100],
+                    )
+            except IntegrityError:
+                # Stored by a concurrent upload of the same content a moment ago.
+                return Artifact.objects.get(organization=organization, sha256=sha256), None
+            # Content-addressed name: the same bytes land on the same path, or (when a
+            # file from a rolled-back upload is still there) on a fresh name beside it.
             artifact.file.save(f"{organization.slug}/{sha256[:2]}/{sha256}", uploaded, save=False)
-            artifact.save()
+            written = artifact.file.name
+            artifact.save(update_fields=["file"])
             receipt = ledger.entry_append(
                 organization=organization,
                 actor=actor.ledger_actor,
@@ -94,7 +118,61 @@ def artifact_store(
                 subject=Subject(kind="artifact", id=sha256),
                 data={"sha256": sha256, "size_bytes": uploaded.size},
             )
-    except IntegrityError:
-        # Stored by a concurrent upload of the same content a moment ago.
-        return Artifact.objects.get(organization=organization, sha256=sha256), None
+    except BaseException:
+        if written is not None:
+            # The claim went with the rollback, so no row refers to this file.
+            _storage().delete(written)
+        raise
+    if transaction.get_connection().in_atomic_block:
+        _track_until_commit(artifact.file.name)
     return artifact, receipt
+
+
+# Files that artifact_store wrote inside a transaction its caller opened and that has
+# not committed yet, per database connection (a transaction belongs to one). A commit
+# takes its names off; artifact_orphans_remove() deletes what a rollback left.
+_uncommitted: WeakKeyDictionary[BaseDatabaseWrapper, set[str]] = WeakKeyDictionary()
+
+
+def _storage() -> Storage:
+    return Artifact._meta.get_field("file").storage
+
+
+def _track_until_commit(name: str) -> None:
+    # Django calls nothing when a transaction rolls back, only when one commits.
+    connection = transaction.get_connection()
+    names = _uncommitted.setdefault(connection, set())
+    names.add(name)
+    transaction.on_commit(lambda: names.discard(name))
+
+
+def artifact_orphans_remove() -> int:
+    """Deletes the files that artifact_store wrote in transactions that have since
+    rolled back, and returns how many. Runs after each request and each task (see
+    ``RegistryConfig.ready``); while a transaction is open on this connection its
+    outcome is not known yet, and it does nothing."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block or not _uncommitted.get(connection):
+        return 0
+    names = _uncommitted.pop(connection)
+    # A committed row keeps its file even when its on-commit callback never ran (an
+    # earlier callback of the same commit raised, which skips the rest).
+    kept = set(Artifact.objects.filter(file__in=names).values_list("file", flat=True))
+    orphans = names - kept
+    storage = _storage()
+    for name in orphans:
+        storage.delete(name)
+    return len(orphans)
+
+
+def remove_orphans_after_work(**_: Any) -> None:
+    """Receiver of ``request_finished`` and Celery's ``task_postrun``: by then the
+    transactions of the request or task have ended."""
+    try:
+        removed = artifact_orphans_remove()
+    except Exception:
+        # The request or task is over; a leftover file costs disk, not correctness.
+        logger.exception("could not remove files left by rolled-back uploads")
+        return
+    if removed:
+        logger.info("removed %d file(s) left by rolled-back uploads", removed)

@@ -86,7 +86,9 @@ class IdempotencyRecord(models.Model):
     The row is inserted in the same transaction as the write and filled in before it
     commits, so every committed row holds a finished answer; a write that failed
     rolled back and left no row. Keys belong to an organization: two organizations may
-    use the same key. See ``apps/tenancy/idempotency.py``.
+    use the same key. Rows older than ``IDEMPOTENCY_RETENTION_HOURS`` are purged
+    (``idempotency_records_purge``); nothing else refers to them. See
+    ``apps/tenancy/idempotency.py``.
     """
 
     organization = models.ForeignKey(
@@ -112,6 +114,8 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")
         ]
+        # The purge looks rows up by age alone, across organizations.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.method} {self.path})"

@@ -1,10 +1,13 @@
 """Creating organizations, memberships and API keys. Each change goes on the
-organization's ledger in the same transaction."""
+organization's ledger in the same transaction. Also the purge of expired
+``Idempotency-Key`` answers, which are working data, not part of the record."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -14,7 +17,13 @@ from django.utils import timezone
 from apps.ledger import services as ledger
 from apps.ledger.types import Actor, Receipt, Subject
 from apps.tenancy.authentication import API_KEY_PREFIX, api_key_digest
-from apps.tenancy.models import ApiKey, Membership, Organization, slug_validator
+from apps.tenancy.models import (
+    ApiKey,
+    IdempotencyRecord,
+    Membership,
+    Organization,
+    slug_validator,
+)
 from apps.tenancy.principal import Principal
 from apps.tenancy.roles import MEMBER_ROLES, Role
 from audit_platform.errors import InvalidInput, RuleViolation
@@ -146,3 +155,23 @@ def api_key_revoke(*, api_key: ApiKey, actor: Principal) -> Receipt:
             subject=Subject(kind="api_key", id=api_key.prefix),
             data={"role": api_key.role},
         )
+
+
+def idempotency_records_purge(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Deletes the stored answers to keyed writes older than
+    ``IDEMPOTENCY_RETENTION_HOURS`` and returns how many went; a retry with one of
+    those keys then runs as a new request. The ledger and the records written by the
+    requests never refer to these rows, so nothing else changes.
+
+    Deletes ``batch_size`` rows per statement, each committed on its own when called
+    outside a transaction (as the command and the task call it), so that no statement
+    holds locks on a large backlog while keyed writes go on. Safe to run twice or
+    concurrently: a row already deleted is simply not found again.
+    """
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff).order_by()
+    purged = 0
+    while ids := list(expired.values_list("pk", flat=True)[:batch_size]):
+        deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete()
+        purged += deleted
+    return purged

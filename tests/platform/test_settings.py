@@ -51,6 +51,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         ({"DJANGO_ENV": "staging"}, "DJANGO_ENV must be one of"),
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be postgres"),
         ({"API_MAX_BODY_BYTES": "lots"}, "API_MAX_BODY_BYTES must be an integer"),
+        ({"IDEMPOTENCY_RETENTION_HOURS": "0"}, "IDEMPOTENCY_RETENTION_HOURS must be at least 1"),
     ],
 )
 def test_bad_setting_fails_loudly(change, message):
