@@ -172,8 +172,11 @@ INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", ("auto", "cpu", "cuda"
 MODEL_CACHE_SIZE = env_int("MODEL_CACHE_SIZE", 4, minimum=1)
 # Explanations through the permutation explainer estimated above this are refused.
 SHAP_MAX_COST_SECONDS = env_int("SHAP_MAX_COST_SECONDS", 600, minimum=1)
-# Rows scored (and progress reported) per step of a batch.
+# Rows scored per step of a batch.
 INFERENCE_CHUNK_ROWS = env_int("INFERENCE_CHUNK_ROWS", 16_384, minimum=1)
+# Least time between a batch's progress updates: each is a committed write (an fsync on
+# the embedded SQLite) in the scoring loop, and a step takes milliseconds.
+INFERENCE_PROGRESS_MS = env_int("INFERENCE_PROGRESS_MS", 500)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

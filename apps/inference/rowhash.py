@@ -7,6 +7,10 @@ them. Here whole columns are formatted as canonical JSON text with Arrow kernels
 and only rows with values outside that fast path (timestamps, text needing escapes,
 integers beyond 2**53) go through the reference encoder. The result is byte for
 byte the same: tests compare both on random data.
+
+Texts stay Arrow arrays from the input columns to the rows file; Python objects are
+made only for the SHA-256 calls themselves (hashlib has no batch call), which is
+the per-row cost left.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # are formatted by the reference encoder.
 _ARROW_EXPONENT_FROM, _ES_EXPONENT_FROM = 1e10, 1e21
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
-CHUNK_LEAVES = 1 << 16  # a power of two: full chunks are complete subtrees
+# A power of two, so full chunks are complete subtrees. Small, so that chunks are
+# hashed as their rows come (beside the scoring), and little is left for the end.
+CHUNK_LEAVES = 1 << 12
+LEAF_PREFIX = b"\x00"  # RFC 6962: leaf hash = SHA-256(0x00 || leaf)
 
 
 def _float_text(values: np.ndarray) -> pa.Array:
@@ -81,8 +88,14 @@ def _utf16_key(name: str) -> bytes:
     return name.encode("utf-16-be")
 
 
-def input_digests(batch: pa.RecordBatch) -> list[str]:
-    """Hex SHA-256 of the JCS of each row's ``{column: value}``."""
+def _hex_sha256(texts: pa.Array) -> pa.Array:
+    """Hex SHA-256 of each value of a string or binary column, as a string column."""
+    sha = hashlib.sha256
+    return pa.array([sha(t).hexdigest() for t in texts.cast(pa.binary()).to_pylist()], pa.string())
+
+
+def input_digests(batch: pa.RecordBatch) -> pa.Array:
+    """Hex SHA-256 of the JCS of each row's ``{column: value}``, as a string column."""
     names = batch.schema.names
     order = sorted(range(len(names)), key=lambda i: _utf16_key(names[i]))
     parts: list[Any] = []
@@ -94,20 +107,21 @@ def input_digests(batch: pa.RecordBatch) -> list[str]:
         parts.append(("{" if position == 0 else ",") + key + ":")
         parts.append(text)
     if not parts:
-        return [row_input_sha256({}) for _ in range(batch.num_rows)]
+        return pa.array([row_input_sha256({})] * batch.num_rows, pa.string())
     parts.append("}")
-    joined = pc.binary_join_element_wise(*parts, "").cast(pa.binary())
-    sha = hashlib.sha256
-    return [sha(row).hexdigest() for row in joined.to_pylist()]
+    return _hex_sha256(pc.binary_join_element_wise(*parts, ""))
 
 
-def _slow_input_digests(batch: pa.RecordBatch) -> list[str]:
+def _slow_input_digests(batch: pa.RecordBatch) -> pa.Array:
     names = batch.schema.names
     columns = [c.to_pylist() for c in batch.columns]
-    return [
-        row_input_sha256(dict(zip(names, values, strict=True)))
-        for values in zip(*columns, strict=True)
-    ]
+    return pa.array(
+        [
+            row_input_sha256(dict(zip(names, values, strict=True)))
+            for values in zip(*columns, strict=True)
+        ],
+        pa.string(),
+    )
 
 
 def output_text(outputs: np.ndarray) -> pa.Array | None:
@@ -126,18 +140,22 @@ def output_text(outputs: np.ndarray) -> pa.Array | None:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def leaves(*, first_row: int, digests: Sequence[str], outputs: np.ndarray) -> list[bytes]:
-    """The leaf bytes of consecutive rows starting at ``first_row``."""
+def leaves(*, first_row: int, digests: pa.Array, outputs: np.ndarray) -> pa.Array:
+    """The leaf bytes of consecutive rows starting at ``first_row``, as a binary
+    column; ``digests`` are the rows' input digests from :func:`input_digests`."""
     texts = output_text(outputs)
     if texts is None or pc.any(pc.is_null(texts)).as_py():
-        return [
-            row_leaf_bytes(row=first_row + k, input_sha256=h, output=_plain(outputs[k]))
-            for k, h in enumerate(digests)
-        ]
+        return pa.array(
+            [
+                row_leaf_bytes(row=first_row + k, input_sha256=h, output=_plain(outputs[k]))
+                for k, h in enumerate(digests.to_pylist())
+            ],
+            pa.binary(),
+        )
     rows = pc.cast(pa.array(np.arange(first_row, first_row + len(digests))), pa.string())
     joined = pc.binary_join_element_wise(
         '{"input_sha256":"',
-        pa.array(digests, pa.string()),
+        digests,
         '","output":',
         texts,
         ',"row":',
@@ -145,7 +163,7 @@ def leaves(*, first_row: int, digests: Sequence[str], outputs: np.ndarray) -> li
         "}",
         "",
     )
-    return joined.cast(pa.binary()).to_pylist()
+    return joined.cast(pa.binary())
 
 
 def _plain(value: Any) -> Any:
@@ -156,7 +174,7 @@ def _plain(value: Any) -> Any:
 
 class RowsAccumulator:
     """Leaf hashes in row order, folded into complete subtrees of CHUNK_LEAVES as
-    they fill, so memory stays bounded whatever the batch size."""
+    they fill: a batch keeps one hash per CHUNK_LEAVES rows (18 MB for a billion)."""
 
     def __init__(self) -> None:
         self.rows = 0
@@ -179,6 +197,9 @@ class RowsAccumulator:
         return tree_hash(nodes).hex()
 
 
-def leaf_hashes(leaf_bytes: Sequence[bytes]) -> list[bytes]:
+def leaf_hashes(leaf_bytes: pa.Array) -> list[bytes]:
+    """RFC 6962 leaf hash of each leaf of a binary column."""
+    # The 0x00 prefix is joined on by Arrow in one pass, not per row in Python.
+    prefixed = pc.binary_join_element_wise(LEAF_PREFIX, leaf_bytes, b"")
     sha = hashlib.sha256
-    return [sha(b"\x00" + leaf).digest() for leaf in leaf_bytes]
+    return [sha(leaf).digest() for leaf in prefixed.to_pylist()]

@@ -12,9 +12,11 @@ import os
 import platform
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -170,8 +172,15 @@ def batch_execute(
         model_version=batch.model_version, device=devices.select_device(), used_by=used_by
     )
     progress(5, f"model loaded on {model.device.kind}")
+    interval = settings.INFERENCE_PROGRESS_MS / 1000
+    last_progress = time.monotonic()
 
     def on_progress(fraction: float, rows: int) -> None:
+        nonlocal last_progress
+        now = time.monotonic()
+        if now - last_progress < interval:
+            return  # each update is a committed write; see INFERENCE_PROGRESS_MS
+        last_progress = now
         progress(5 + int(fraction * 90), f"{rows} rows scored")
 
     with tempfile.TemporaryDirectory(prefix="batch-") as workdir:

@@ -73,6 +73,29 @@ def test_rows_root_matches_the_registry_file_check(served, run_batch):
     assert (root, rows) == (batch.rows_root, 700)
 
 
+@pytest.mark.parametrize(("interval_ms", "updates"), [(0, 10), (60_000, 0)])
+def test_progress_updates_are_spaced_by_inference_progress_ms(
+    served, run_batch, settings, monkeypatch, interval_ms, updates
+):
+    """Each update is a committed write: one per step only when asked for (0 ms)."""
+    from apps.tasks import runner
+
+    settings.INFERENCE_CHUNK_ROWS = 100
+    settings.INFERENCE_PROGRESS_MS = interval_ms
+    messages: list[str] = []
+    record = runner.task_record_progress
+
+    def spy(**kwargs):
+        messages.append(kwargs["message"])
+        record(**kwargs)
+
+    monkeypatch.setattr(runner, "task_record_progress", spy)
+    ids = served()
+    answer = run_batch(ids["deployment"]["id"], parquet_bytes(make_frame(1000)))
+    assert PredictionBatch.objects.get(pk=answer["id"]).status == "completed"
+    assert sum(m.endswith("rows scored") for m in messages) == updates
+
+
 def test_csv_input_is_scored_like_parquet(served, run_batch):
     ids = served()
     frame = make_frame(200, seed=9)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.inference import rowhash
+from apps.ledger.core.hashing import leaf_hash
+from apps.ledger.core.merkle import CompactRange
 from apps.ledger.core.rows import RowsTree
 
 
@@ -27,7 +30,7 @@ def fast(batch: pa.RecordBatch, outputs: np.ndarray) -> tuple[list[bytes], str]:
     leaves = rowhash.leaves(first_row=0, digests=rowhash.input_digests(batch), outputs=outputs)
     acc = rowhash.RowsAccumulator()
     acc.add(rowhash.leaf_hashes(leaves))
-    return leaves, acc.root_hex()
+    return leaves.to_pylist(), acc.root_hex()
 
 
 floats = st.floats(allow_infinity=False, width=64) | st.none()
@@ -87,3 +90,93 @@ def test_multiclass_outputs_are_arrays():
     outputs = np.array([[0.25, 0.75], [1.0, 0.0]])
     leaves, _ = fast(batch, outputs)
     assert b'"output":[0.25,0.75]' in leaves[0] and b'"output":[1,0]' in leaves[1]
+
+
+def accumulated_root(hashes: list[bytes], piece: int) -> str:
+    acc = rowhash.RowsAccumulator()
+    for start in range(0, len(hashes), piece):
+        acc.add(hashes[start : start + piece])
+    assert acc.rows == len(hashes)
+    return acc.root_hex()
+
+
+@pytest.mark.parametrize(
+    "n",
+    [
+        0,
+        1,
+        2,
+        3,
+        rowhash.CHUNK_LEAVES - 1,
+        rowhash.CHUNK_LEAVES,
+        rowhash.CHUNK_LEAVES + 1,
+        3 * rowhash.CHUNK_LEAVES + 5,
+        65_537,
+    ],
+)
+def test_rows_root_of_odd_sizes_equals_the_compact_range_root(n):
+    """The accumulator's level-by-level root, fed in pieces that do not line up with
+    its chunks, is the RFC 6962 root the ledger's compact range computes leaf by leaf."""
+    hashes = [leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+    expected = CompactRange()
+    for h in hashes:
+        expected.append(h)
+    for piece in (1000, 16_384):
+        assert accumulated_root(hashes, piece) == expected.root().hex()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_small_batches_equal_the_reference(n):
+    batch = pa.RecordBatch.from_pydict({"x": pa.array(np.arange(n) / 3, pa.float64())})
+    outputs = np.arange(n, dtype=np.float32) / 7
+    assert fast(batch, outputs) == reference(batch, [float(o) for o in outputs])
+
+
+def test_leaf_hashes_are_rfc6962_leaf_hashes():
+    batch = pa.RecordBatch.from_pydict({"x": np.linspace(-1, 1, 257)})
+    leaves = rowhash.leaves(
+        first_row=10, digests=rowhash.input_digests(batch), outputs=np.zeros(257, np.float32)
+    )
+    assert rowhash.leaf_hashes(leaves) == [leaf_hash(leaf) for leaf in leaves.to_pylist()]
+
+
+def test_multiclass_outputs_equal_the_reference():
+    batch = pa.RecordBatch.from_pydict({"x": [1.0, 2.0, 3.0]})
+    outputs = np.array([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0], [1e-7, 1e21, 0.5]], np.float32)
+    expected = reference(batch, [[float(v) for v in row] for row in outputs])
+    assert fast(batch, outputs) == expected
+
+
+def test_missing_and_nan_inputs_are_null_as_in_the_reference():
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "x": pa.array([np.nan, None, 1.5], pa.float64()),
+            "n": pa.array([None, 2, 3], pa.int64()),
+            "s": pa.array(["a", None, "b"], pa.string()),
+        }
+    )
+    outputs = np.array([0.5, 0.25, 0.125], np.float32)
+    leaves, root = fast(batch, outputs)
+    assert (leaves, root) == reference(batch, [float(o) for o in outputs])
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array(['say "hi"', "tab\there", "back\\slash"], pa.string()),
+        pa.array([1e15, 2.5e12, 1e20], pa.float64()),
+    ],
+    ids=["text-needing-escapes", "exponent-range-floats"],
+)
+def test_values_outside_the_fast_path_fall_back_to_the_reference(column):
+    batch = pa.RecordBatch.from_pydict({"v": column, "w": [1.0, 2.0, 3.0]})
+    outputs = np.array([1.0, 2.0, 3.0], np.float32)
+    assert fast(batch, outputs) == reference(batch, [float(o) for o in outputs])
+
+
+def test_nan_outputs_fall_back_to_the_reference_as_null():
+    batch = pa.RecordBatch.from_pydict({"x": [1.0, 2.0]})
+    outputs = np.array([np.nan, 0.5], np.float32)
+    leaves, root = fast(batch, outputs)
+    assert (leaves, root) == reference(batch, [None, 0.5])
+    assert b'"output":null' in leaves[0]

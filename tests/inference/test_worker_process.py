@@ -227,7 +227,11 @@ def test_worker_killed_mid_batch_is_finished_once_by_the_next(request, postgres,
     # Small steps make the run long enough, and its progress fine enough, to kill it
     # in the middle; a short visibility timeout lets Redis hand the unacknowledged
     # task to the next worker at its start.
-    env = {"INFERENCE_CHUNK_ROWS": "250", "CELERY_VISIBILITY_TIMEOUT": "2"}
+    env = {
+        "INFERENCE_CHUNK_ROWS": "250",
+        "INFERENCE_PROGRESS_MS": "0",
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+    }
     first = start_worker(broker, "first", **env)
     second = None
     try:
