@@ -64,6 +64,7 @@ def main() -> int:
         assert batch.status == "completed", batch.failure_reason
         return elapsed
 
+    load_at_start = os.getloadavg()[0]
     ours()  # loads the model into this process's cache, as a worker's first job does
     direct()
     baseline_times, our_times = [], []
@@ -75,6 +76,7 @@ def main() -> int:
     base, mine = statistics.median(baseline_times), statistics.median(our_times)
     print(f"model: XGBoost {args.trees} trees depth {args.depth}, {args.features} features")
     print(f"rows: {args.rows}, cores: {os.cpu_count()}, rounds (ABBA): {args.rounds}")
+    print(f"load average (1 min): {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
     print(
         f"baseline (read + inplace_predict): median {base:.3f} s  ({args.rows / base:,.0f} rows/s)"
     )

@@ -28,6 +28,8 @@ def django_embedded() -> str:
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # As a worker runs in production: no SQL formatted and kept for debugging.
+    os.environ.setdefault("DEBUG", "false")
     import django
 
     django.setup()
