@@ -136,9 +136,18 @@ def score_file(
         if "out" not in writers:
             writers["out"] = pq.ParquetWriter(output_path, table.schema)
         writers["out"].write_table(table)
-        leaves = rowhash.leaves(
-            first_row=first_row, digests=rowhash.input_digests(batch), outputs=predictions
-        )
+        try:
+            leaves = rowhash.leaves(
+                first_row=first_row, digests=rowhash.input_digests(batch), outputs=predictions
+            )
+        except ValueError as exc:  # rfc8785's domain errors are ValueErrors
+            last_row = first_row + batch.num_rows - 1
+            raise JobRefused(
+                f"rows {first_row} to {last_row} hold a value that JSON (RFC 8785) cannot "
+                f"carry ({exc}); every row's input and output go on the record as JSON "
+                "(spec §6), so send integers beyond 2**53 as text and leave out infinite "
+                "numbers"
+            ) from None
         hashes = rowhash.leaf_hashes(leaves)
         tree.add(hashes)
         rows_writer.write_table(

@@ -148,8 +148,16 @@ def test_bad_input_is_refused_up_front_and_nothing_is_written(
         (parquet_bytes({"age": [1.0], "income": [2.0]}), "lacks the model's feature columns"),
         (parquet_bytes({f: ["x"] for f in FEATURES}), "holds string values"),
         (b"\x00\x01garbage\xff\xfe", "not a readable"),
+        (
+            parquet_bytes({**make_frame(3), "customer_ref": np.array([1, 2**60, 3])}),
+            "rows 0 to 2 hold a value that JSON (RFC 8785) cannot carry",
+        ),
+        (
+            parquet_bytes({**make_frame(3), "credit_limit": np.array([1.0, np.inf, 2.0])}),
+            "rows 0 to 2 hold a value that JSON (RFC 8785) cannot carry",
+        ),
     ],
-    ids=["wrong-columns", "wrong-dtype", "unreadable"],
+    ids=["wrong-columns", "wrong-dtype", "unreadable", "integer-beyond-2**53", "infinite"],
 )
 def test_bad_input_reaching_the_worker_fails_the_batch_with_its_reason(
     org, served, upload, data, message
