@@ -131,6 +131,19 @@ def event(i: int) -> dict:
     }
 
 
+def draft(i: int, actor):
+    """``event(i)`` as ``entries_append`` takes it."""
+    from apps.ledger.types import EntryDraft, Subject
+
+    e = event(i)
+    return EntryDraft(
+        type=e["type"],
+        actor=actor,
+        subject=Subject(kind="dataset_version", id=e["subject_id"]),
+        data=e["data"],
+    )
+
+
 def bench_single(org, *, per_round: int, rounds: int) -> None:
     from django.db import connection, transaction
 
@@ -245,25 +258,14 @@ def print_allowance(org, *, actor, plain_seconds: float, counter) -> None:
 
     from apps.ledger import services
     from apps.ledger.core.checkpoint import Checkpoint, sign_checkpoint
-    from apps.ledger.types import EntryDraft, Subject
 
     # The head this process remembers after its own appends (a private cache of the
     # service: the benchmark builds on it exactly as the next append would).
     head = services._heads[(connection.settings_dict["NAME"], org.pk)]
-    drafts = []
-    for _ in range(2000):
-        e = event(next(counter))
-        drafts.append(
-            EntryDraft(
-                type=e["type"],
-                actor=actor,
-                subject=Subject(kind="dataset_version", id=e["subject_id"]),
-                data=e["data"],
-            )
-        )
+    drafts = [draft(next(counter), actor) for _ in range(2000)]
     start = time.process_time()
-    for draft in drafts:
-        services._Batch.build(head, [draft])
+    for one in drafts:
+        services._Batch.build(head, [one])
     build = (time.process_time() - start) / len(drafts)
     text = Checkpoint(origin=head.origin, size=head.size, root=bytes(32))
     start = time.process_time()
@@ -281,24 +283,13 @@ def print_allowance(org, *, actor, plain_seconds: float, counter) -> None:
 def bench_bulk(org, *, total: int, batch: int) -> None:
     from apps.ledger.models import Log
     from apps.ledger.services import entries_append
-    from apps.ledger.types import Actor, EntryDraft, Subject
+    from apps.ledger.types import Actor, EntryDraft
 
     actor = Actor(kind="api_key", id="ak_7f3a9c", name="training pipeline")
     first = 10**7
 
     def drafts(start: int, n: int) -> list[EntryDraft]:
-        out = []
-        for i in range(start, start + n):
-            e = event(i)
-            out.append(
-                EntryDraft(
-                    type=e["type"],
-                    actor=actor,
-                    subject=Subject(kind="dataset_version", id=e["subject_id"]),
-                    data=e["data"],
-                )
-            )
-        return out
+        return [draft(i, actor) for i in range(start, start + n)]
 
     entries_append(organization=org, drafts=drafts(first - batch, batch))  # warm up
     size_before = Log.objects.get(organization=org).size

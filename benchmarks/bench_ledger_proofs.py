@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_ledger_append import DEFAULT_SERVER, event, setup_django  # noqa: E402
+from bench_ledger_append import DEFAULT_SERVER, draft, setup_django  # noqa: E402
 
 BENCH_DB = "bench_ledger_proofs"
 SLUG = "bench-proofs"
@@ -57,24 +57,14 @@ def drop_database() -> None:
 
 def build(org, *, entries: int, batch: int) -> None:
     from apps.ledger.services import entries_append
-    from apps.ledger.types import Actor, EntryDraft, Subject
+    from apps.ledger.types import Actor
 
     actor = Actor(kind="api_key", id="ak_7f3a9c", name="training pipeline")
     have = 1  # organization.created
     start = time.perf_counter()
     while have < entries:
         n = min(batch, entries - have)
-        drafts = []
-        for i in range(have, have + n):
-            e = event(i)
-            drafts.append(
-                EntryDraft(
-                    type=e["type"],
-                    actor=actor,
-                    subject=Subject(kind="dataset_version", id=e["subject_id"]),
-                    data=e["data"],
-                )
-            )
+        drafts = [draft(i, actor) for i in range(have, have + n)]
         entries_append(organization=org, drafts=drafts)
         have += n
     elapsed = time.perf_counter() - start
