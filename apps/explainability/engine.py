@@ -76,7 +76,20 @@ def _with_base(contribs: np.ndarray, base: np.ndarray) -> np.ndarray:
     return np.concatenate([per_output, base[:, :, None]], axis=2)
 
 
-def _sklearn_output(estimator: Any, x: np.ndarray, explainer: Any) -> np.ndarray:
+def _named(estimator: Any, x: np.ndarray) -> Any:
+    """The rows as the estimator was fitted: a DataFrame with its feature names when it
+    has them (the columns are in that order already), so scikit-learn has nothing to
+    warn about once per chunk."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return x
+    import pandas as pd
+
+    return pd.DataFrame(x, columns=list(names))
+
+
+def _sklearn_output(estimator: Any, x: np.ndarray) -> np.ndarray:
+    x = _named(estimator, x)
     name = type(estimator).__name__
     if name.startswith("GradientBoosting") and hasattr(estimator, "decision_function"):
         return np.asarray(estimator.decision_function(x))
@@ -136,15 +149,15 @@ class Explainer:
         if isinstance(sv, list):
             sv = np.stack(sv, axis=-1)
         values = _with_base(np.asarray(sv, dtype=np.float64), self._shap.expected_value)
-        return values, _sklearn_output(self.model.native, x, self._shap)
+        return values, _sklearn_output(self.model.native, x)
 
     def _shap_linear_explainer(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sv = np.asarray(self._shap.shap_values(x), dtype=np.float64)
         estimator = self.model.native
         if hasattr(estimator, "decision_function"):
-            output = np.asarray(estimator.decision_function(x))
+            output = np.asarray(estimator.decision_function(_named(estimator, x)))
         else:
-            output = np.asarray(estimator.predict(x))
+            output = np.asarray(estimator.predict(_named(estimator, x)))
         return _with_base(sv, self._shap.expected_value), output
 
     def _shap_permutation_explainer(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -317,10 +317,11 @@ def test_ubj_and_lightgbm_and_skops_models_are_scored(served, run_batch):
     import pandas as pd
 
     logreg = LogisticRegression().fit(pd.DataFrame(x, columns=FEATURES), y)
+    named = pd.DataFrame(x.astype("f4"), columns=FEATURES)
     cases = [
         (xgboost_bytes(booster, "ubj"), "xgboost-ubj", booster.inplace_predict(x.astype("f4"))),
         (lgbm.model_to_string().encode(), "lightgbm-txt", lgbm.predict(x.astype("f4"))),
-        (sio.dumps(logreg), "sklearn-skops", logreg.predict_proba(x.astype("f4"))[:, 1]),
+        (sio.dumps(logreg), "sklearn-skops", logreg.predict_proba(named)[:, 1]),
     ]
     for i, (blob, fmt, expected) in enumerate(cases):
         ids = served(blob, fmt, name=f"m{i}")
