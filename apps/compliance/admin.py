@@ -18,28 +18,28 @@ from apps.compliance.models import (
     ObligationEvidence,
     Risk,
 )
-from apps.registry.admin import RecordedAdmin
+from audit_platform.admin import ReadOnlyAdmin
 
 
 @admin.register(Classification)
-class ClassificationAdmin(RecordedAdmin):
+class ClassificationAdmin(ReadOnlyAdmin):
     list_display = ["system", "version", "category", "high_risk_basis", "annex_iii_area"]
     list_filter = ["category", "high_risk_basis"]
 
 
 @admin.register(ObligationEvidence)
-class ObligationEvidenceAdmin(RecordedAdmin):
+class ObligationEvidenceAdmin(ReadOnlyAdmin):
     list_display = ["system", "obligation", "uri", "created_at"]
 
 
 @admin.register(Risk)
-class RiskAdmin(RecordedAdmin):
+class RiskAdmin(ReadOnlyAdmin):
     list_display = ["pk", "system", "likelihood", "severity", "residual_risk", "review_date"]
     list_filter = ["residual_risk", "status"]
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(RecordedAdmin):
+class AssessmentAdmin(ReadOnlyAdmin):
     list_display = ["pk", "system", "kind", "task", "status", "created_at"]
     list_filter = ["kind", "status"]
 
@@ -56,14 +56,14 @@ class ApprovalDecisionInline(admin.TabularInline):
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(RecordedAdmin):
+class ApprovalRequestAdmin(ReadOnlyAdmin):
     list_display = ["pk", "deployment", "model_version", "status", "required_approvals"]
     list_filter = ["status"]
     inlines = [ApprovalDecisionInline]
 
 
 @admin.register(DecisionOverride)
-class DecisionOverrideAdmin(RecordedAdmin):
+class DecisionOverrideAdmin(ReadOnlyAdmin):
     list_display = ["pk", "deployment", "prediction_batch", "row_index", "created_at"]
 
 
@@ -79,12 +79,12 @@ class IncidentReportInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(RecordedAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     list_display = ["pk", "system", "kind", "status", "became_aware_at", "reporting_deadline"]
     list_filter = ["kind", "status"]
     inlines = [IncidentReportInline]
 
 
 @admin.register(FundamentalRightsAssessment)
-class FundamentalRightsAssessmentAdmin(RecordedAdmin):
+class FundamentalRightsAssessmentAdmin(ReadOnlyAdmin):
     list_display = ["system", "version", "created_at"]

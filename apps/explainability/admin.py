@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from apps.explainability.models import Explanation
+from audit_platform.admin import ReadOnlyAdmin
 
 
 @admin.register(Explanation)
-class ExplanationAdmin(admin.ModelAdmin):
+class ExplanationAdmin(ReadOnlyAdmin):
     list_display = [
         "pk",
         "organization",
@@ -26,12 +24,3 @@ class ExplanationAdmin(admin.ModelAdmin):
     list_filter = ["organization", "status", "method"]
     search_fields = ["input_sha256", "values_sha256"]
     readonly_fields = [f.name for f in Explanation._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -20,59 +20,47 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-
-
-class RecordedAdmin(admin.ModelAdmin):
-    """Every field is on the ledger, so every field is read-only here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from audit_platform.admin import ReadOnlyAdmin
 
 
 @admin.register(AISystem)
-class AISystemAdmin(RecordedAdmin):
+class AISystemAdmin(ReadOnlyAdmin):
     list_display = ["name", "organization", "role", "status", "created_at"]
     list_filter = ["organization", "role", "status"]
     search_fields = ["name"]
 
 
 @admin.register(Artifact)
-class ArtifactAdmin(RecordedAdmin):
+class ArtifactAdmin(ReadOnlyAdmin):
     list_display = ["sha256", "organization", "size_bytes", "original_name", "created_at"]
     search_fields = ["sha256", "original_name"]
 
 
 @admin.register(Dataset)
-class DatasetAdmin(RecordedAdmin):
+class DatasetAdmin(ReadOnlyAdmin):
     list_display = ["name", "system", "created_at"]
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(RecordedAdmin):
+class DatasetVersionAdmin(ReadOnlyAdmin):
     list_display = ["dataset", "version", "split", "row_count", "statistics_state", "created_at"]
     list_filter = ["split", "statistics_state"]
     search_fields = ["sha256", "version"]
 
 
 @admin.register(Model)
-class ModelAdmin(RecordedAdmin):
+class ModelAdmin(ReadOnlyAdmin):
     list_display = ["name", "system", "created_at"]
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(RecordedAdmin):
+class ModelVersionAdmin(ReadOnlyAdmin):
     list_display = ["model", "version", "artifact_format", "framework", "created_at"]
     search_fields = ["artifact_sha256", "version"]
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(RecordedAdmin):
+class TrainingRunAdmin(ReadOnlyAdmin):
     list_display = ["pk", "system", "status", "started_at", "finished_at"]
     list_filter = ["status"]
 
@@ -89,13 +77,13 @@ class DeploymentEventInline(admin.TabularInline):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(RecordedAdmin):
+class DeploymentAdmin(ReadOnlyAdmin):
     list_display = ["system", "environment", "status", "model_version"]
     inlines = [DeploymentEventInline]
 
 
 @admin.register(PredictionBatch)
-class PredictionBatchAdmin(RecordedAdmin):
+class PredictionBatchAdmin(ReadOnlyAdmin):
     list_display = ["pk", "deployment", "model_version", "status", "row_count", "created_at"]
     list_filter = ["status"]
     search_fields = ["input_sha256", "output_sha256", "rows_root"]

@@ -11,10 +11,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.reports.models import Report, SigningCertificate
+from audit_platform.admin import ReadOnlyAdmin
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "organization", "subject", "status", "created_at", "download"]
     list_filter = ["kind", "status", "organization"]
     search_fields = ["sha256", "subject_id"]
@@ -51,15 +52,6 @@ class ReportAdmin(admin.ModelAdmin):
             filename=f"{report.kind}-{report.pk}.pdf",
             content_type="application/pdf",
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SigningCertificate)

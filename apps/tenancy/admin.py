@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from apps.tenancy import services
 from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership, Organization
 from apps.tenancy.principal import Principal
+from audit_platform.admin import ReadOnlyAdmin
 
 
 def _admin_principal(request: HttpRequest, organization: Organization) -> Principal:
@@ -35,22 +36,16 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["organization", "role"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Keys are created with `manage.py create_api_key` or the API, which show the
+    secret once; here they can only be revoked."""
+
     list_display = [
         "prefix",
         "name",
@@ -62,17 +57,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["organization", "role"]
     actions = ["revoke_keys"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Keys are created with `manage.py create_api_key` or the API, which show the
-        # secret once.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Revoke selected keys")
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
@@ -86,19 +70,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     """Answers kept for retried writes; only the API writes them
     (apps/tenancy/idempotency.py), so the admin only shows them."""
 
     list_display = ["key", "organization", "method", "path", "response_status", "created_at"]
     list_filter = ["organization", "method", "response_status"]
     search_fields = ["key", "path"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
