@@ -8,7 +8,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 from django.db import IntegrityError, transaction
@@ -137,22 +137,45 @@ def ai_system_register(
 # --- Datasets ------------------------------------------------------------------------
 
 
-def dataset_create(
-    *, actor: Principal, system: AISystem, name: str, description: str = ""
-) -> tuple[Dataset, Receipt]:
+NamedUnderSystem = TypeVar("NamedUnderSystem", Dataset, Model)
+
+
+def _named_under_system_create(
+    *,
+    model_class: type[NamedUnderSystem],
+    kind: str,
+    actor: Principal,
+    system: AISystem,
+    name: str,
+    description: str,
+) -> tuple[NamedUnderSystem, Receipt]:
+    """A dataset or a model: a name unique within its system, recorded as created."""
     try:
         with transaction.atomic():
-            dataset = Dataset.objects.create(system=system, name=name, description=description)
+            created = model_class.objects.create(system=system, name=name, description=description)
             receipt = record_event(
                 actor=actor,
-                type="dataset.created",
-                kind="dataset",
-                id=dataset.pk,
+                type=f"{kind}.created",
+                kind=kind,
+                id=created.pk,
                 data={"name": name, "parent": record_ref("ai_system", system)},
             )
     except IntegrityError:
-        raise RuleViolation(f"System {system.pk} already has a dataset named {name!r}.") from None
-    return dataset, receipt
+        raise RuleViolation(f"System {system.pk} already has a {kind} named {name!r}.") from None
+    return created, receipt
+
+
+def dataset_create(
+    *, actor: Principal, system: AISystem, name: str, description: str = ""
+) -> tuple[Dataset, Receipt]:
+    return _named_under_system_create(
+        model_class=Dataset,
+        kind="dataset",
+        actor=actor,
+        system=system,
+        name=name,
+        description=description,
+    )
 
 
 def _validate_schema(schema: Any) -> list[dict[str, str]]:
@@ -481,19 +504,14 @@ def training_run_abandon(
 def model_create(
     *, actor: Principal, system: AISystem, name: str, description: str = ""
 ) -> tuple[Model, Receipt]:
-    try:
-        with transaction.atomic():
-            model = Model.objects.create(system=system, name=name, description=description)
-            receipt = record_event(
-                actor=actor,
-                type="model.created",
-                kind="model",
-                id=model.pk,
-                data={"name": name, "parent": record_ref("ai_system", system)},
-            )
-    except IntegrityError:
-        raise RuleViolation(f"System {system.pk} already has a model named {name!r}.") from None
-    return model, receipt
+    return _named_under_system_create(
+        model_class=Model,
+        kind="model",
+        actor=actor,
+        system=system,
+        name=name,
+        description=description,
+    )
 
 
 def model_version_register(

@@ -301,3 +301,17 @@ def test_batch_for_a_deployment_that_serves_nothing_is_409(post, system):
     )["error"]
     assert "served no model version" in error["message"]
     assert not PredictionBatch.objects.exists()
+
+
+@pytest.mark.parametrize(("route", "kind"), [("dataset-list", "dataset"), ("model-list", "model")])
+def test_a_second_dataset_or_model_of_the_same_name_in_a_system_is_409(
+    post, system, ledger_size, route, kind
+):
+    post(route, {"system_id": system["id"], "name": "credit-v1"})
+    before = ledger_size()
+    error = post(route, {"system_id": system["id"], "name": "credit-v1"}, status=409)["error"]
+    assert f"System {system['id']} already has a {kind} named 'credit-v1'." in error["message"]
+    assert ledger_size() == before
+    # Another name in the same system is fine.
+    post(route, {"system_id": system["id"], "name": "credit-v2"})
+    assert ledger_size() == before + 1
