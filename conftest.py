@@ -78,8 +78,8 @@ def other_org(make_org):
 @pytest.fixture
 def api_key_for(db):
     """``api_key_for(org, role)`` returns a fresh secret for a key of that role."""
-    from apps.tenancy.principal import Principal
     from apps.tenancy.services import api_key_create
+    from audit_platform.principal import Principal
 
     def make(organization, role: str = "owner", name: str = "test") -> str:
         actor = Principal.system(organization=organization, name="tests")

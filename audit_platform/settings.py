@@ -206,8 +206,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
-        "Role": "apps.tenancy.roles.Role",
-        "MemberRole": "apps.tenancy.roles.MEMBER_ROLE_CHOICES",
+        "Role": "audit_platform.roles.Role",
+        "MemberRole": "audit_platform.roles.MEMBER_ROLE_CHOICES",
         "AISystemRole": "apps.registry.models.AISystem.Role",
         "AISystemStatus": "apps.registry.models.AISystem.Status",
         "TrainingRunStatus": "apps.registry.models.TrainingRun.Status",

@@ -71,8 +71,8 @@ def register(*, model_bytes: bytes, input_bytes: bytes):
 
     from apps.registry import services as registry
     from apps.registry.artifacts import artifact_store
-    from apps.tenancy.principal import Principal
     from apps.tenancy.services import organization_create
+    from audit_platform.principal import Principal
 
     org = organization_create(slug="bench", name="Bench")
     actor = Principal.system(organization=org, name="bench")

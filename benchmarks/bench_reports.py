@@ -74,8 +74,8 @@ def seed(*, versions: int, entries: int):
     from apps.ledger.models import Log
     from apps.registry import services as registry
     from apps.reports.demo import demo_system_seed
-    from apps.tenancy.principal import Principal
     from apps.tenancy.services import organization_create
+    from audit_platform.principal import Principal
 
     org = organization_create(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench Bank")
     system = demo_system_seed(organization=org, model_versions=versions, batches=0)
@@ -104,7 +104,7 @@ def generate(org, **kwargs):
     """Runs one report job as the worker does; returns (report, seconds, html)."""
     from apps.reports import rendering, services
     from apps.reports.models import Report
-    from apps.tenancy.principal import Principal
+    from audit_platform.principal import Principal
 
     captured: dict[str, str] = {}
     original = rendering.pdf_render

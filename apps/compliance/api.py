@@ -44,8 +44,8 @@ from apps.tenancy.api import (
     receipt_response,
     validated,
 )
-from apps.tenancy.roles import Capability
 from audit_platform.api import StrictSerializer
+from audit_platform.roles import Capability
 
 
 class ComplianceView(RecordView):

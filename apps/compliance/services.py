@@ -31,10 +31,10 @@ from apps.ledger.types import Receipt
 from apps.registry.models import AISystem, DatasetVersion, Deployment, ModelVersion
 from apps.registry.models import PredictionBatch as RegistryBatch
 from apps.tenancy.models import Membership
-from apps.tenancy.principal import Principal
 from apps.tenancy.records import record_event, record_ref
-from apps.tenancy.roles import Role
 from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
+from audit_platform.principal import Principal
+from audit_platform.roles import Role
 
 APPROVER_ROLES = (Role.OWNER, Role.COMPLIANCE_OFFICER)
 # Art. 73(2), (3), (4): days from awareness to the report.

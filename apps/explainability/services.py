@@ -26,9 +26,9 @@ from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
 from apps.tasks.models import TaskRecord
 from apps.tasks.services import task_record_create
-from apps.tenancy.principal import Principal
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
 
 TASK_KIND = "explainability.explanation"
 MAX_BACKGROUND_ROWS = 1000

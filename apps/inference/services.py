@@ -30,8 +30,8 @@ from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionB
 from apps.registry.tabular import TabularError, iter_batches
 from apps.tasks.models import TaskRecord
 from apps.tasks.services import task_record_create
-from apps.tenancy.principal import Principal
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
 
 TASK_KIND = "inference.prediction_batch"
 

@@ -20,7 +20,7 @@ from apps.ledger.models import Entry, Log
 from apps.ledger.tasks import log_verify_task
 from apps.tasks.services import task_record_create
 from apps.tenancy.api import ScopedGenericAPIView
-from apps.tenancy.roles import Capability
+from audit_platform.roles import Capability
 
 TEXT = "text/plain; charset=utf-8"
 

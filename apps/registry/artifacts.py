@@ -19,8 +19,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from apps.ledger import services as ledger
 from apps.ledger.types import Receipt, Subject
 from apps.registry.models import Artifact
-from apps.tenancy.principal import Principal
 from audit_platform.errors import InvalidInput
+from audit_platform.principal import Principal
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from apps.registry.models import (
 )
 from apps.registry.tabular import TYPES, TabularError, batch_rows_root, read_schema, schema_mismatch
 from apps.tenancy.models import Membership
-from apps.tenancy.principal import Principal
 from apps.tenancy.records import record_event, record_ref
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 DATASHEET_FIELDS = (

@@ -22,9 +22,9 @@ from apps.registry.models import AISystem, ModelVersion
 from apps.reports import selectors, services
 from apps.reports.models import Report
 from apps.tenancy.api import ScopedGenericAPIView, receipt_response
-from apps.tenancy.roles import Capability
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.roles import Capability
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 

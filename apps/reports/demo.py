@@ -8,7 +8,7 @@ from typing import Any
 
 from apps.registry import services as registry
 from apps.registry.models import AISystem
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 DATASHEET = {
     "design_choices": "Applicants of 2024-2025, one row per application.",

@@ -28,9 +28,9 @@ from apps.registry.models import AISystem, ModelVersion
 from apps.reports import gather, proofs, rendering, signing
 from apps.reports.models import Report
 from apps.tasks import services as task_services
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import Capability
 from audit_platform.errors import Forbidden, InvalidInput, NotFound
+from audit_platform.principal import Principal
+from audit_platform.roles import Capability
 
 logger = logging.getLogger(__name__)
 

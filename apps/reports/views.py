@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from apps.reports.models import Report
 from apps.tenancy.models import Membership
-from apps.tenancy.roles import ROLE_CAPABILITIES, Capability
+from audit_platform.roles import ROLE_CAPABILITIES, Capability
 
 
 def _readable_organizations(request: HttpRequest) -> list[int]:

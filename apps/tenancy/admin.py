@@ -14,8 +14,8 @@ from django.http import HttpRequest
 
 from apps.tenancy import services
 from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership, Organization
-from apps.tenancy.principal import Principal
 from audit_platform.admin import ReadOnlyAdmin
+from audit_platform.principal import Principal
 
 
 def _admin_principal(request: HttpRequest, organization: Organization) -> Principal:

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from apps.tenancy import idempotency, services
 from apps.tenancy.models import ApiKey, Membership
 from apps.tenancy.permissions import request_principal
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import MEMBER_ROLE_CHOICES, Capability, Role
 from audit_platform.api import StrictSerializer
+from audit_platform.principal import Principal
+from audit_platform.roles import MEMBER_ROLE_CHOICES, Capability, Role
 
 
 class OrganizationScopedMixin:

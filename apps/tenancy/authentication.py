@@ -13,7 +13,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from apps.tenancy.models import ApiKey, Membership
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 API_KEY_PREFIX = "ak_"
 # last_used_at is for people reviewing keys; minute precision spares a write per request.

@@ -7,8 +7,8 @@ from typing import Any
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import Capability
+from audit_platform.principal import Principal
+from audit_platform.roles import Capability
 
 
 def request_principal(request: Request) -> Principal:

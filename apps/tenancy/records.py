@@ -7,7 +7,7 @@ from typing import Any
 
 from apps.ledger import services as ledger
 from apps.ledger.types import Receipt, Subject, plain_json
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 
 def record_event(

@@ -24,9 +24,9 @@ from apps.tenancy.models import (
     Organization,
     slug_validator,
 )
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import MEMBER_ROLES, Role
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
+from audit_platform.roles import MEMBER_ROLES, Role
 
 
 def organization_create(*, slug: str, name: str, actor_name: str = "create_org") -> Organization:

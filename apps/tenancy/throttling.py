@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):

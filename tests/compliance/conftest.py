@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.ledger.models import Entry
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 from tests.compliance.support import answers
 from tests.registry.conftest import DATASHEET
 

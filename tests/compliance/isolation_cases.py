@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.compliance import services as compliance
 from apps.compliance.models import Assessment
 from apps.registry import services as registry
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 from tests.api_routes import DETAIL, RouteCase
 from tests.compliance.support import answers
 

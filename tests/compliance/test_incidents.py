@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.compliance.models import Incident
 from apps.registry import services as registry
 from apps.registry.models import Deployment, ModelVersion
-from apps.tenancy.principal import Principal
 from audit_platform.errors import RuleViolation
+from audit_platform.principal import Principal
 from tests.compliance.conftest import entry_types, last_entry
 
 AWARE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -12,8 +12,8 @@ from apps.compliance.models import ApprovalDecision
 from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry
 from apps.registry.models import Deployment, DeploymentEvent, ModelVersion
-from apps.tenancy.principal import Principal
 from audit_platform.errors import RuleViolation
+from audit_platform.principal import Principal
 from tests.compliance.conftest import entry_types, last_entry
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}

@@ -168,7 +168,7 @@ def test_bad_input_reaching_the_worker_fails_the_batch_with_its_reason(
     from apps.registry import services as registry
     from apps.registry.models import Deployment
     from apps.tasks.services import task_record_create
-    from apps.tenancy.principal import Principal
+    from audit_platform.principal import Principal
 
     ids = served()
     upload(data)
@@ -266,7 +266,7 @@ def test_model_changed_after_queueing_fails_the_batch(org, served, pipeline, upl
     upload(data)
     artifact = Artifact.objects.get(sha256=__import__("hashlib").sha256(data).hexdigest())
     from apps.registry.models import Deployment
-    from apps.tenancy.principal import Principal
+    from audit_platform.principal import Principal
 
     actor = Principal.system(organization=org, name="tests")
     deployment = Deployment.objects.get(pk=ids["deployment"]["id"])

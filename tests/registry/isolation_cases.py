@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.registry import services as registry
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 from tests.api_routes import DETAIL, RouteCase
 
 

@@ -17,7 +17,7 @@ from apps.ledger import services as ledger
 from apps.registry.artifacts import artifact_orphans_remove, artifact_store
 from apps.registry.models import Artifact
 from apps.tenancy import idempotency
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 DATA = b"model weights, version 7\n"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from apps.registry import services as registry
 from apps.reports import services
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 from tests.api_routes import DETAIL, RouteCase
 
 VICTIM_SHA256 = "5e" * 32

@@ -117,7 +117,7 @@ def test_running_the_task_twice_generates_once(request_report, demo_system, org)
 
 @pytest.mark.parametrize("status", ["queued", "running"])
 def test_download_before_generation_is_409(status, org, officer, demo_system):
-    from apps.tenancy.principal import Principal
+    from audit_platform.principal import Principal
 
     actor = Principal.system(organization=org, name="tests")
     report, _ = services.report_request(actor=actor, kind="annex_iv", system=demo_system)

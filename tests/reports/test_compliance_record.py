@@ -22,8 +22,8 @@ from apps.registry.artifacts import artifact_store
 from apps.registry.models import Deployment
 from apps.reports.demo import DATASHEET, demo_system_seed
 from apps.reports.models import Report
-from apps.tenancy.principal import Principal
 from apps.tenancy.services import membership_add
+from audit_platform.principal import Principal
 from tests.compliance.support import answers
 from tests.reports.conftest import pdf_attachments, pdf_text
 

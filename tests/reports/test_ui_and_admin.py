@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from apps.tenancy.principal import Principal
 from apps.tenancy.services import membership_add
+from audit_platform.principal import Principal
 from tests.reports.test_generation import payload_for
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from apps.tasks.services import task_record_create
 from apps.tenancy.models import ApiKey
-from apps.tenancy.principal import Principal
 from apps.tenancy.services import api_key_create, membership_add
+from audit_platform.principal import Principal
 from tests.api_routes import DETAIL, RouteCase
 
 

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from apps.ledger.models import Entry
 from apps.tenancy import idempotency, services
 from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership
-from apps.tenancy.principal import Principal
+from audit_platform.principal import Principal
 
 KEY = "nightly-2024-06-01-step-3"
 API_KEYS = reverse("api-key-list")

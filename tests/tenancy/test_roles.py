@@ -89,8 +89,8 @@ def test_unknown_key_gets_401(org, client, header):
 
 
 def test_last_owner_cannot_be_removed(org, client_for):
-    from apps.tenancy.principal import Principal
     from apps.tenancy.services import membership_add
+    from audit_platform.principal import Principal
 
     membership, _ = membership_add(
         organization=org,

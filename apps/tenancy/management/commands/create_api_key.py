@@ -5,9 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.tenancy import selectors, services
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import Role
 from audit_platform.errors import ServiceError
+from audit_platform.principal import Principal
+from audit_platform.roles import Role
 
 
 class Command(BaseCommand):

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from apps.tenancy import services
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import Role
 from audit_platform.errors import ServiceError
+from audit_platform.principal import Principal
+from audit_platform.roles import Role
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from apps.tenancy import services
 from apps.tenancy.models import Organization
-from apps.tenancy.principal import Principal
-from apps.tenancy.roles import Role
+from audit_platform.principal import Principal
+from audit_platform.roles import Role
 
 DEMO_SLUG = "demo"
 

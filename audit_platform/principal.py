@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apps.ledger.types import Actor
-from apps.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
+from audit_platform.roles import ROLE_CAPABILITIES, Capability, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
