@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from apps.explainability import services
 from apps.explainability.models import Explanation
 from apps.registry.models import DatasetVersion, ModelVersion, PredictionBatch
-from apps.tenancy.api import ScopedGenericAPIView, ScopedPrimaryKey, receipt_response, validated
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import RuleViolation
+from audit_platform.views import ScopedGenericAPIView, ScopedPrimaryKey, receipt_response, validated
 
 
 class ExplanationOut(serializers.ModelSerializer):

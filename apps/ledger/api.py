@@ -19,8 +19,8 @@ from apps.ledger.core.entry import parse_entry
 from apps.ledger.models import Entry, Log
 from apps.ledger.tasks import log_verify_task
 from apps.tasks.services import task_record_create
-from apps.tenancy.api import ScopedGenericAPIView
 from audit_platform.roles import Capability
+from audit_platform.views import ScopedGenericAPIView
 
 TEXT = "text/plain; charset=utf-8"
 

@@ -21,10 +21,10 @@ from rest_framework.response import Response
 from apps.registry.models import AISystem, ModelVersion
 from apps.reports import selectors, services
 from apps.reports.models import Report
-from apps.tenancy.api import ScopedGenericAPIView, receipt_response
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.roles import Capability
+from audit_platform.views import ScopedGenericAPIView, receipt_response
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
