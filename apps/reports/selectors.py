@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 
 from apps.reports.models import Report
 from apps.reports.signing import file_sha256
+from apps.tenancy import selectors as tenancy_selectors
+from audit_platform.roles import Capability
 
 
 def reports_for(*, organization: Any) -> QuerySet[Report]:
@@ -71,3 +73,16 @@ def report_verification(
         sha256=sha256, report=report_by_sha256(organization=organization, sha256=sha256)
     )
 
+
+def reports_readable_by(*, user: Any) -> QuerySet[Report]:
+    """The reports of every organization in which the (signed-in) user may read."""
+    organization_ids = tenancy_selectors.organization_ids_where(
+        user=user, capability=Capability.READ
+    )
+    return Report.objects.filter(organization_id__in=organization_ids)
+
+
+def report_pdf_readable_by(*, user: Any, pk: int) -> Report | None:
+    """Report ``pk`` if the user may read it and it has a PDF to download."""
+    report = reports_readable_by(user=user).filter(pk=pk, status=Report.Status.SUCCEEDED).first()
+    return report if report is not None and report.pdf else None
