@@ -36,7 +36,9 @@ from apps.registry.models import (
     ModelVersion,
     PredictionBatch,
 )
-from apps.tenancy.api import (
+from audit_platform.api import StrictSerializer
+from audit_platform.roles import Capability
+from audit_platform.views import (
     RecordDetailView,
     RecordListView,
     RecordView,
@@ -44,8 +46,6 @@ from apps.tenancy.api import (
     receipt_response,
     validated,
 )
-from audit_platform.api import StrictSerializer
-from audit_platform.roles import Capability
 
 
 class ComplianceView(RecordView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,13 +13,20 @@ from rest_framework.response import Response
 from apps.explainability import services
 from apps.explainability.models import Explanation
 from apps.registry.models import DatasetVersion, ModelVersion, PredictionBatch
-from apps.tenancy.api import ScopedGenericAPIView, ScopedPrimaryKey, receipt_response, validated
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import RuleViolation
+from audit_platform.views import (
+    RecordDetailView,
+    RecordListView,
+    RecordView,
+    ScopedPrimaryKey,
+    receipt_response,
+    validated,
+)
 
 
 class ExplanationOut(serializers.ModelSerializer):
-    task_id = serializers.UUIDField(source="task.pk", default=None, read_only=True)
+    task_id = serializers.UUIDField(default=None, read_only=True)
 
     class Meta:
         model = Explanation
@@ -64,21 +71,16 @@ class ExplanationIn(StrictSerializer):
     )
 
 
-class ExplanationView(ScopedGenericAPIView):
-    base_queryset = Explanation.objects.select_related("task")
-    serializer_class = ExplanationOut
-
-
-class ExplanationListCreateView(ExplanationView):
-    @extend_schema(operation_id="explanations_list", responses=ExplanationOut(many=True))
-    def get(self, request: Request) -> Response:
-        queryset = self.get_queryset()
-        for param in ("status", "model_version", "prediction_batch", "dataset_version"):
-            value = request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{param: value})
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ExplanationOut(page, many=True).data)
+# The operation id this list had before it moved onto the shared base; clients use it.
+@extend_schema_view(get=extend_schema(operation_id="explanations_list"))
+class ExplanationListCreateView(RecordListView):
+    model, out, serializer_class = Explanation, ExplanationOut, ExplanationOut
+    filters = {
+        "status": "status",
+        "model_version": "model_version_id",
+        "prediction_batch": "prediction_batch_id",
+        "dataset_version": "dataset_version_id",
+    }
 
     @extend_schema(request=ExplanationIn, responses={201: ExplanationOut})
     def post(self, request: Request) -> Response:
@@ -93,13 +95,14 @@ class ExplanationListCreateView(ExplanationView):
         return receipt_response(ExplanationOut(explanation).data, receipt)
 
 
-class ExplanationDetailView(ExplanationView):
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(ExplanationOut(self.get_object()).data)
+class ExplanationDetailView(RecordDetailView):
+    model, out, serializer_class = Explanation, ExplanationOut, ExplanationOut
 
 
-class ExplanationValuesView(ExplanationView):
+class ExplanationValuesView(RecordView):
     """The per-row values: .npy, float32 [rows, features + 1], base value last."""
+
+    model, serializer_class = Explanation, ExplanationOut
 
     @extend_schema(responses={(200, "application/x-npy"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> Any:

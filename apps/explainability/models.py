@@ -10,6 +10,8 @@ from django.db import models
 class Explanation(models.Model):
     """One explanation job and its results."""
 
+    organization_path = "organization"
+
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"

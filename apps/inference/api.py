@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from apps.inference import selectors, services
 from apps.registry.api import PredictionBatchOut
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
-from apps.tenancy.api import RecordView, ScopedPrimaryKey, validated
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.views import RecordView, ScopedPrimaryKey, validated
 
 
 class PredictionBatchRunIn(StrictSerializer):

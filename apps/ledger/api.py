@@ -6,7 +6,6 @@ import base64
 import tempfile
 from typing import Any
 
-from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -14,13 +13,11 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.ledger import selectors
+from apps.ledger import selectors, services
 from apps.ledger.core.entry import parse_entry
 from apps.ledger.models import Entry, Log
-from apps.ledger.tasks import log_verify_task
-from apps.tasks.services import task_record_create
-from apps.tenancy.api import ScopedGenericAPIView
 from audit_platform.roles import Capability
+from audit_platform.views import ScopedGenericAPIView
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -199,15 +196,7 @@ class LogVerifyView(LedgerView):
 
     @extend_schema(request=None, responses={202: VerifyQueuedOut})
     def post(self, request: Request) -> Response:
-        organization = self.principal.organization
-        with transaction.atomic():
-            record = task_record_create(
-                organization=organization,
-                kind="ledger.verify",
-                subject_kind="ledger",
-                subject_id=self.log.origin,
-            )
-            transaction.on_commit(lambda: log_verify_task.delay(str(record.pk)))
+        record = services.log_verify_request(organization=self.principal.organization)
         return Response(
             {"task_id": str(record.pk), "task_url": f"/api/v1/tasks/{record.pk}"}, status=202
         )

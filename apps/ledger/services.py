@@ -47,6 +47,8 @@ from apps.ledger.core.merkle import CompactRange
 from apps.ledger.core.note import NoteSigner
 from apps.ledger.models import Checkpoint, Entry, Log, SigningKey, TreeNode
 from apps.ledger.types import Actor, EntryDraft, Receipt, Subject
+from apps.tasks.models import TaskRecord
+from apps.tasks.services import task_record_create
 from audit_platform.errors import InvalidInput
 
 ZERO_HASH = bytes(32)
@@ -621,3 +623,21 @@ def signing_key_rotate(*, organization: Any, actor: Actor) -> SigningKey:
         head = _head_of(log, signers=(old_signer, _signer_for(new_key)))
         _write_locked(_Batch.build(head, [draft]))
         return new_key
+
+
+def log_verify_request(*, organization: Any) -> TaskRecord:
+    """Queues a check of the organization's stored log against its entries; the
+    returned task record follows it. Changes nothing on the log, so it has no entry."""
+    # The task module imports the services it runs; importing it here keeps that one-way.
+    from apps.ledger.tasks import log_verify_task
+
+    log = Log.objects.get(organization=organization)
+    with transaction.atomic():
+        record = task_record_create(
+            organization=organization,
+            kind="ledger.verify",
+            subject_kind="ledger",
+            subject_id=log.origin,
+        )
+        transaction.on_commit(lambda: log_verify_task.delay(str(record.pk)))
+    return record

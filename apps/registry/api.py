@@ -27,7 +27,9 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from apps.tenancy.api import (
+from audit_platform.api import StrictSerializer
+from audit_platform.errors import InvalidInput
+from audit_platform.views import (
     RecordDetailView,
     RecordListView,
     RecordView,
@@ -35,8 +37,6 @@ from apps.tenancy.api import (
     receipt_response,
     validated,
 )
-from audit_platform.api import StrictSerializer
-from audit_platform.errors import InvalidInput
 
 # --- Artifacts ------------------------------------------------------------------------
 

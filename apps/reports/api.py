@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -21,10 +21,10 @@ from rest_framework.response import Response
 from apps.registry.models import AISystem, ModelVersion
 from apps.reports import selectors, services
 from apps.reports.models import Report
-from apps.tenancy.api import ScopedGenericAPIView, receipt_response
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.roles import Capability
+from audit_platform.views import RecordDetailView, RecordListView, RecordView, receipt_response
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -83,52 +83,33 @@ class ReportIn(StrictSerializer):
     )
 
 
-class ReportView(ScopedGenericAPIView):
-    base_queryset = Report.objects.select_related("system")
-    serializer_class = ReportOut
-
-
-class ReportListCreateView(ReportView):
+# The operation id this list had before it moved onto the shared base; clients use it.
+@extend_schema_view(get=extend_schema(operation_id="reports_list"))
+class ReportListCreateView(RecordListView):
+    model, out, serializer_class = Report, ReportOut, ReportOut
     filters = {"kind": "kind", "status": "status", "system": "system_id", "sha256": "sha256"}
-
-    @extend_schema(operation_id="reports_list", responses=ReportOut(many=True))
-    def get(self, request: Request) -> Response:
-        queryset = self.get_queryset()
-        for param, lookup in self.filters.items():
-            value = request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{lookup: value})
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ReportOut(page, many=True).data)
 
     @extend_schema(request=ReportIn, responses={201: ReportOut})
     def post(self, request: Request) -> Response:
         incoming = ReportIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
-        organization = self.principal.organization
         # Another organization's system or model version reads as not found (404).
         if "system_id" in data:
-            data["system"] = get_object_or_404(
-                AISystem.objects.filter(organization=organization), pk=data.pop("system_id")
-            )
+            data["system"] = self.scoped_get(AISystem, data.pop("system_id"))
         if "model_version_id" in data:
-            data["model_version"] = get_object_or_404(
-                ModelVersion.objects.select_related("model__system").filter(
-                    model__system__organization=organization
-                ),
-                pk=data.pop("model_version_id"),
-            )
+            data["model_version"] = self.scoped_get(ModelVersion, data.pop("model_version_id"))
         report, receipt = services.report_request(actor=self.principal, **data)
         return receipt_response(ReportOut(report).data, receipt, status_code=202)
 
 
-class ReportDetailView(ReportView):
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(ReportOut(self.get_object()).data)
+class ReportDetailView(RecordDetailView):
+    model, out, serializer_class = Report, ReportOut, ReportOut
 
 
-class ReportDownloadView(ReportView):
+class ReportDownloadView(RecordView):
+    model, serializer_class = Report, ReportOut
+
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> FileResponse:
         report = self.get_object()
@@ -189,7 +170,8 @@ class VerifyOut(serializers.Serializer):
     proof_url = serializers.CharField(allow_null=True)
 
 
-class ReportVerifyView(ScopedGenericAPIView):
+class ReportVerifyView(RecordView):
+    model = Report
     write_capability = Capability.VERIFY
     parser_classes = [MultiPartParser, PdfParser, JSONParser]
     serializer_class = VerifyOut
@@ -199,45 +181,29 @@ class ReportVerifyView(ScopedGenericAPIView):
         responses={200: VerifyOut},
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        digest, uploaded = self._digest_or_file(request.data)
+        verification = selectors.report_verification(
+            organization=self.principal.organization, sha256=digest, file=uploaded
+        )
+        return Response(VerifyOut(verification).data)
+
+    @staticmethod
+    def _digest_or_file(data: Any) -> tuple[str | None, UploadedFile | None]:
+        """What to verify, from whichever form the body took: a raw PDF (hashed as it
+        arrived), a multipart file, or a digest. A file wins over a digest sent with it."""
         if "_pdf_sha256" in data:
             if not data["_pdf_size"]:
                 raise InvalidInput("The body is empty.", fields={"file": ["Empty."]})
-            digest = data["_pdf_sha256"]
-        else:
-            incoming = VerifyIn(data=data)
-            incoming.is_valid(raise_exception=True)
-            uploaded = incoming.validated_data.get("file")
-            digest = incoming.validated_data.get("sha256")
-            if uploaded is not None:
-                hasher = hashlib.sha256()
-                for chunk in uploaded.chunks():
-                    hasher.update(chunk)
-                digest = hasher.hexdigest()
-            if digest is None:
-                raise InvalidInput(
-                    "Send the PDF (multipart 'file' or an application/pdf body) or its sha256.",
-                    fields={"file": ["Required unless sha256 is given."]},
-                )
-        report = selectors.report_by_sha256(organization=self.principal.organization, sha256=digest)
-        if report is None:
-            body = {
-                "sha256": digest,
-                "known": False,
-                "message": "Unknown: no report with this SHA-256 was generated here. The file "
-                "is not one we generated, or at least one byte of it was changed.",
-                "report": None,
-                "proof_url": None,
-            }
-        else:
-            body = {
-                "sha256": digest,
-                "known": True,
-                "message": f"This exact file is report #{report.pk} "
-                f"({report.get_kind_display()}), generated "
-                f"{report.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC and recorded on "
-                f"the ledger at seq {report.ledger_seq}.",
-                "report": report,
-                "proof_url": f"/api/v1/ledger/entries/{report.ledger_seq}/proof",
-            }
-        return Response(VerifyOut(body).data)
+            return data["_pdf_sha256"], None
+        incoming = VerifyIn(data=data)
+        incoming.is_valid(raise_exception=True)
+        uploaded = incoming.validated_data.get("file")
+        if uploaded is not None:
+            return None, uploaded
+        digest = incoming.validated_data.get("sha256")
+        if digest is None:
+            raise InvalidInput(
+                "Send the PDF (multipart 'file' or an application/pdf body) or its sha256.",
+                fields={"file": ["Required unless sha256 is given."]},
+            )
+        return digest, None

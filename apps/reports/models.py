@@ -10,6 +10,8 @@ class Report(models.Model):
     """One requested document: what it is about, how its rendering went, and, once
     generated, the exact signed file and the ledger entry that records its digest."""
 
+    organization_path = "organization"
+
     class Kind(models.TextChoices):
         ANNEX_IV = "annex_iv", "Technical documentation (Annex IV)"
         AUDIT_TRAIL = "audit_trail", "Audit-trail report"

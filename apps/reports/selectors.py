@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from django.db.models import QuerySet
 
 from apps.reports.models import Report
+from apps.reports.signing import file_sha256
+from apps.tenancy import selectors as tenancy_selectors
+from audit_platform.roles import Capability
 
 
 def reports_for(*, organization: Any) -> QuerySet[Report]:
@@ -22,3 +26,63 @@ def report_by_sha256(*, organization: Any, sha256: str) -> Report | None:
         .order_by("generated_at")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ReportVerification:
+    """The answer to "did you generate this file?" for one digest."""
+
+    sha256: str
+    report: Report | None
+
+    @property
+    def known(self) -> bool:
+        return self.report is not None
+
+    @property
+    def message(self) -> str:
+        if self.report is None:
+            return (
+                "Unknown: no report with this SHA-256 was generated here. The file is not "
+                "one we generated, or at least one byte of it was changed."
+            )
+        report = self.report
+        return (
+            f"This exact file is report #{report.pk} ({report.get_kind_display()}), generated "
+            f"{report.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC and recorded on the "
+            f"ledger at seq {report.ledger_seq}."
+        )
+
+    @property
+    def proof_url(self) -> str | None:
+        if self.report is None:
+            return None
+        return f"/api/v1/ledger/entries/{self.report.ledger_seq}/proof"
+
+
+def report_verification(
+    *, organization: Any, sha256: str | None = None, file: BinaryIO | None = None
+) -> ReportVerification:
+    """Which of the organization's reports a file is, found by its bytes (``file``) or
+    by its digest (``sha256``); exactly one of the two is given."""
+    if file is not None:
+        sha256, _ = file_sha256(file)
+    if sha256 is None:
+        raise TypeError("report_verification needs the file or its sha256")
+    return ReportVerification(
+        sha256=sha256, report=report_by_sha256(organization=organization, sha256=sha256)
+    )
+
+
+def reports_readable_by(*, user: Any) -> QuerySet[Report]:
+    """The reports of every organization in which the (signed-in) user may read."""
+    organization_ids = tenancy_selectors.organization_ids_where(
+        user=user, capability=Capability.READ
+    )
+    return Report.objects.filter(organization_id__in=organization_ids)
+
+
+def report_pdf_readable_by(*, user: Any, pk: int) -> Report | None:
+    """Report ``pk`` if the user may read it and it has a PDF to download."""
+    report = reports_readable_by(user=user).filter(pk=pk, status=Report.Status.SUCCEEDED).first()
+    return report if report is not None and report.pdf else None

@@ -8,25 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.reports.models import Report
-from apps.tenancy.models import Membership
-from audit_platform.roles import ROLE_CAPABILITIES, Capability
-
-
-def _readable_organizations(request: HttpRequest) -> list[int]:
-    return [
-        organization_id
-        for organization_id, role in Membership.objects.filter(user=request.user).values_list(
-            "organization_id", "role"
-        )
-        if Capability.READ in ROLE_CAPABILITIES.get(role, frozenset())
-    ]
+from apps.reports import selectors
 
 
 @login_required
 def report_list_page(request: HttpRequest) -> HttpResponse:
     reports = (
-        Report.objects.filter(organization_id__in=_readable_organizations(request))
+        selectors.reports_readable_by(user=request.user)
         .select_related("organization", "system")
         .order_by("-created_at")[:200]
     )
@@ -35,12 +23,8 @@ def report_list_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_pdf_page(request: HttpRequest, pk: int) -> FileResponse:
-    report = Report.objects.filter(
-        pk=pk,
-        organization_id__in=_readable_organizations(request),
-        status=Report.Status.SUCCEEDED,
-    ).first()
-    if report is None or not report.pdf:
+    report = selectors.report_pdf_readable_by(user=request.user, pk=pk)
+    if report is None:
         raise Http404("No such report.")
     return FileResponse(
         report.pdf.open("rb"),

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.tasks.models import TaskRecord
-from apps.tenancy.api import ScopedGenericAPIView
+from audit_platform.views import ScopedGenericAPIView
 
 
 class TaskRecordOut(serializers.ModelSerializer):

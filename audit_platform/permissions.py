@@ -1,4 +1,7 @@
-"""Permission classes. Views declare the capability each method needs."""
+"""Who may call a view: the request's principal, and the capability each method needs.
+
+Every app's API views use these (the default permission class in settings), so they
+live here, beside ``Principal`` and ``Capability``, where any app may import them."""
 
 from __future__ import annotations
 
