@@ -71,7 +71,7 @@ def setup_django(url: str, media: str, migrate: bool) -> None:
 
 
 def seed(*, versions: int, entries: int):
-    from apps.ledger.models import Log
+    from apps.ledger.selectors import log_for
     from apps.registry import services as registry
     from apps.reports.demo import demo_system_seed
     from apps.tenancy.services import organization_create
@@ -81,7 +81,7 @@ def seed(*, versions: int, entries: int):
     system = demo_system_seed(organization=org, model_versions=versions, batches=0)
     deployment = system.deployments.get()
     actor = Principal.system(organization=org, name="bench")
-    size = Log.objects.get(organization=org).size
+    size = log_for(organization=org).size
     start = time.perf_counter()
     for i in range(entries - size):
         registry.prediction_batch_record(
@@ -92,7 +92,7 @@ def seed(*, versions: int, entries: int):
             row_count=1000 + i,
             rows_root=hashlib.sha256(b"root%d" % i).hexdigest(),
         )
-    size = Log.objects.get(organization=org).size
+    size = log_for(organization=org).size
     print(
         f"seeded {size} ledger entries, {versions} model versions "
         f"in {time.perf_counter() - start:.1f} s"
@@ -185,13 +185,13 @@ def child_baseline(html_path: str) -> None:
 
 def child(org_slug: str, limit: int) -> None:
     """In a fresh process: audit-trail report of the first ``limit`` entries."""
-    from apps.ledger.models import Entry
+    from apps.ledger.selectors import entries_filtered, log_for
     from apps.tenancy.models import Organization
 
     org = Organization.objects.get(slug=org_slug)
-    entries = Entry.objects.filter(log__organization=org).order_by("seq")
-    time_from = entries.first().time
-    time_to = entries.values_list("time", flat=True)[limit]
+    log = log_for(organization=org)
+    time_from = entries_filtered(log=log).first().time
+    time_to = entries_filtered(log=log, start=limit).first().time
     import weasyprint  # noqa: F401  (imported before the baseline reading)
 
     # The process's high-water mark already includes start-up (imports of every
@@ -241,7 +241,7 @@ def main() -> None:
 
     from django.utils import timezone
 
-    from apps.ledger.models import Entry
+    from apps.ledger.selectors import entries_filtered, log_for
 
     generate(org, kind="model_card", model_version=system.models.get().versions.first())  # warm
     report, ours, html = generate(org, kind="annex_iv", system=system)
@@ -253,7 +253,7 @@ def main() -> None:
         report,
     )
 
-    first = Entry.objects.filter(log__organization=org).order_by("seq").first().time
+    first = entries_filtered(log=log_for(organization=org)).first().time
     report, ours, html = generate(org, kind="audit_trail", time_from=first, time_to=timezone.now())
     compare(f"Audit trail ({report.cited_seqs} entries)", ours, baseline(html), 30, report)
 

@@ -22,7 +22,7 @@ from apps.compliance.models import (
     ObligationEvidence,
     Risk,
 )
-from apps.ledger.models import Entry
+from apps.ledger import selectors as ledger_selectors
 from audit_platform.errors import RuleViolation
 
 
@@ -100,16 +100,12 @@ def _link(kind: str, obj: Any, seq: int | None = None) -> dict[str, Any]:
 
 
 def _system_entry(system: Any) -> dict[str, Any] | None:
-    entry = (
-        Entry.objects.filter(
-            log__organization_id=system.organization_id,
-            subject_kind="ai_system",
-            subject_id=str(system.pk),
-        )
-        .order_by("seq")
-        .first()
+    seq = ledger_selectors.entry_seq_first(
+        log=ledger_selectors.log_for(organization=system.organization_id),
+        subject_kind="ai_system",
+        subject_id=system.pk,
     )
-    return {"kind": "ledger_entry", "id": entry.seq, "ledger_seq": entry.seq} if entry else None
+    return {"kind": "ledger_entry", "id": seq, "ledger_seq": seq} if seq is not None else None
 
 
 def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[dict[str, Any]]:

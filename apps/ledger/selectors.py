@@ -6,9 +6,12 @@ O(log n) nodes, never a walk over the entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import base64
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -198,3 +201,167 @@ def checkpoints_for_export(*, log: Log, size: int, every: bool = False) -> Itera
         if last_of_day is not None:
             yield last_of_day
     yield checkpoint_at(log=log, size=size)
+
+
+# --- Reads for documents (reports, compliance): entries about records, in bulk -----------
+
+
+@dataclass(frozen=True)
+class CheckpointFacts:
+    """What a document states about the checkpoint it is covered by."""
+
+    size: int
+    root: str  # base64, as in the signed note
+    note: str
+    created_at: datetime
+
+
+class EntrySummary(NamedTuple):
+    """One line of a document's table of cited entries."""
+
+    seq: int
+    time: datetime
+    type: str
+    subject_kind: str
+    subject_id: str
+    leaf_hash: bytes
+
+
+class EntryLine(NamedTuple):
+    """One entry as an audit trail lists it, with its exact bytes."""
+
+    seq: int
+    time: datetime
+    type: str
+    subject_kind: str
+    subject_id: str
+    actor_kind: str
+    actor_id: str
+    body: bytes
+
+
+class SubjectEntry(NamedTuple):
+    """Which entry (``seq``) of which ``type`` is about which record."""
+
+    subject_kind: str
+    subject_id: str
+    type: str
+    seq: int
+
+
+def checkpoint_facts(*, checkpoint: Checkpoint) -> CheckpointFacts:
+    return CheckpointFacts(
+        size=checkpoint.size,
+        root=base64.b64encode(bytes(checkpoint.root)).decode("ascii"),
+        note=checkpoint.note,
+        created_at=checkpoint.created_at,
+    )
+
+
+def entries_about(
+    *,
+    log: Log,
+    subjects: Mapping[str, Iterable[Any]],
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+) -> QuerySet[Entry]:
+    """Entries about any of ``subjects`` (subject kind → record ids), in ``seq`` order;
+    none when no id is given. ``time_to`` is exclusive."""
+    condition = Q()
+    for kind, ids in subjects.items():
+        wanted = [str(i) for i in ids]
+        if wanted:
+            condition |= Q(subject_kind=kind, subject_id__in=wanted)
+    if not condition:
+        return Entry.objects.none()
+    return entries_filtered(log=log, time_from=time_from, time_to=time_to).filter(condition)
+
+
+def entry_seqs_about(*, log: Log, subjects: Mapping[str, Iterable[Any]]) -> Iterator[SubjectEntry]:
+    """Every entry about ``subjects`` as (kind, id, type, seq), streamed in ``seq`` order."""
+    rows = entries_about(log=log, subjects=subjects).values_list(
+        "subject_kind", "subject_id", "type", "seq"
+    )
+    for row in rows.iterator(chunk_size=5000):
+        yield SubjectEntry(*row)
+
+
+def entry_seq_first(
+    *, log: Log, subject_kind: str, subject_id: Any, type: str | None = None
+) -> int | None:
+    """The ``seq`` of the first entry about that record (of ``type`` if given), or None."""
+    entries = entries_filtered(log=log, type=type, subject_kind=subject_kind)
+    return entries.filter(subject_id=str(subject_id)).values_list("seq", flat=True).first()
+
+
+def entry_summaries(*, log: Log, seqs: Iterable[int]) -> list[EntrySummary]:
+    """The entries with those ``seq`` numbers, in ``seq`` order."""
+    rows = Entry.objects.filter(log=log, seq__in=sorted(set(seqs))).values_list(
+        "seq", "time", "type", "subject_kind", "subject_id", "leaf_hash"
+    )
+    return [
+        EntrySummary(seq, time, type_, kind, sid, bytes(leaf))
+        for seq, time, type_, kind, sid, leaf in rows.order_by("seq")
+    ]
+
+
+def entry_lines(*, entries: QuerySet[Entry], chunk_size: int = 2000) -> Iterator[EntryLine]:
+    """``entries`` (from :func:`entries_filtered` or :func:`entries_about`) streamed in
+    chunks: memory stays bounded by the chunk, however long the listing."""
+    rows = entries.values_list(
+        "seq", "time", "type", "subject_kind", "subject_id", "actor_kind", "actor_id", "body"
+    )
+    for *head, body in rows.iterator(chunk_size=chunk_size):
+        yield EntryLine(*head, bytes(body))
+
+
+# C2SP tlog-proofs for many entries at once. ``tlog_proof`` costs two queries per entry;
+# a report cites thousands. The tree nodes that a chunk of proofs needs are read in one
+# query per chunk (per level, one IN list), so the cost is one query per
+# ``TLOG_PROOFS_CHUNK`` entries and memory stays bounded by the chunk.
+TLOG_PROOFS_CHUNK = 1000
+
+
+def _proof_nodes(
+    *, log: Log, plans: Iterable[list[list[tuple[int, int]]]]
+) -> dict[tuple[int, int], bytes]:
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for parts in plans:
+        for subtrees in parts:
+            for level, index in subtrees:
+                wanted[level].add(index)
+    condition = Q()
+    for level, indexes in wanted.items():
+        condition |= Q(level=level, index__in=sorted(indexes))
+    rows = TreeNode.objects.filter(condition, log=log).values_list("level", "index", "hash")
+    return {(level, index): bytes(node) for level, index, node in rows}
+
+
+def tlog_proofs(
+    *, log: Log, checkpoint: Checkpoint, seqs: Iterable[int]
+) -> Iterator[tuple[int, str]]:
+    """``(seq, tlog-proof text)`` for each ``seq`` the checkpoint covers (ascending),
+    all against ``checkpoint``; the same text :func:`tlog_proof` gives one at a time."""
+    size = checkpoint.size
+    ordered: Sequence[int] = sorted({seq for seq in seqs if 0 <= seq < size})
+    for start in range(0, len(ordered), TLOG_PROOFS_CHUNK):
+        chunk = ordered[start : start + TLOG_PROOFS_CHUNK]
+        plans = {
+            seq: [range_subtrees(lo, hi) for lo, hi in inclusion_proof_ranges(seq, size)]
+            for seq in chunk
+        }
+        nodes = _proof_nodes(log=log, plans=plans.values())
+        bodies = dict(
+            Entry.objects.filter(log=log, seq__in=chunk).values_list("seq", "body").iterator()
+        )
+        for seq in chunk:
+            proof = [range_hash([nodes[pos] for pos in subtrees]) for subtrees in plans[seq]]
+            yield (
+                seq,
+                format_tlog_proof(
+                    entry_bytes=bytes(bodies[seq]),
+                    index=seq,
+                    proof=proof,
+                    checkpoint_note=checkpoint.note,
+                ),
+            )

@@ -25,7 +25,7 @@ from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger
 from apps.ledger.types import Actor, Receipt, Subject, plain_json
 from apps.registry.models import AISystem, ModelVersion
-from apps.reports import gather, proofs, rendering, signing
+from apps.reports import kinds, rendering, signing
 from apps.reports.models import Report
 from apps.tasks import services as task_services
 from audit_platform.errors import Forbidden, InvalidInput, NotFound
@@ -118,7 +118,7 @@ def report_request(
         params.update(time_from=time_from.isoformat(), time_to=time_to.isoformat())
     if kind == Report.Kind.AUDIT_TRAIL:
         log = ledger_selectors.log_for(organization=organization)
-        if not gather.audit_entries(
+        if not kinds.audit_entries(
             log=log, system=system, time_from=time_from, time_to=time_to
         ).exists():
             raise InvalidInput(
@@ -223,7 +223,7 @@ def _progress(report: Report, percent: int, message: str) -> None:
 
 
 def _proof_files(*, log: Any, checkpoint: Any, seqs: set[int]) -> list[rendering.EmbeddedFile]:
-    if len(seqs) <= gather.PROOFS_AS_FILES_MAX:
+    if len(seqs) <= kinds.PROOFS_AS_FILES_MAX:
         return [
             rendering.EmbeddedFile(
                 name=f"proof-{seq}.tlog-proof",
@@ -231,11 +231,11 @@ def _proof_files(*, log: Any, checkpoint: Any, seqs: set[int]) -> list[rendering
                 description=f"C2SP tlog-proof of ledger entry {seq}",
                 relationship="Supplement",
             )
-            for seq, text in proofs.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs)
+            for seq, text in ledger_selectors.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs)
         ]
     sink = io.BytesIO()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
-        for seq, text in proofs.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs):
+        for seq, text in ledger_selectors.tlog_proofs(log=log, checkpoint=checkpoint, seqs=seqs):
             archive.writestr(f"proof-{seq}.tlog-proof", text)
     return [
         rendering.EmbeddedFile(
@@ -253,9 +253,9 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
     log = ledger_selectors.log_for(organization=organization)
     # Everything cited is covered by this checkpoint: it is read before gathering.
     checkpoint = ledger_selectors.checkpoint_latest(log=log)
-    cite = gather.Citations(log)
+    cite = kinds.Citations(log)
     _progress(report, 10, "gathering the record")
-    document = gather.BUILDERS[report.kind](report, cite)
+    document = kinds.build(report=report, cite=cite)
     cited = {seq for seq in cite.cited if seq < checkpoint.size}
     verification = None
     if report.kind == Report.Kind.AUDIT_TRAIL:
@@ -276,7 +276,7 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
             "kind_label": report.get_kind_display(),
             "organization": organization,
             "origin": log.origin,
-            "checkpoint": gather.checkpoint_facts(checkpoint),
+            "checkpoint": kinds.checkpoint_facts(checkpoint),
             "vkeys": vkeys,
             "verification": verification,
             "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -286,10 +286,10 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
                 "self_signed": signer.self_signed,
             },
             "cited_entries": (
-                gather.cited_entries(log=log, seqs=cited) if document.cited_table else []
+                kinds.cited_entries(log=log, seqs=cited) if document.cited_table else []
             ),
             "cited_count": len(cited),
-            "proofs_zipped": len(cited) > gather.PROOFS_AS_FILES_MAX,
+            "proofs_zipped": len(cited) > kinds.PROOFS_AS_FILES_MAX,
             "requested_by": report.requested_by,
         },
     )
@@ -297,7 +297,7 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
     files = [
         rendering.EmbeddedFile(
             name="records.json",
-            content=gather.records_json(
+            content=kinds.records_json(
                 {"report": {"id": report.pk, "kind": report.kind}, **document.records}
             ),
             description="The records this report was generated from (JSON)",

@@ -16,7 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
 from apps.ledger.verify import verify_proof_file
-from apps.reports import gather
+from apps.reports import kinds
 from apps.reports.models import SigningCertificate
 from tests.reports.conftest import pdf_attachments
 from tests.reports.test_generation import payload_for
@@ -41,7 +41,7 @@ def test_pdf_is_pdf_a_3b_with_related_attachments(demo_system, request_report, d
 def test_many_cited_entries_travel_as_one_zip_of_proofs(
     demo_system, request_report, download, monkeypatch
 ):
-    monkeypatch.setattr(gather, "PROOFS_AS_FILES_MAX", 5)
+    monkeypatch.setattr(kinds, "PROOFS_AS_FILES_MAX", 5)
     report = request_report(payload_for("audit_trail", demo_system))
     files = pdf_attachments(download(report))
     assert not [name for name in files if name.endswith(".tlog-proof")]

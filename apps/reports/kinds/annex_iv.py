@@ -1,0 +1,180 @@
+"""Technical documentation (Annex IV): the system's lifecycle from the registry, its
+compliance record, its declaration of conformity, and what Annex IV still lacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.registry.models import AISystem
+from apps.reports import charts
+from apps.reports.kinds.common import (
+    Citations,
+    Gathered,
+    ReportKind,
+    system_facts,
+    when,
+)
+from apps.reports.kinds.compliance_record import compliance_record, gap_line
+from apps.reports.kinds.lifecycle import lifecycle
+from apps.reports.models import Report
+
+# Annex IV topics the report would otherwise call missing on its own, and the
+# obligations of the compliance checklist that answer for them.
+TOPIC_OBLIGATIONS = {
+    "oversight": {"art_14", "art_26"},
+    "risks": {"art_9"},
+    "datasheets": {"art_10"},
+    "post_market_plan": {"art_72"},
+}
+TOPIC_MISSING = {
+    "datasheets": "Art. 10: no dataset version with its datasheet is on the record.",
+    "oversight": "Annex IV 3 / Art. 14: no human-oversight measures are on the record yet.",
+    "risks": "Annex IV 5 / Art. 9: no risk management system (risk register) is on the record yet.",
+    "post_market_plan": "Annex IV 9 / Art. 72: no post-market monitoring plan is on the "
+    "record yet.",
+}
+
+
+def _performance_chart(versions: list[dict[str, Any]]) -> str:
+    names: list[str] = []
+    for v in versions:
+        for name in v["numeric"]:
+            if name not in names:
+                names.append(name)
+    names = names[:4]
+    if not names or not versions:
+        return ""
+    return charts.line_chart(
+        {n: [v["numeric"].get(n) for v in versions] for n in names},
+        [f"{v['model']}@{v['version']}" for v in versions],
+        title="Performance by model version (as registered)",
+    )
+
+
+def _declaration_on_record(system: AISystem, cite: Citations) -> dict[str, Any] | None:
+    report = (
+        Report.objects.filter(
+            system=system, kind=Report.Kind.DECLARATION, status=Report.Status.SUCCEEDED
+        )
+        .order_by("-generated_at")
+        .first()
+    )
+    if report is None:
+        return None
+    return {
+        "id": report.pk,
+        "sha256": report.sha256,
+        "generated_at": when(report.generated_at),
+        "seq": cite.add(report.ledger_seq),
+    }
+
+
+def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any) -> list[str]:
+    """The closing list: what Annex IV's own sections lack, then the compliance app's
+    gap analysis. A topic the gap analysis answers for (risk register, oversight,
+    datasheets, post-market plan) is not guessed at here as well."""
+    missing: list[str] = []
+    if not life["datasets"]:
+        missing.append("Annex IV 2(d): no dataset (data requirements, datasheets) is registered.")
+    if not life["runs"]:
+        missing.append("Annex IV 2(c): no training run (training methods) is on the record.")
+    if not life["versions"]:
+        missing.append("Annex IV 2(b): no model version is registered.")
+    if not life["test_logs"]:
+        missing.append(
+            "Annex IV 2(g): no validation or test dataset version, so no dated test log."
+        )
+    if not life["deployments"]:
+        missing.append("Annex IV 3: no deployment is recorded (functioning and control).")
+    answered = {gap["code"] for gap in compliance["gaps"]}
+    empty = {
+        "datasheets": not any(d["versions"] for d in life["datasets"]),
+        "oversight": not compliance["oversight"]["any"],
+        "risks": not compliance["risks"],
+        "post_market_plan": not compliance["post_market_plan"],
+    }
+    for topic, text in TOPIC_MISSING.items():
+        if empty[topic] and not (TOPIC_OBLIGATIONS[topic] & answered):
+            missing.append(text)
+    # The compliance app records no harmonised standards: always stated.
+    missing.append(
+        "Annex IV 7: no harmonised standards or other solutions adopted are on the record yet."
+    )
+    if declaration is None:
+        missing.append("Annex IV 8: no EU declaration of conformity has been generated yet.")
+    if not any(v["numeric"] for v in life["versions"]) and not compliance["assessments"]:
+        missing.append("Annex IV 4: no performance metrics are recorded for any model version.")
+    missing += [f"Compliance gap analysis: {gap_line(gap)}" for gap in compliance["gaps"]]
+    return missing
+
+
+def gather(report: Report, cite: Citations) -> Gathered:
+    system = report.system
+    assert system is not None
+    facts = system_facts(system, cite)
+    life = lifecycle(system, cite)
+    declaration = _declaration_on_record(system, cite)
+    compliance = compliance_record(system, cite)
+    missing = _missing(life, compliance, declaration)
+    context = {
+        "system": facts,
+        **life,
+        "declaration": declaration,
+        "performance_chart": _performance_chart(life["versions"]),
+        "compliance": compliance,
+        "missing": missing,
+    }
+    records = {
+        "system": facts,
+        "datasets": life["datasets"],
+        "training_runs": life["runs"],
+        "model_versions": life["versions"],
+        "deployments": life["deployments"],
+        "deployment_events": life["events"],
+        "prediction_batches": life["batches"],
+        "declaration_of_conformity": declaration,
+        "classification": compliance["classification"],
+        "risk_register": compliance["risks"],
+        "human_oversight": compliance["oversight"],
+        "assessments": compliance["assessments"],
+        "post_market_monitoring_plan": compliance["post_market_plan"],
+        "compliance_gaps": compliance["gaps"],
+    }
+    return Gathered(
+        context=context, records=records, about={"system": system.name}, missing=missing
+    )
+
+
+ANNEX_IV = ReportKind(
+    key=Report.Kind.ANNEX_IV,
+    title="Technical documentation (Annex IV): {system}",
+    template="reports/annex_iv.html",
+    sections=(
+        "1. General description of the AI system",
+        "2. Detailed description of the elements and of the development process",
+        "3. Monitoring, functioning and control",
+        "4. Appropriateness of the performance metrics",
+        "5. Risk management system (Art. 9)",
+        "6. Relevant changes made through the lifecycle",
+        "7. Harmonised standards applied or other solutions adopted",
+        "8. Copy of the EU declaration of conformity",
+        "9. Post-market monitoring plan (Art. 72)",
+    ),
+    gather=gather,
+    cites=frozenset(
+        {
+            "ai_system",
+            "dataset",
+            "dataset_version",
+            "training_run",
+            "model",
+            "model_version",
+            "deployment",
+            "prediction_batch",
+            "report",
+            "assessment",
+            "risk",
+            "approval_request",
+        }
+    ),
+)

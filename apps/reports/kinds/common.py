@@ -1,0 +1,215 @@
+"""What every report kind shares: the declaration of a kind, the document it gathers,
+the citations of ledger entries, and small formatting helpers.
+
+The ledger is read through ``apps.ledger.selectors`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apps.ledger import selectors as ledger_selectors
+from apps.reports.models import Report
+
+# Above this many cited entries, their tlog-proofs travel in one ZIP attachment
+# instead of one attachment each (a PDF viewer lists attachments one per line).
+PROOFS_AS_FILES_MAX = 300
+# A report cites entries about any record (the audit trail of an organization).
+ANY_SUBJECT = "*"
+
+
+class RecordUnreadable(Exception):
+    """A record the report must state cannot be read: the report fails with
+    ``reason`` rather than say that nothing is on the record."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Gathered:
+    """What a kind's ``gather`` reads from the record: the template's context, the
+    records attached as JSON, what is missing, extra attachments (file name, bytes,
+    description), and the names its title is formatted with."""
+
+    context: dict[str, Any]
+    records: dict[str, Any]
+    about: dict[str, str]
+    missing: list[str] = field(default_factory=list)
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A gathered report, ready to render: template, title and context, the records
+    behind it, what is missing, and extra attachments."""
+
+    template: str
+    title: str
+    context: dict[str, Any]
+    records: dict[str, Any]
+    missing: list[str] = field(default_factory=list)
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    cited_table: bool = True
+
+
+class Citations:
+    """The ledger entries about a set of records, by (kind, id, type), and which of
+    them the document cites."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self.by_subject: dict[tuple[str, str, str], int] = {}
+        self.last_by_subject: dict[tuple[str, str, str], int] = {}
+        self.cited: set[int] = set()
+
+    def load(self, subjects: dict[str, Iterable[Any]]) -> None:
+        for kind, sid, type_, seq in ledger_selectors.entry_seqs_about(
+            log=self.log, subjects=subjects
+        ):
+            self.by_subject.setdefault((kind, sid, type_), seq)
+            self.last_by_subject[(kind, sid, type_)] = seq
+
+    def seq(self, kind: str, id: Any, type: str) -> int | None:
+        return self.add(self.by_subject.get((kind, str(id), type)))
+
+    def last(self, kind: str, id: Any, type: str) -> int | None:
+        """The latest entry of that type about the record (a risk's last update)."""
+        return self.add(self.last_by_subject.get((kind, str(id), type)))
+
+    def first(self, kind: str, id: Any, type: str) -> int | None:
+        """The first entry of that type about a record not loaded (one query)."""
+        return self.add(
+            ledger_selectors.entry_seq_first(
+                log=self.log, subject_kind=kind, subject_id=id, type=type
+            )
+        )
+
+    def add(self, seq: int | None) -> int | None:
+        if seq is not None:
+            self.cited.add(seq)
+        return seq
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """One kind of report, declared in one place.
+
+    ``title`` is formatted with the gathered ``about`` names; ``sections`` are the
+    headings its template renders, in order; ``gather`` reads the record; ``cites``
+    names the subject kinds of the ledger entries it may cite (``ANY_SUBJECT``: any);
+    ``cited_table`` says whether the PDF lists the cited entries in a table.
+    """
+
+    key: Report.Kind
+    title: str
+    template: str
+    sections: tuple[str, ...]
+    gather: Callable[[Report, Citations], Gathered]
+    cites: frozenset[str]
+    cited_table: bool = True
+
+    def build(self, report: Report, cite: Citations) -> Document:
+        gathered = self.gather(report, cite)
+        return Document(
+            template=self.template,
+            title=self.title.format(**gathered.about),
+            context=gathered.context,
+            records=gathered.records,
+            missing=gathered.missing,
+            attachments=gathered.attachments,
+            cited_table=self.cited_table,
+        )
+
+
+# --- Formatting ---------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def records_json(records: dict[str, Any]) -> bytes:
+    return json.dumps(records, indent=1, sort_keys=True, default=_json_default).encode()
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def pairs(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, dict):
+        return []
+    return [
+        (str(k), v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str))
+        for k, v in sorted(value.items())
+    ]
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in (metrics or {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def serving(deployment: Any) -> str:
+    if deployment.model_version is not None:
+        return str(deployment.model_version)
+    return "nothing (stopped)" if deployment.status == "stopped" else "nothing yet"
+
+
+def system_facts(system: Any, cite: Citations) -> dict[str, Any]:
+    # Loaded here, not only with the lifecycle: every kind starts with these facts.
+    cite.load({"ai_system": [system.pk]})
+    return {
+        "name": system.name,
+        "intended_purpose": system.intended_purpose,
+        "role": system.role,
+        "status": system.status,
+        "created_at": when(system.created_at),
+        "seq": cite.seq("ai_system", system.pk, "ai_system.registered"),
+    }
+
+
+# --- The ledger facts every document ends with ----------------------------------------
+
+
+def cited_entries(*, log: Any, seqs: Iterable[int]) -> list[dict[str, Any]]:
+    """The appendix of cited entries: seq, time, type, subject, leaf hash."""
+    return [
+        {
+            "seq": entry.seq,
+            "time": when(entry.time),
+            "type": entry.type,
+            "subject": f"{entry.subject_kind}/{entry.subject_id}",
+            "leaf_hash": entry.leaf_hash.hex(),
+        }
+        for entry in ledger_selectors.entry_summaries(log=log, seqs=seqs)
+    ]
+
+
+def checkpoint_facts(checkpoint: Any) -> dict[str, Any]:
+    facts = ledger_selectors.checkpoint_facts(checkpoint=checkpoint)
+    return {**asdict(facts), "created_at": when(facts.created_at)}
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Inside it, a stored record of a shape the report cannot read (a missing key, a
+    list for a mapping) fails the report with ``RecordUnreadable`` naming ``what``."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise RecordUnreadable(
+            f"The report cannot read {what}: {type(exc).__name__}: {exc}"
+        ) from exc
