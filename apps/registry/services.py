@@ -16,6 +16,7 @@ from apps.ledger.digests import json_sha256, text_sha256
 from apps.ledger.events import EventType
 from apps.ledger.types import Receipt
 from apps.registry import events, selectors
+from apps.registry.extension_points import deployment_change_check
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import (
     AISystem,
@@ -667,9 +668,7 @@ def deployment_activate(
                 f"Model version {model_version.pk} belongs to another AI system; "
                 "a deployment serves only model versions of its own system."
             )
-        from apps.compliance.selectors import deployment_change_refusal
-
-        deployment_change_refusal(
+        deployment_change_check(
             deployment=deployment, model_version=model_version, action="activation"
         )
         if deployment.model_version_id == model_version.pk:
@@ -702,9 +701,7 @@ def deployment_rollback(
                 f"Deployment {deployment.pk} has no previous model version to roll back to."
             )
         target = current.previous_model_version
-        from apps.compliance.selectors import deployment_change_refusal
-
-        deployment_change_refusal(deployment=deployment, model_version=target, action="rollback")
+        deployment_change_check(deployment=deployment, model_version=target, action="rollback")
         # After returning to the target, a further rollback goes to what preceded it.
         before_target = (
             DeploymentEvent.objects.filter(deployment=deployment, model_version=target)
