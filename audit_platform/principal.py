@@ -59,3 +59,11 @@ class Principal:
     def system(cls, *, organization: Organization, name: str) -> Principal:
         """An operator acting through a management command or the service itself."""
         return cls(organization=organization, role=Role.OWNER, kind="system", id=name, name=name)
+
+    @classmethod
+    def on_behalf_of(cls, *, organization: Organization, actor: Actor) -> Principal:
+        """A worker finishing what ``actor`` asked for (a report rendered for whoever
+        requested it): the ledger attributes it to them, but it holds no capability."""
+        return cls(
+            organization=organization, role="", kind=actor.kind, id=actor.id, name=actor.name
+        )

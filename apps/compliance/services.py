@@ -5,7 +5,6 @@ Event types are listed in docs/events.md and explained in docs/compliance.md."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.compliance import rules, selectors
+from apps.compliance import events, rules, selectors
 from apps.compliance.metrics import METRICS
 from apps.compliance.models import (
     ApprovalDecision,
@@ -27,6 +26,7 @@ from apps.compliance.models import (
     ObligationEvidence,
     Risk,
 )
+from apps.ledger.digests import json_sha256, text_sha256
 from apps.ledger.types import Receipt
 from apps.registry.models import AISystem, DatasetVersion, Deployment, ModelVersion
 from apps.registry.models import PredictionBatch as RegistryBatch
@@ -46,10 +46,6 @@ REPORTING_DAYS = {
 }
 DEFAULT_RESAMPLES = 1000
 MAX_RESAMPLES = 10_000
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _who(actor: Principal) -> str:
@@ -104,8 +100,7 @@ def classification_record(
         )
         receipt = record_event(
             actor=actor,
-            type="classification.recorded",
-            kind="ai_system",
+            event=events.CLASSIFICATION_RECORDED,
             id=system.pk,
             data={
                 "version": classification.version,
@@ -118,7 +113,7 @@ def classification_record(
                 "flags": outcome.flags,
                 "answers": clean,
                 "citations": outcome.citations,
-                "rationale_sha256": _sha256(rationale),
+                "rationale_sha256": text_sha256(rationale),
             },
         )
         classification.ledger_seq = receipt.seq
@@ -162,14 +157,13 @@ def obligation_evidence_attach(
         )
         receipt = record_event(
             actor=actor,
-            type="obligation.evidence_attached",
-            kind="ai_system",
+            event=events.OBLIGATION_EVIDENCE_ATTACHED,
             id=system.pk,
             data={
                 "obligation": obligation,
                 "uri": uri or None,
                 **({"sha256": sha256} if sha256 else {}),
-                "description_sha256": _sha256(description),
+                "description_sha256": text_sha256(description),
             },
         )
         evidence.ledger_seq = receipt.seq
@@ -210,7 +204,7 @@ def _owner(actor: Principal, owner_email: str | None) -> Any:
 
 
 def _risk_data(risk: Risk) -> dict[str, Any]:
-    data: dict[str, Any] = {f"{f}_sha256": _sha256(getattr(risk, f)) for f in RISK_TEXT_FIELDS}
+    data: dict[str, Any] = {f"{f}_sha256": text_sha256(getattr(risk, f)) for f in RISK_TEXT_FIELDS}
     data.update(
         {
             "likelihood": risk.likelihood,
@@ -254,8 +248,7 @@ def risk_create(
         )
         receipt = record_event(
             actor=actor,
-            type="risk.created",
-            kind="risk",
+            event=events.RISK_CREATED,
             id=risk.pk,
             data={**_risk_data(risk), "parent": record_ref("ai_system", system)},
         )
@@ -285,8 +278,7 @@ def risk_update(*, actor: Principal, risk: Risk, changes: dict[str, Any]) -> tup
         risk.save()
         receipt = record_event(
             actor=actor,
-            type="risk.updated",
-            kind="risk",
+            event=events.RISK_UPDATED,
             id=risk.pk,
             data={**_risk_data(risk), "changed": changed},
         )
@@ -464,8 +456,7 @@ def assessment_request(
         record.save(update_fields=["subject_id"])
         receipt = record_event(
             actor=actor,
-            type="assessment.requested",
-            kind="assessment",
+            event=events.ASSESSMENT_REQUESTED,
             id=assessment.pk,
             data={
                 "kind": kind,
@@ -499,7 +490,6 @@ def assessment_claim(*, assessment_id: int) -> bool:
 def assessment_complete(
     *, assessment_id: int, results: dict[str, Any], passed: bool, outcomes: dict[str, Any]
 ) -> Receipt | None:
-    from apps.registry.services import content_sha256
     from apps.tasks.services import task_record_finish
 
     with transaction.atomic():
@@ -523,13 +513,12 @@ def assessment_complete(
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
         return record_event(
             actor=actor,
-            type="assessment.completed",
-            kind="assessment",
+            event=events.ASSESSMENT_COMPLETED,
             id=assessment.pk,
             data={
                 "passed": passed,
                 "outcomes": outcomes,
-                "results_sha256": content_sha256(results),
+                "results_sha256": json_sha256(results),
             },
         )
 
@@ -554,8 +543,7 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
         return record_event(
             actor=actor,
-            type="assessment.failed",
-            kind="assessment",
+            event=events.ASSESSMENT_FAILED,
             id=assessment.pk,
             data={"reason": reason},
         )
@@ -592,15 +580,14 @@ def approval_request_create(
         )
         receipt = record_event(
             actor=actor,
-            type="approval.requested",
-            kind="approval_request",
+            event=events.APPROVAL_REQUESTED,
             id=request.pk,
             data={
                 "deployment": record_ref("deployment", deployment),
                 "model_version": record_ref("model_version", model_version),
                 "sha256": model_version.artifact_sha256,
                 "required_approvals": request.required_approvals,
-                **({"reason_sha256": _sha256(reason)} if reason else {}),
+                **({"reason_sha256": text_sha256(reason)} if reason else {}),
             },
         )
     return request, receipt
@@ -650,8 +637,7 @@ def approval_decide(
         request.save(update_fields=["status"])
         receipt = record_event(
             actor=actor,
-            type="approval.decided",
-            kind="approval_request",
+            event=events.APPROVAL_DECIDED,
             id=request.pk,
             data={
                 "decision": decision,
@@ -659,7 +645,7 @@ def approval_decide(
                 "approvals": approvals,
                 "required_approvals": request.required_approvals,
                 "status": request.status,
-                **({"comment_sha256": _sha256(comment)} if comment else {}),
+                **({"comment_sha256": text_sha256(comment)} if comment else {}),
             },
         )
         ApprovalDecision.objects.filter(request=request, decided_by=actor.user).update(
@@ -679,8 +665,6 @@ def decision_override_record(
     row_index: int | None = None,
 ) -> tuple[DecisionOverride, Receipt]:
     """A person overrides an output of the system (Art. 14(4)(d))."""
-    from apps.registry.services import content_sha256
-
     if prediction_batch is not None and prediction_batch.deployment_id != deployment.pk:
         raise RuleViolation(
             f"Prediction batch {prediction_batch.pk} belongs to another deployment."
@@ -716,15 +700,14 @@ def decision_override_record(
         )
         receipt = record_event(
             actor=actor,
-            type="decision.overridden",
-            kind="deployment",
+            event=events.DECISION_OVERRIDDEN,
             id=deployment.pk,
             data={
                 "prediction_batch": record_ref("prediction_batch", prediction_batch),
                 "row_index": row_index,
-                "original_decision_sha256": content_sha256(original_decision),
-                "new_decision_sha256": content_sha256(new_decision),
-                "reason_sha256": _sha256(reason),
+                "original_decision_sha256": json_sha256(original_decision),
+                "new_decision_sha256": json_sha256(new_decision),
+                "reason_sha256": text_sha256(reason),
             },
         )
         override.ledger_seq = receipt.seq
@@ -758,15 +741,14 @@ def incident_open(
         )
         receipt = record_event(
             actor=actor,
-            type="incident.opened",
-            kind="incident",
+            event=events.INCIDENT_OPENED,
             id=incident.pk,
             data={
                 "kind": kind,
                 "became_aware_at": became_aware_at.isoformat(),
                 "reporting_deadline": incident.reporting_deadline.isoformat(),
                 "reporting_days": REPORTING_DAYS[kind],
-                "description_sha256": _sha256(description),
+                "description_sha256": text_sha256(description),
                 "parent": record_ref("ai_system", system),
             },
         )
@@ -794,10 +776,9 @@ def incident_report_add(
         )
         receipt = record_event(
             actor=actor,
-            type="incident.report_added",
-            kind="incident",
+            event=events.INCIDENT_REPORT_ADDED,
             id=incident.pk,
-            data={"report": kind, "content_sha256": _sha256(content)},
+            data={"report": kind, "content_sha256": text_sha256(content)},
         )
         report.ledger_seq = receipt.seq
         report.save()
@@ -830,8 +811,7 @@ def incident_authority_informed(
         incident.save(update_fields=["authority_informed_at", "status"])
         receipt = record_event(
             actor=actor,
-            type="incident.authority_informed",
-            kind="incident",
+            event=events.INCIDENT_AUTHORITY_INFORMED,
             id=incident.pk,
             data={
                 "informed_at": informed_at.isoformat(),
@@ -855,9 +835,7 @@ def incident_close(*, actor: Principal, incident: Incident) -> tuple[Incident, R
         incident.status = Incident.Status.CLOSED
         incident.closed_at = timezone.now()
         incident.save(update_fields=["status", "closed_at"])
-        receipt = record_event(
-            actor=actor, type="incident.closed", kind="incident", id=incident.pk, data={}
-        )
+        receipt = record_event(actor=actor, event=events.INCIDENT_CLOSED, id=incident.pk, data={})
     return incident, receipt
 
 
@@ -908,13 +886,12 @@ def fria_record(
         )
         receipt = record_event(
             actor=actor,
-            type="fria.recorded",
-            kind="ai_system",
+            event=events.FRIA_RECORDED,
             id=system.pk,
             data={
                 "version": fria.version,
                 "supersedes": latest,
-                **{f"{e}_sha256": _sha256(elements[e]) for e in FRIA_ELEMENTS},
+                **{f"{e}_sha256": text_sha256(elements[e]) for e in FRIA_ELEMENTS},
             },
         )
         fria.ledger_seq = receipt.seq

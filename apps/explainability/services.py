@@ -15,12 +15,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.explainability import engine
+from apps.explainability import engine, events
 from apps.explainability.models import Explanation
 from apps.inference import devices
 from apps.inference import services as inference
 from apps.inference.errors import IntegrityFailure, JobRefused
 from apps.inference.telemetry import Meter
+from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
@@ -32,10 +33,6 @@ from audit_platform.principal import Principal
 
 TASK_KIND = "explainability.explanation"
 MAX_BACKGROUND_ROWS = 1000
-
-
-def _record(*, actor: Principal, type: str, explanation: Explanation, data: dict) -> Receipt:
-    return record_event(actor=actor, type=type, kind="explanation", id=explanation.pk, data=data)
 
 
 def _refs(explanation: Explanation) -> dict[str, Any]:
@@ -168,10 +165,10 @@ def explanation_request(
         TaskRecord.objects.filter(pk=task.pk).update(
             subject_kind="explanation", subject_id=str(explanation.pk)
         )
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
-            type="explanation.requested",
-            explanation=explanation,
+            event=events.EXPLANATION_REQUESTED,
+            id=explanation.pk,
             data={
                 "method": method,
                 "background_rows": background_rows,
@@ -313,15 +310,15 @@ def _complete(
         explanation.ran_on, explanation.telemetry = ran_on, telemetry
         explanation.energy_joules = telemetry.get("energy_joules")
         explanation.finished_at = timezone.now()
-        receipt = _record(
+        receipt = record_event(
             actor=actor,
-            type="explanation.completed",
-            explanation=explanation,
+            event=events.EXPLANATION_COMPLETED,
+            id=explanation.pk,
             data={
                 "method": explanation.method,
                 "rows": rows,
                 "values_sha256": artifact.sha256,
-                "global_importance_sha256": _json_sha256(importance),
+                "global_importance_sha256": json_sha256(importance),
                 "additivity_max_error": max_error,
                 "ran_on": ran_on,
                 "telemetry": telemetry,
@@ -331,14 +328,6 @@ def _complete(
         explanation.ledger_seq = receipt.seq
         explanation.save()
     return receipt
-
-
-def _json_sha256(value: Any) -> str:
-    import hashlib
-
-    import rfc8785
-
-    return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
 
 
 def explanation_fail(*, explanation_id: int, reason: str) -> Receipt | None:
@@ -354,10 +343,10 @@ def explanation_fail(*, explanation_id: int, reason: str) -> Receipt | None:
         explanation.failure_reason = reason
         explanation.additivity_ok = False if "additivity" in reason else None
         explanation.finished_at = timezone.now()
-        receipt = _record(
+        receipt = record_event(
             actor=_system_actor(explanation),
-            type="explanation.failed",
-            explanation=explanation,
+            event=events.EXPLANATION_FAILED,
+            id=explanation.pk,
             data={"reason": reason, "method": explanation.method, **_refs(explanation)},
         )
         explanation.ledger_seq = receipt.seq

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +15,7 @@ import pyarrow.parquet as pq
 from apps.inference import rowhash
 from apps.inference.errors import JobRefused
 from apps.inference.loading import LoadedModel
+from apps.ledger.digests import file_sha256
 from apps.registry.tabular import PARQUET_MAGIC, TabularError, iter_batches, type_name
 
 NUMERIC = ("integer", "number", "boolean")
@@ -101,14 +101,6 @@ def _chunks(batches: Any) -> Any:
             continue
         for start in range(0, batch.num_rows, step):
             yield batch.slice(start, step)
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def score_file(

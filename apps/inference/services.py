@@ -7,7 +7,6 @@ score the file and hand the results to the registry's completion service.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import socket
@@ -23,6 +22,7 @@ from django.db import transaction
 from apps.inference import devices, loading, scoring
 from apps.inference.errors import IntegrityFailure, JobRefused
 from apps.inference.telemetry import Meter
+from apps.ledger.digests import stream_sha256
 from apps.ledger.types import Receipt
 from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry
@@ -42,11 +42,8 @@ def artifact_bytes(artifact: Artifact) -> bytes:
 
 
 def artifact_digest(artifact: Artifact) -> str:
-    digest = hashlib.sha256()
     with artifact.file.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return stream_sha256(stream)[0]
 
 
 def _integrity_refused(artifact: Artifact, exc: IntegrityFailure, used_by: dict[str, str]) -> None:

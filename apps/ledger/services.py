@@ -45,6 +45,7 @@ from apps.ledger.core.entry import MAX_ENTRY_BYTES, EntryError, build_entry, for
 from apps.ledger.core.hashing import EMPTY_ROOT, leaf_hash
 from apps.ledger.core.merkle import CompactRange
 from apps.ledger.core.note import NoteSigner
+from apps.ledger.events import LEDGER_KEY_ROTATED
 from apps.ledger.models import Checkpoint, Entry, Log, SigningKey, TreeNode
 from apps.ledger.types import Actor, EntryDraft, Receipt, Subject
 from apps.tasks.models import TaskRecord
@@ -52,7 +53,6 @@ from apps.tasks.services import task_record_create
 from audit_platform.errors import InvalidInput
 
 ZERO_HASH = bytes(32)
-KEY_ROTATED = "ledger_key.rotated"
 
 # Signing keys never change once written, so a decrypted signer can be kept for the
 # life of the process.
@@ -614,11 +614,13 @@ def signing_key_rotate(*, organization: Any, actor: Actor) -> SigningKey:
         old_signer = _signer_for(old_key)
         SigningKey.objects.filter(pk=old_key.pk).update(retired_at=timezone.now())
         new_key = _signing_key_create(log=log)
+        data = {"vkey": new_key.vkey, "old_vkey": old_key.vkey}
+        LEDGER_KEY_ROTATED.check(data)
         draft = EntryDraft(
-            type=KEY_ROTATED,
+            type=LEDGER_KEY_ROTATED.name,
             actor=actor,
-            subject=Subject(kind="ledger_key", id=f"{new_key.key_id:08x}"),
-            data={"vkey": new_key.vkey, "old_vkey": old_key.vkey},
+            subject=Subject(kind=LEDGER_KEY_ROTATED.subject, id=f"{new_key.key_id:08x}"),
+            data=data,
         )
         head = _head_of(log, signers=(old_signer, _signer_for(new_key)))
         _write_locked(_Batch.build(head, [draft]))

@@ -16,9 +16,11 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from apps.ledger import services as ledger
-from apps.ledger.types import Receipt, Subject
+from apps.ledger.digests import upload_sha256
+from apps.ledger.types import Receipt
+from apps.registry import events
 from apps.registry.models import Artifact
+from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput
 from audit_platform.principal import Principal
 
@@ -47,19 +49,6 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         uploaded = super().file_complete(file_size)
         uploaded.sha256 = self._digest.hexdigest()
         return uploaded
-
-
-def upload_sha256(uploaded: UploadedFile) -> str:
-    """The digest computed while receiving, or (for files not received through the
-    handler, e.g. in-process callers) one streamed pass over the file."""
-    digest = getattr(uploaded, "sha256", None)
-    if digest:
-        return digest
-    hasher = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        hasher.update(chunk)
-    uploaded.seek(0)
-    return hasher.hexdigest()
 
 
 def artifact_store(
@@ -111,11 +100,10 @@ def artifact_store(
             artifact.file.save(f"{organization.slug}/{sha256[:2]}/{sha256}", uploaded, save=False)
             written = artifact.file.name
             artifact.save(update_fields=["file"])
-            receipt = ledger.entry_append(
-                organization=organization,
-                actor=actor.ledger_actor,
-                type="artifact.stored",
-                subject=Subject(kind="artifact", id=sha256),
+            receipt = record_event(
+                actor=actor,
+                event=events.ARTIFACT_STORED,
+                id=sha256,
                 data={"sha256": sha256, "size_bytes": uploaded.size},
             )
     except BaseException:

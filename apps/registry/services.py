@@ -4,18 +4,18 @@ their payloads are documented in docs/events.md."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-import rfc8785
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.ledger.digests import json_sha256, text_sha256
+from apps.ledger.events import EventType
 from apps.ledger.types import Receipt
-from apps.registry import selectors
+from apps.registry import events, selectors
 from apps.registry.extension_points import deployment_change_check
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import (
@@ -50,12 +50,6 @@ DATASHEET_FIELDS = (
     "data_gaps",
 )
 PREPARATION_STEPS = ("annotation", "labelling", "cleaning", "enrichment", "aggregation")
-
-
-def content_sha256(value: Any) -> str:
-    """Digest of a JSON document (a datasheet, a schema) as its RFC 8785 bytes, so the
-    record commits to text it does not have to carry."""
-    return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
 
 
 def _require_sha256(value: str, field: str) -> str:
@@ -115,16 +109,13 @@ def ai_system_register(
             )
             receipt = record_event(
                 actor=actor,
-                type="ai_system.registered",
-                kind="ai_system",
+                event=events.AI_SYSTEM_REGISTERED,
                 id=system.pk,
                 data={
                     "name": name,
                     "role": role,
                     "status": system.status,
-                    "intended_purpose_sha256": hashlib.sha256(
-                        intended_purpose.encode()
-                    ).hexdigest(),
+                    "intended_purpose_sha256": text_sha256(intended_purpose),
                     "owner_user_id": str(owner.pk) if owner else None,
                 },
             )
@@ -144,7 +135,7 @@ NamedUnderSystem = TypeVar("NamedUnderSystem", Dataset, Model)
 def _named_under_system_create(
     *,
     model_class: type[NamedUnderSystem],
-    kind: str,
+    event: EventType,
     actor: Principal,
     system: AISystem,
     name: str,
@@ -156,13 +147,14 @@ def _named_under_system_create(
             created = model_class.objects.create(system=system, name=name, description=description)
             receipt = record_event(
                 actor=actor,
-                type=f"{kind}.created",
-                kind=kind,
+                event=event,
                 id=created.pk,
                 data={"name": name, "parent": record_ref("ai_system", system)},
             )
     except IntegrityError:
-        raise RuleViolation(f"System {system.pk} already has a {kind} named {name!r}.") from None
+        raise RuleViolation(
+            f"System {system.pk} already has a {event.subject} named {name!r}."
+        ) from None
     return created, receipt
 
 
@@ -171,7 +163,7 @@ def dataset_create(
 ) -> tuple[Dataset, Receipt]:
     return _named_under_system_create(
         model_class=Dataset,
-        kind="dataset",
+        event=events.DATASET_CREATED,
         actor=actor,
         system=system,
         name=name,
@@ -303,8 +295,7 @@ def dataset_version_register(
             )
             receipt = record_event(
                 actor=actor,
-                type="dataset_version.registered",
-                kind="dataset_version",
+                event=events.DATASET_VERSION_REGISTERED,
                 id=dataset_version.pk,
                 data={
                     "version": version,
@@ -313,8 +304,8 @@ def dataset_version_register(
                     "rows": row_count,
                     "split": split,
                     "uri": uri or None,
-                    "schema_sha256": content_sha256(schema),
-                    "datasheet_sha256": content_sha256(datasheet),
+                    "schema_sha256": json_sha256(schema),
+                    "datasheet_sha256": json_sha256(datasheet),
                     "personal_data": contains_personal_data,
                     "special_category_data": contains_special_category_data,
                     "parent": record_ref("dataset", dataset),
@@ -358,8 +349,7 @@ def dataset_version_statistics_record(
             version.save(update_fields=["statistics_state", "statistics_message"])
             return record_event(
                 actor=actor,
-                type="dataset_version.statistics_failed",
-                kind="dataset_version",
+                event=events.DATASET_VERSION_STATISTICS_FAILED,
                 id=version.pk,
                 data={"reason": failure},
             )
@@ -368,10 +358,9 @@ def dataset_version_statistics_record(
         version.save(update_fields=["statistics", "statistics_state"])
         return record_event(
             actor=actor,
-            type="dataset_version.statistics_computed",
-            kind="dataset_version",
+            event=events.DATASET_VERSION_STATISTICS_COMPUTED,
             id=version.pk,
-            data={"rows": statistics["rows"], "statistics_sha256": content_sha256(statistics)},
+            data={"rows": statistics["rows"], "statistics_sha256": json_sha256(statistics)},
         )
 
 
@@ -405,8 +394,7 @@ def training_run_start(
         run.dataset_versions.set(dataset_versions)
         receipt = record_event(
             actor=actor,
-            type="training_run.started",
-            kind="training_run",
+            event=events.TRAINING_RUN_STARTED,
             id=run.pk,
             data={
                 "parent": record_ref("ai_system", system),
@@ -426,7 +414,7 @@ def _finish_run(
     actor: Principal,
     run: TrainingRun,
     status: str,
-    event: str,
+    event: EventType,
     data: dict[str, Any],
     **fields: Any,
 ) -> tuple[TrainingRun, Receipt]:
@@ -443,8 +431,7 @@ def _finish_run(
         run.save()
         receipt = record_event(
             actor=actor,
-            type=event,
-            kind="training_run",
+            event=event,
             id=run.pk,
             data={**data, "duration_seconds": run.duration_seconds},
         )
@@ -464,7 +451,7 @@ def training_run_complete(
         actor=actor,
         run=run,
         status=TrainingRun.Status.COMPLETED,
-        event="training_run.completed",
+        event=events.TRAINING_RUN_COMPLETED,
         data={"metrics": metrics, "energy_joules": energy_joules, **extra},
         metrics=metrics,
         energy_joules=energy_joules,
@@ -479,7 +466,7 @@ def training_run_fail(
         actor=actor,
         run=run,
         status=TrainingRun.Status.FAILED,
-        event="training_run.failed",
+        event=events.TRAINING_RUN_FAILED,
         data={"reason": reason},
         failure_reason=reason,
     )
@@ -493,7 +480,7 @@ def training_run_abandon(
         actor=actor,
         run=run,
         status=TrainingRun.Status.ABANDONED,
-        event="training_run.abandoned",
+        event=events.TRAINING_RUN_ABANDONED,
         data={"reason": reason},
         failure_reason=reason,
     )
@@ -507,7 +494,7 @@ def model_create(
 ) -> tuple[Model, Receipt]:
     return _named_under_system_create(
         model_class=Model,
-        kind="model",
+        event=events.MODEL_CREATED,
         actor=actor,
         system=system,
         name=name,
@@ -573,8 +560,7 @@ def model_version_register(
             model_version.dataset_versions.set(dataset_versions)
             receipt = record_event(
                 actor=actor,
-                type="model_version.registered",
-                kind="model_version",
+                event=events.MODEL_VERSION_REGISTERED,
                 id=model_version.pk,
                 data={
                     "version": version,
@@ -609,8 +595,7 @@ def deployment_create(
             )
             receipt = record_event(
                 actor=actor,
-                type="deployment.created",
-                kind="deployment",
+                event=events.DEPLOYMENT_CREATED,
                 id=deployment.pk,
                 data={
                     "environment": environment,
@@ -623,6 +608,12 @@ def deployment_create(
             f"System {system.pk} already has a deployment in {environment!r}."
         ) from None
     return deployment, receipt
+
+
+_SWITCH_EVENTS = {
+    DeploymentEvent.Kind.ACTIVATED: events.DEPLOYMENT_ACTIVATED,
+    DeploymentEvent.Kind.ROLLED_BACK: events.DEPLOYMENT_ROLLED_BACK,
+}
 
 
 def _switch(
@@ -640,8 +631,7 @@ def _switch(
     deployment.save(update_fields=["model_version", "status"])
     receipt = record_event(
         actor=actor,
-        type=f"deployment.{kind}",
-        kind="deployment",
+        event=_SWITCH_EVENTS[kind],
         id=deployment.pk,
         data={
             "model_version": record_ref("model_version", to),
@@ -755,13 +745,12 @@ def deployment_stop(
         deployment.save(update_fields=["model_version", "status"])
         receipt = record_event(
             actor=actor,
-            type="deployment.stopped",
-            kind="deployment",
+            event=events.DEPLOYMENT_STOPPED,
             id=deployment.pk,
             data={
                 "model_version": record_ref("model_version", stopped),
                 "sha256": stopped.artifact_sha256,
-                "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
+                "reason_sha256": text_sha256(reason),
             },
         )
         event = DeploymentEvent.objects.create(
@@ -826,8 +815,7 @@ def prediction_batch_record(
         )
         receipt = record_event(
             actor=actor,
-            type="prediction_batch.recorded",
-            kind="prediction_batch",
+            event=events.PREDICTION_BATCH_RECORDED,
             id=batch.pk,
             data={
                 "input_sha256": input_sha256,
@@ -890,8 +878,7 @@ def prediction_batch_verify_files(
         batch.save(update_fields=["input_artifact", "output_artifact", "files_verified_at"])
         receipt = record_event(
             actor=actor,
-            type="prediction_batch.files_verified",
-            kind="prediction_batch",
+            event=events.PREDICTION_BATCH_FILES_VERIFIED,
             id=batch.pk,
             data={
                 "input_sha256": input_artifact.sha256,
@@ -952,8 +939,7 @@ def prediction_batch_request(
         )
         receipt = record_event(
             actor=actor,
-            type="prediction_batch.requested",
-            kind="prediction_batch",
+            event=events.PREDICTION_BATCH_REQUESTED,
             id=batch.pk,
             data={
                 "input_sha256": input_artifact.sha256,
@@ -1017,8 +1003,7 @@ def prediction_batch_complete(
         batch.finished_at = timezone.now()
         receipt = record_event(
             actor=actor,
-            type="prediction_batch.completed",
-            kind="prediction_batch",
+            event=events.PREDICTION_BATCH_COMPLETED,
             id=batch.pk,
             data={
                 "input_sha256": batch.input_sha256,
@@ -1053,8 +1038,7 @@ def prediction_batch_fail(*, batch_id: int, reason: str) -> Receipt | None:
         batch.finished_at = timezone.now()
         receipt = record_event(
             actor=actor,
-            type="prediction_batch.failed",
-            kind="prediction_batch",
+            event=events.PREDICTION_BATCH_FAILED,
             id=batch.pk,
             data={"reason": reason, "input_sha256": batch.input_sha256, **_batch_refs(batch)},
         )
@@ -1072,8 +1056,7 @@ def artifact_integrity_failed(
     with transaction.atomic():
         return record_event(
             actor=actor,
-            type="artifact.integrity_failed",
-            kind="artifact",
+            event=events.ARTIFACT_INTEGRITY_FAILED,
             id=artifact.sha256,
             data={
                 "expected_sha256": expected_sha256,

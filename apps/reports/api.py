@@ -7,7 +7,7 @@ needs VERIFY, so auditors can check a file they were handed.
 
 from __future__ import annotations
 
-import hashlib
+import io
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -18,6 +18,7 @@ from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.ledger.digests import stream_sha256
 from apps.registry.models import AISystem, ModelVersion
 from apps.reports import selectors, services
 from apps.reports.models import Report
@@ -133,13 +134,8 @@ class PdfParser(BaseParser):
     media_type = "application/pdf"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        digest = hashlib.sha256()
-        size = 0
-        if stream is not None:
-            while chunk := stream.read(1 << 16):
-                digest.update(chunk)
-                size += len(chunk)
-        return {"_pdf_sha256": digest.hexdigest(), "_pdf_size": size}
+        digest, size = stream_sha256(stream or io.BytesIO())
+        return {"_pdf_sha256": digest, "_pdf_size": size}
 
 
 class VerifyIn(StrictSerializer):

@@ -3,9 +3,9 @@ services: what the tests and the benchmark render reports for."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from apps.ledger.digests import text_sha256
 from apps.registry import services as registry
 from apps.registry.models import AISystem
 from audit_platform.principal import Principal
@@ -22,10 +22,6 @@ DATASHEET = {
     "bias_mitigation": "Reweighing of under-represented age bands.",
     "data_gaps": "Few applicants over 75.",
 }
-
-
-def _hex(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
 
 
 def demo_system_seed(
@@ -54,7 +50,7 @@ def demo_system_seed(
             actor=actor,
             dataset=dataset,
             version=f"2025-{split}",
-            sha256=_hex(f"{name}-{split}"),
+            sha256=text_sha256(f"{name}-{split}"),
             size_bytes=1_048_576,
             row_count=20_000 if split == "train" else 5_000,
             schema=[{"name": "income", "type": "number"}, {"name": "age", "type": "number"}],
@@ -85,7 +81,7 @@ def demo_system_seed(
             actor=actor,
             model=model,
             version=f"1.{i}",
-            artifact_sha256=_hex(f"{name}-model-{i}"),
+            artifact_sha256=text_sha256(f"{name}-model-{i}"),
             artifact_format="xgboost-json",
             framework="xgboost",
             framework_version="2.1.0",
@@ -107,9 +103,9 @@ def demo_system_seed(
         registry.prediction_batch_record(
             actor=actor,
             deployment=deployment,
-            input_sha256=_hex(f"in-{b}"),
-            output_sha256=_hex(f"out-{b}"),
+            input_sha256=text_sha256(f"in-{b}"),
+            output_sha256=text_sha256(f"out-{b}"),
             row_count=100 + b,
-            rows_root=_hex(f"root-{b}"),
+            rows_root=text_sha256(f"root-{b}"),
         )
     return system

@@ -7,8 +7,8 @@ from typing import Any, BinaryIO
 
 from django.db.models import QuerySet
 
+from apps.ledger.digests import upload_sha256
 from apps.reports.models import Report
-from apps.reports.signing import file_sha256
 from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.roles import Capability
 
@@ -66,7 +66,7 @@ def report_verification(
     """Which of the organization's reports a file is, found by its bytes (``file``) or
     by its digest (``sha256``); exactly one of the two is given."""
     if file is not None:
-        sha256, _ = file_sha256(file)
+        sha256 = upload_sha256(file)
     if sha256 is None:
         raise TypeError("report_verification needs the file or its sha256")
     return ReportVerification(

@@ -22,12 +22,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.ledger import selectors as ledger_selectors
-from apps.ledger import services as ledger
-from apps.ledger.types import Actor, Receipt, Subject, plain_json
+from apps.ledger.digests import stream_sha256
+from apps.ledger.types import Actor, Receipt, Subject
 from apps.registry.models import AISystem, ModelVersion
-from apps.reports import kinds, rendering, signing
+from apps.reports import events, kinds, rendering, signing
 from apps.reports.models import Report
 from apps.tasks import services as task_services
+from apps.tenancy.records import record_event
 from audit_platform.errors import Forbidden, InvalidInput, NotFound
 from audit_platform.principal import Principal
 from audit_platform.roles import Capability
@@ -55,8 +56,10 @@ RANGE_KINDS = {Report.Kind.AUDIT_TRAIL, Report.Kind.POST_MARKET}
 STAGES = ("initial", "follow_up")
 
 
-def _actor(report: Report) -> Actor:
-    return Actor(**report.requested_by)
+def _actor(report: Report) -> Principal:
+    return Principal.on_behalf_of(
+        organization=report.organization, actor=Actor(**report.requested_by)
+    )
 
 
 def _check_range(time_from: datetime | None, time_to: datetime | None) -> tuple[datetime, datetime]:
@@ -163,12 +166,11 @@ def report_request(
             task=task,
             requested_by=actor.ledger_actor.as_json(),
         )
-        receipt = ledger.entry_append(
-            organization=organization,
-            actor=actor.ledger_actor,
-            type="report.requested",
-            subject=Subject(kind="report", id=str(report.pk)),
-            data=plain_json({"kind": kind.value, "about": subject.as_json(), **params}),
+        receipt = record_event(
+            actor=actor,
+            event=events.REPORT_REQUESTED,
+            id=report.pk,
+            data={"kind": kind.value, "about": subject.as_json(), **params},
         )
         Report.objects.filter(pk=report.pk).update(requested_seq=receipt.seq)
         report.requested_seq = receipt.seq
@@ -349,7 +351,7 @@ def report_generate(*, report_id: int) -> Report | None:
         return None
     with tempfile.TemporaryFile() as signed:
         facts = report_render(report=report, output=signed)
-        digest, size = signing.file_sha256(signed)
+        digest, size = stream_sha256(signed, rewind=True)
         return _report_record(report=report, signed=signed, digest=digest, size=size, facts=facts)
 
 
@@ -379,24 +381,21 @@ def _report_record(
                 transaction.set_rollback(True)
                 report.pdf.storage.delete(report.pdf.name)
                 return None
-            receipt = ledger.entry_append(
-                organization=report.organization,
+            receipt = record_event(
                 actor=_actor(report),
-                type="report.generated",
-                subject=Subject(kind="report", id=str(report.pk)),
-                data=plain_json(
-                    {
-                        "sha256": digest,
-                        "size_bytes": size,
-                        "kind": report.kind,
-                        "about": {"kind": report.subject_kind, "id": report.subject_id},
-                        "cited_seqs": facts["cited"],
-                        "checkpoint_size": facts["checkpoint_size"],
-                        "pages": facts["pages"],
-                        "signer_sha256": facts["signer_sha256"],
-                        "requested": report.requested_seq,
-                    }
-                ),
+                event=events.REPORT_GENERATED,
+                id=report.pk,
+                data={
+                    "sha256": digest,
+                    "size_bytes": size,
+                    "kind": report.kind,
+                    "about": {"kind": report.subject_kind, "id": report.subject_id},
+                    "cited_seqs": facts["cited"],
+                    "checkpoint_size": facts["checkpoint_size"],
+                    "pages": facts["pages"],
+                    "signer_sha256": facts["signer_sha256"],
+                    "requested": report.requested_seq,
+                },
             )
             Report.objects.filter(pk=report.pk).update(ledger_seq=receipt.seq)
         except BaseException:
@@ -425,11 +424,10 @@ def report_fail(*, report_id: int, reason: str) -> Receipt | None:
         ).update(status=Report.Status.FAILED, failure_reason=reason, pdf="", sha256="")
         if not changed:
             return None
-        receipt = ledger.entry_append(
-            organization=report.organization,
+        receipt = record_event(
             actor=_actor(report),
-            type="report.failed",
-            subject=Subject(kind="report", id=str(report.pk)),
+            event=events.REPORT_FAILED,
+            id=report.pk,
             data={"kind": str(report.kind), "reason": reason},
         )
     if report.task_id:

@@ -12,7 +12,6 @@ records.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -187,15 +186,3 @@ def pdf_sign(
         location=location,
     )
     signers.sign_pdf(writer, meta, signer=signer.pyhanko_signer(), output=output)
-
-
-def file_sha256(stream: BinaryIO) -> tuple[str, int]:
-    """SHA-256 and size of a file, read in chunks from its start."""
-    stream.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(1 << 20):
-        digest.update(chunk)
-        size += len(chunk)
-    stream.seek(0)
-    return digest.hexdigest(), size

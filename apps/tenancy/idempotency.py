@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.template.response import SimpleTemplateResponse
@@ -46,6 +45,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.ledger.digests import upload_sha256
 from apps.tenancy.models import IdempotencyRecord, Organization
 from audit_platform.errors import InvalidInput, ServiceError
 from audit_platform.schema import Schema
@@ -256,21 +256,8 @@ def _multipart_canonical(request: Request) -> bytes:
     ]
     for name, files in sorted(request.FILES.lists()):
         for upload in files:
-            parts.append(["file", name, upload.name, upload.size, _upload_sha256(upload)])
+            parts.append(["file", name, upload.name, upload.size, upload_sha256(upload)])
     return json.dumps(parts, sort_keys=True).encode()
-
-
-def _upload_sha256(upload: UploadedFile) -> str:
-    # An upload handler that hashes files as they arrive leaves the digest on the file
-    # (FILE_UPLOAD_HANDLERS); a large upload is then not read a second time.
-    digest = getattr(upload, "sha256", None)
-    if isinstance(digest, str) and len(digest) == 64:
-        return digest
-    hasher = hashlib.sha256()
-    for chunk in upload.chunks():
-        hasher.update(chunk)
-    upload.seek(0)  # the view reads it next
-    return hasher.hexdigest()
 
 
 class IdempotentAutoSchema(Schema):

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.ledger import services as ledger
-from apps.ledger.types import Actor, Receipt, Subject
+from apps.ledger.types import Receipt
+from apps.tenancy import events
 from apps.tenancy.authentication import API_KEY_PREFIX, api_key_digest
 from apps.tenancy.models import (
     ApiKey,
@@ -24,6 +25,7 @@ from apps.tenancy.models import (
     Organization,
     slug_validator,
 )
+from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 from audit_platform.roles import MEMBER_ROLES, Role
@@ -45,11 +47,10 @@ def organization_create(*, slug: str, name: str, actor_name: str = "create_org")
             raise RuleViolation(f"An organization with slug {slug!r} already exists.")
         organization = Organization.objects.create(slug=slug, name=name.strip())
         log = ledger.log_create(organization=organization)
-        ledger.entry_append(
-            organization=organization,
-            actor=Actor(kind="system", id=actor_name, name=actor_name),
-            type="organization.created",
-            subject=Subject(kind="organization", id=slug),
+        record_event(
+            actor=Principal.system(organization=organization, name=actor_name),
+            event=events.ORGANIZATION_CREATED,
+            id=slug,
             data={"slug": slug, "name": organization.name, "vkey": log.signing_keys.get().vkey},
         )
     return organization
@@ -79,11 +80,10 @@ def membership_add(
         with transaction.atomic():
             user = user_for_email(email=email)
             membership = Membership.objects.create(user=user, organization=organization, role=role)
-            receipt = ledger.entry_append(
-                organization=organization,
-                actor=actor.ledger_actor,
-                type="membership.created",
-                subject=Subject(kind="membership", id=str(membership.pk)),
+            receipt = record_event(
+                actor=actor,
+                event=events.MEMBERSHIP_CREATED,
+                id=membership.pk,
                 data={"user_id": str(user.pk), "role": str(role)},
             )
     except IntegrityError:
@@ -102,11 +102,10 @@ def membership_remove(*, membership: Membership, actor: Principal) -> Receipt:
                 raise RuleViolation("The last owner of an organization cannot be removed.")
         membership_id = membership.pk
         membership.delete()
-        return ledger.entry_append(
-            organization=membership.organization,
-            actor=actor.ledger_actor,
-            type="membership.removed",
-            subject=Subject(kind="membership", id=str(membership_id)),
+        return record_event(
+            actor=actor,
+            event=events.MEMBERSHIP_REMOVED,
+            id=membership_id,
             data={"user_id": str(membership.user_id), "role": membership.role},
         )
 
@@ -131,11 +130,10 @@ def api_key_create(
             key_sha256=api_key_digest(secret),
             created_by=actor.user,
         )
-        receipt = ledger.entry_append(
-            organization=organization,
-            actor=actor.ledger_actor,
-            type="api_key.created",
-            subject=Subject(kind="api_key", id=prefix),
+        receipt = record_event(
+            actor=actor,
+            event=events.API_KEY_CREATED,
+            id=prefix,
             data={"role": str(role), "name": name},
         )
     return api_key, secret, receipt
@@ -148,11 +146,10 @@ def api_key_revoke(*, api_key: ApiKey, actor: Principal) -> Receipt:
         )
         if not revoked:
             raise RuleViolation("This API key is already revoked.")
-        return ledger.entry_append(
-            organization=api_key.organization,
-            actor=actor.ledger_actor,
-            type="api_key.revoked",
-            subject=Subject(kind="api_key", id=api_key.prefix),
+        return record_event(
+            actor=actor,
+            event=events.API_KEY_REVOKED,
+            id=api_key.prefix,
             data={"role": api_key.role},
         )
 

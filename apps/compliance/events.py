@@ -1,0 +1,186 @@
+"""The ledger events of the compliance record: classification, obligations, risks,
+assessments, human oversight, incidents and the FRIA (see apps/ledger/events.py)."""
+
+from __future__ import annotations
+
+from apps.ledger.events import declare, declare_section, optional
+
+COMPLIANCE = declare_section(
+    title="Compliance",
+    order=30,
+    intro="""
+Free texts (rationale, descriptions, reports, comments, FRIA elements, risk texts) are
+on the ledger only as `*_sha256` of their UTF-8 bytes; decisions as the SHA-256 of
+their RFC 8785 bytes. See `docs/compliance.md`.
+""",
+)
+
+CLASSIFICATION_RECORDED = declare(
+    "classification.recorded",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "previous version or null",
+        "role": "",
+        "category": "",
+        "high_risk_basis": "",
+        "annex_iii_area": "",
+        "exemption": "",
+        "flags": "",
+        "answers": "",
+        "citations": "",
+        "rationale_sha256": "",
+    },
+)
+OBLIGATION_EVIDENCE_ATTACHED = declare(
+    "obligation.evidence_attached",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "obligation": "code",
+        "uri": "",
+        "sha256": optional("of the document, when given"),
+        "description_sha256": "",
+    },
+)
+# A risk's state, as both of its events carry it.
+_RISK_STATE = {
+    "hazard_sha256": "",
+    "affected_persons_sha256": "",
+    "mitigation_sha256": "",
+    "likelihood": "",
+    "severity": "",
+    "residual_risk": "",
+    "owner_user_id": "",
+    "review_date": "",
+    "status": "",
+    "revision": "",
+}
+RISK_CREATED = declare(
+    "risk.created",
+    subject="risk",
+    section=COMPLIANCE,
+    fields={**_RISK_STATE, "parent": "ai_system"},
+)
+RISK_UPDATED = declare(
+    "risk.updated",
+    subject="risk",
+    section=COMPLIANCE,
+    fields={**_RISK_STATE, "changed": "field names"},
+    doc="the risk's new state, as in `risk.created`",
+)
+ASSESSMENT_REQUESTED = declare(
+    "assessment.requested",
+    subject="assessment",
+    section=COMPLIANCE,
+    fields={
+        "kind": "",
+        "task": "",
+        "thresholds": "",
+        "config": "columns, seed, resamples, perturbation",
+        "dataset_version": "",
+        "dataset_sha256": "",
+        "model_version": "",
+        "parent": "ai_system",
+    },
+)
+ASSESSMENT_COMPLETED = declare(
+    "assessment.completed",
+    subject="assessment",
+    section=COMPLIANCE,
+    fields={
+        "passed": "",
+        "outcomes": "value, bounds and pass per metric",
+        "results_sha256": "RFC 8785 of the stored results",
+    },
+)
+ASSESSMENT_FAILED = declare(
+    "assessment.failed",
+    subject="assessment",
+    section=COMPLIANCE,
+    fields={"reason": ""},
+)
+APPROVAL_REQUESTED = declare(
+    "approval.requested",
+    subject="approval_request",
+    section=COMPLIANCE,
+    fields={
+        "deployment": "",
+        "model_version": "",
+        "sha256": "artifact",
+        "required_approvals": "",
+        "reason_sha256": optional("when given"),
+    },
+)
+APPROVAL_DECIDED = declare(
+    "approval.decided",
+    subject="approval_request",
+    section=COMPLIANCE,
+    fields={
+        "decision": "approve/reject",
+        "role": "",
+        "approvals": "",
+        "required_approvals": "",
+        "status": "",
+        "comment_sha256": optional("when given"),
+    },
+)
+DECISION_OVERRIDDEN = declare(
+    "decision.overridden",
+    subject="deployment",
+    section=COMPLIANCE,
+    fields={
+        "prediction_batch": "",
+        "row_index": "",
+        "original_decision_sha256": "",
+        "new_decision_sha256": "",
+        "reason_sha256": "",
+    },
+)
+INCIDENT_OPENED = declare(
+    "incident.opened",
+    subject="incident",
+    section=COMPLIANCE,
+    fields={
+        "kind": "",
+        "became_aware_at": "",
+        "reporting_deadline": "",
+        "reporting_days": "",
+        "description_sha256": "",
+        "parent": "ai_system",
+    },
+)
+INCIDENT_REPORT_ADDED = declare(
+    "incident.report_added",
+    subject="incident",
+    section=COMPLIANCE,
+    fields={"report": "initial/follow_up/final", "content_sha256": ""},
+)
+INCIDENT_AUTHORITY_INFORMED = declare(
+    "incident.authority_informed",
+    subject="incident",
+    section=COMPLIANCE,
+    fields={"informed_at": "", "reporting_deadline": "", "on_time": ""},
+)
+INCIDENT_CLOSED = declare(
+    "incident.closed",
+    subject="incident",
+    section=COMPLIANCE,
+    fields={},
+)
+FRIA_RECORDED = declare(
+    "fria.recorded",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "",
+        "process_and_purpose_sha256": "Art. 27(1)(a)",
+        "period_and_frequency_sha256": "Art. 27(1)(b)",
+        "affected_categories_sha256": "Art. 27(1)(c)",
+        "specific_risks_sha256": "Art. 27(1)(d)",
+        "human_oversight_measures_sha256": "Art. 27(1)(e)",
+        "measures_if_risks_materialise_sha256": "Art. 27(1)(f)",
+    },
+)

@@ -1,0 +1,39 @@
+"""The ledger events of organizations, memberships and API keys (see apps/ledger/events.py)."""
+
+from __future__ import annotations
+
+from apps.ledger.events import TENANCY_AND_LEDGER, declare
+
+ORGANIZATION_CREATED = declare(
+    "organization.created",
+    subject="organization",
+    subject_id="slug",
+    section=TENANCY_AND_LEDGER,
+    fields={"slug": "", "name": "", "vkey": "the log's first verifier key"},
+)
+MEMBERSHIP_CREATED = declare(
+    "membership.created",
+    subject="membership",
+    section=TENANCY_AND_LEDGER,
+    fields={"user_id": "", "role": ""},
+)
+MEMBERSHIP_REMOVED = declare(
+    "membership.removed",
+    subject="membership",
+    section=TENANCY_AND_LEDGER,
+    fields={"user_id": "", "role": ""},
+)
+API_KEY_CREATED = declare(
+    "api_key.created",
+    subject="api_key",
+    subject_id="prefix",
+    section=TENANCY_AND_LEDGER,
+    fields={"role": "", "name": ""},
+)
+API_KEY_REVOKED = declare(
+    "api_key.revoked",
+    subject="api_key",
+    subject_id="prefix",
+    section=TENANCY_AND_LEDGER,
+    fields={"role": ""},
+)
