@@ -58,7 +58,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         frame = load_frame(assessment, list(dict.fromkeys([*numeric, *categorical, score])))
         results = metrics.robustness(
             frame,
-            task=assessment.task,
+            task=assessment.learning_task,
             score=score,
             numeric=numeric,
             categorical=categorical,
@@ -72,7 +72,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         attributes = config["protected_attributes"]
         wanted = [label, prediction, *([score] if score else []), *attributes]
         frame = load_frame(assessment, list(dict.fromkeys(wanted)))
-        if assessment.task == Assessment.Task.CLASSIFICATION:
+        if assessment.learning_task == Assessment.Task.CLASSIFICATION:
             _binary(frame, label)
             _binary(frame, prediction)
         if assessment.kind == Assessment.Kind.FAIRNESS:
@@ -87,7 +87,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         else:
             results = metrics.performance(
                 frame,
-                task=assessment.task,
+                task=assessment.learning_task,
                 label=label,
                 prediction=prediction,
                 score=score,

@@ -454,10 +454,10 @@ def assessment_request(
             model_version=model_version,
             dataset_version=dataset_version,
             kind=kind,
-            task=task,
+            learning_task=task,
             config=config,
             thresholds=clean_thresholds,
-            task_record=record,
+            task=record,
             created_by=_who(actor),
         )
         record.subject_id = str(assessment.pk)
@@ -514,9 +514,9 @@ def assessment_complete(
         assessment.results, assessment.outcomes = results, outcomes
         assessment.finished_at = timezone.now()
         assessment.save(update_fields=["status", "results", "outcomes", "finished_at"])
-        if assessment.task_record_id:
+        if assessment.task_id:
             task_record_finish(
-                task_id=assessment.task_record_id,
+                task_id=assessment.task_id,
                 message=f"assessment {assessment.status}",
                 result_links={"assessment": f"/api/v1/assessments/{assessment.pk}"},
             )
@@ -549,8 +549,8 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         assessment.failure_reason = reason
         assessment.finished_at = timezone.now()
         assessment.save(update_fields=["status", "failure_reason", "finished_at"])
-        if assessment.task_record_id:
-            task_record_fail(task_id=assessment.task_record_id, reason=reason)
+        if assessment.task_id:
+            task_record_fail(task_id=assessment.task_id, reason=reason)
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
         return record_event(
             actor=actor,

@@ -27,10 +27,10 @@ def assessment_run_task(self: Task, assessment_id: int) -> None:
     assessment = Assessment.objects.filter(pk=assessment_id).first()
     if assessment is None or not assessment_claim(assessment_id=assessment_id):
         return
-    if assessment.task_record_id:
-        task_record_claim(task_id=assessment.task_record_id)
+    if assessment.task_id:
+        task_record_claim(task_id=assessment.task_id)
         task_record_progress(
-            task_id=assessment.task_record_id, percent=10, message="computing metrics"
+            task_id=assessment.task_id, percent=10, message="computing metrics"
         )
     try:
         results, passed, outcomes = run(assessment)
