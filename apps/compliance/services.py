@@ -535,8 +535,8 @@ def assessment_complete(
 
 
 def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
-    from apps.tasks.services import task_record_fail
-
+    """Marks the assessment as not run, with its reason. The job that calls it fails
+    the task record in the same transaction (apps/tasks/jobs.py)."""
     with transaction.atomic():
         assessment = (
             Assessment.objects.select_for_update(of=("self",))
@@ -549,8 +549,6 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         assessment.failure_reason = reason
         assessment.finished_at = timezone.now()
         assessment.save(update_fields=["status", "failure_reason", "finished_at"])
-        if assessment.task_id:
-            task_record_fail(task_id=assessment.task_id, reason=reason)
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
         return record_event(
             actor=actor,

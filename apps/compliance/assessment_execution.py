@@ -1,4 +1,5 @@
-"""Loads an assessment's dataset file and computes its metrics (apps/compliance/metrics.py)."""
+"""Executing an assessment: loads its dataset file and computes its metrics
+(apps/compliance/metrics.py). Run by the worker task in apps/compliance/tasks.py."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def _binary(frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+def assessment_execute(*, assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+    """The results, whether they pass the thresholds, and the outcome per metric.
+    Raises AssessmentDataError for data the assessment cannot use."""
     config = assessment.config
     label, prediction, score = (
         config["label_column"],
