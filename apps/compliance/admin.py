@@ -40,7 +40,7 @@ class RiskAdmin(ReadOnlyAdmin):
 
 @admin.register(Assessment)
 class AssessmentAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "system", "kind", "task", "status", "created_at"]
+    list_display = ["pk", "system", "kind", "learning_task", "status", "created_at"]
     list_filter = ["kind", "status"]
 
 

@@ -315,7 +315,8 @@ class RiskDetailView(DetailView):
 
 
 class AssessmentOut(serializers.ModelSerializer):
-    task_id = serializers.UUIDField(source="task_record_id", allow_null=True)
+    task = serializers.ChoiceField(source="learning_task", choices=Assessment.Task.choices)
+    task_id = serializers.UUIDField(allow_null=True)
 
     class Meta:
         model = Assessment

@@ -164,14 +164,15 @@ class Assessment(models.Model):
         "registry.DatasetVersion", on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    task = models.CharField(max_length=16, choices=Task.choices)
+    # Classification or regression; ``task`` is the progress record, as on every job.
+    learning_task = models.CharField(max_length=16, choices=Task.choices)
     config = models.JSONField(help_text="Columns, seed, resamples, perturbation settings.")
     thresholds = models.JSONField(help_text='{"metric": {"min": x, "max": y}}, fixed up front.')
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     results = models.JSONField(null=True, blank=True)
     outcomes = models.JSONField(null=True, blank=True, help_text="Pass or fail per metric.")
     failure_reason = models.TextField(blank=True)
-    task_record = models.ForeignKey(
+    task = models.ForeignKey(
         "tasks.TaskRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_by = models.CharField(max_length=200)

@@ -446,10 +446,10 @@ def assessment_request(
             model_version=model_version,
             dataset_version=dataset_version,
             kind=kind,
-            task=task,
+            learning_task=task,
             config=config,
             thresholds=clean_thresholds,
-            task_record=record,
+            task=record,
             created_by=_who(actor),
         )
         record.subject_id = str(assessment.pk)
@@ -504,9 +504,9 @@ def assessment_complete(
         assessment.results, assessment.outcomes = results, outcomes
         assessment.finished_at = timezone.now()
         assessment.save(update_fields=["status", "results", "outcomes", "finished_at"])
-        if assessment.task_record_id:
+        if assessment.task_id:
             task_record_finish(
-                task_id=assessment.task_record_id,
+                task_id=assessment.task_id,
                 message=f"assessment {assessment.status}",
                 result_links={"assessment": f"/api/v1/assessments/{assessment.pk}"},
             )
@@ -524,8 +524,8 @@ def assessment_complete(
 
 
 def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
-    from apps.tasks.services import task_record_fail
-
+    """Marks the assessment as not run, with its reason. The job that calls it fails
+    the task record in the same transaction (apps/tasks/jobs.py)."""
     with transaction.atomic():
         assessment = (
             Assessment.objects.select_for_update(of=("self",))
@@ -538,8 +538,6 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         assessment.failure_reason = reason
         assessment.finished_at = timezone.now()
         assessment.save(update_fields=["status", "failure_reason", "finished_at"])
-        if assessment.task_record_id:
-            task_record_fail(task_id=assessment.task_record_id, reason=reason)
         actor = Principal.system(organization=assessment.system.organization, name="assessment")
         return record_event(
             actor=actor,

@@ -26,7 +26,7 @@ from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
 from apps.tasks.models import TaskRecord
-from apps.tasks.services import task_record_create
+from apps.tasks.services import task_record_create, task_record_finish
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
@@ -327,6 +327,12 @@ def _complete(
         )
         explanation.ledger_seq = receipt.seq
         explanation.save()
+        if explanation.task_id:
+            task_record_finish(
+                task_id=explanation.task_id,
+                message="completed",
+                result_links={"explanation": f"/api/v1/explanations/{explanation.pk}"},
+            )
     return receipt
 
 

@@ -1,42 +1,33 @@
-"""Inference worker tasks (gpu queue): thin, id-based, safe to run twice."""
+"""Inference worker tasks (gpu queue): thin, id-based, safe to run twice (apps/tasks/jobs.py)."""
 
 from __future__ import annotations
 
-from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from celery import Task
 
-RETRYABLE = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
+from apps.tasks.jobs import Job, job_run, job_task
 
 
-@shared_task(
-    bind=True,
-    name="apps.inference.prediction_batch_run",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=6 * 3600,
-)
+@job_task(name="apps.inference.prediction_batch_run", time_limit=6 * 3600)
 def prediction_batch_run_task(self: Task, batch_id: int) -> None:
     """Scores a queued prediction batch. The batch's status is the claim: a
     redelivered task finds it completed and does nothing, or finds it left running
-    by a worker that died and finishes it once."""
+    by a worker that died and finishes it once. ``batch_execute`` records the
+    completion itself: the output files exist only while it runs."""
     from apps.inference.errors import JobRefused
     from apps.inference.services import batch_execute, batch_fail
     from apps.registry.models import PredictionBatch
     from apps.registry.services import prediction_batch_claim
-    from apps.tasks.runner import run_job
 
-    if not prediction_batch_claim(batch_id=batch_id):
-        return
-    run_job(
+    job_run(
         task=self,
-        task_id=PredictionBatch.objects.values_list("task_id", flat=True).get(pk=batch_id),
-        execute=lambda progress: batch_execute(batch_id=batch_id, progress=progress),
-        fail=lambda reason: batch_fail(batch_id=batch_id, reason=reason),
-        refused=JobRefused,
-        retryable=RETRYABLE,
-        what="inference",
-        result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch_id}"},
+        job=Job(
+            what="inference",
+            claim=lambda: prediction_batch_claim(batch_id=batch_id),
+            task_id=PredictionBatch.objects.filter(pk=batch_id)
+            .values_list("task_id", flat=True)
+            .first(),
+            execute=lambda progress: batch_execute(batch_id=batch_id, progress=progress),
+            fail=lambda reason: batch_fail(batch_id=batch_id, reason=reason),
+            refused=(JobRefused,),
+        ),
     )

@@ -972,9 +972,11 @@ def prediction_batch_complete(
     ran_on: dict[str, Any],
     telemetry: dict[str, Any],
 ) -> Receipt | None:
-    """Stores the outputs and completes the batch with one ledger entry, all in one
-    transaction. Does nothing (returns None) when the batch was finished already."""
+    """Stores the outputs and completes the batch and its task record with one ledger
+    entry, all in one transaction. Does nothing (returns None) when the batch was
+    finished already."""
     from apps.registry.artifacts import artifact_store
+    from apps.tasks.services import task_record_finish
 
     with transaction.atomic():
         batch = (
@@ -1017,6 +1019,12 @@ def prediction_batch_complete(
         )
         batch.ledger_seq = receipt.seq
         batch.save()
+        if batch.task_id:
+            task_record_finish(
+                task_id=batch.task_id,
+                message="completed",
+                result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch.pk}"},
+            )
     return receipt
 
 

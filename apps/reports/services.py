@@ -207,15 +207,10 @@ def _enqueue(report_id: int) -> None:
 
 def report_claim(*, report_id: int) -> bool:
     """Queued (or redelivered while running) → running. False once it has finished,
-    so a task delivered twice renders once."""
-    with transaction.atomic():
-        claimed = Report.objects.filter(
-            pk=report_id, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]
-        ).update(status=Report.Status.RUNNING, attempts=F("attempts") + 1)
-    if claimed:
-        task_id = Report.objects.values_list("task_id", flat=True).get(pk=report_id)
-        if task_id:
-            task_services.task_record_claim(task_id=task_id)
+    so a task delivered twice renders once. The job claims the task record with it."""
+    claimed = Report.objects.filter(
+        pk=report_id, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]
+    ).update(status=Report.Status.RUNNING, attempts=F("attempts") + 1)
     return claimed == 1
 
 
@@ -358,8 +353,8 @@ def report_generate(*, report_id: int) -> Report | None:
 def _report_record(
     *, report: Report, signed: BinaryIO, digest: str, size: int, facts: dict[str, Any]
 ) -> Report | None:
-    """Stores the signed file and, in one transaction, marks the report generated and
-    appends ``report.generated`` with the file's digest."""
+    """Stores the signed file and, in one transaction, marks the report generated (and
+    its task record finished) and appends ``report.generated`` with the file's digest."""
     name = f"{report.organization.slug}/{report.pk}-{digest[:16]}.pdf"
     stored = File(signed, name=name)
     with transaction.atomic():
@@ -398,24 +393,25 @@ def _report_record(
                 },
             )
             Report.objects.filter(pk=report.pk).update(ledger_seq=receipt.seq)
+            if report.task_id:
+                task_services.task_record_finish(
+                    task_id=report.task_id,
+                    message=f"{facts['pages']} pages, sha256 {digest}",
+                    result_links={
+                        "report": f"/api/v1/reports/{report.pk}",
+                        "pdf": f"/api/v1/reports/{report.pk}/pdf",
+                    },
+                )
         except BaseException:
             report.pdf.storage.delete(report.pdf.name)
             raise
-    if report.task_id:
-        task_services.task_record_finish(
-            task_id=report.task_id,
-            message=f"{facts['pages']} pages, sha256 {digest}",
-            result_links={
-                "report": f"/api/v1/reports/{report.pk}",
-                "pdf": f"/api/v1/reports/{report.pk}/pdf",
-            },
-        )
     report.refresh_from_db()
     return report
 
 
 def report_fail(*, report_id: int, reason: str) -> Receipt | None:
-    """Marks a report failed, with its reason and no PDF, and records that."""
+    """Marks a report failed, with its reason and no PDF, and records that. The job
+    that calls it fails the task record in the same transaction (apps/tasks/jobs.py)."""
     reason = reason[:2000]
     with transaction.atomic():
         report = Report.objects.select_related("organization").get(pk=report_id)
@@ -430,6 +426,4 @@ def report_fail(*, report_id: int, reason: str) -> Receipt | None:
             id=report.pk,
             data={"kind": str(report.kind), "reason": reason},
         )
-    if report.task_id:
-        task_services.task_record_fail(task_id=report.task_id, reason=reason)
     return receipt

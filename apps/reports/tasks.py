@@ -1,35 +1,28 @@
-"""Report rendering on the ``reports`` queue: thin, id-based, safe to run twice."""
+"""Report rendering on the ``reports`` queue: thin, id-based, safe to run twice
+(apps/tasks/jobs.py)."""
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import Task
 
-RETRYABLE = (ConnectionError, TimeoutError)
+from apps.tasks.jobs import Job, job_run, job_task
 
 
-@shared_task(
-    bind=True,
-    name="apps.reports.report_generate",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=1800,
-    soft_time_limit=1700,
-)
+@job_task(name="apps.reports.report_generate", time_limit=1800, soft_time_limit=1700)
 def report_generate_task(self: Task, report_id: int) -> None:
-    """Renders, signs and records one report; a final failure leaves it failed."""
+    """Renders, signs and records one report; a final failure leaves it failed.
+    ``report_generate`` records the completion itself: the signed file exists only
+    while it runs."""
     from apps.reports import services
+    from apps.reports.models import Report
 
-    if not services.report_claim(report_id=report_id):
-        return
-    try:
-        services.report_generate(report_id=report_id)
-    except Exception as exc:
-        if not (isinstance(exc, RETRYABLE) and self.request.retries < self.max_retries):
-            services.report_fail(
-                report_id=report_id, reason=f"rendering failed: {type(exc).__name__}: {exc}"
-            )
-            if not isinstance(exc, RETRYABLE):
-                return
-        raise
+    job_run(
+        task=self,
+        job=Job(
+            what="the report",
+            claim=lambda: services.report_claim(report_id=report_id),
+            task_id=Report.objects.filter(pk=report_id).values_list("task_id", flat=True).first(),
+            execute=lambda progress: services.report_generate(report_id=report_id),
+            fail=lambda reason: services.report_fail(report_id=report_id, reason=reason),
+        ),
+    )

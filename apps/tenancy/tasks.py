@@ -1,30 +1,26 @@
-"""Tenancy housekeeping tasks: thin, safe to run twice."""
+"""Tenancy housekeeping tasks: thin, safe to run twice (apps/tasks/jobs.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task
 
-RETRYABLE = (ConnectionError, TimeoutError)
+from apps.tasks.jobs import Job, Progress, job_run, job_task
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="apps.tenancy.idempotency_records_purge",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=900,
-)
-def idempotency_records_purge_task() -> int:
+@job_task(name="apps.tenancy.idempotency_records_purge", time_limit=900)
+def idempotency_records_purge_task(self: Task) -> int | None:
     """Purges expired Idempotency-Key answers; sent hourly by ``celery beat``
-    (CELERY_BEAT_SCHEDULE). A failed run leaves no state behind: the next one
-    deletes what this one did not."""
+    (CELERY_BEAT_SCHEDULE). A job with no entity and no task record: a failed run
+    leaves no state behind, and the next one deletes what this one did not."""
     from apps.tenancy.services import idempotency_records_purge
 
-    purged = idempotency_records_purge()
-    logger.info("purged %d expired idempotency records", purged)
-    return purged
+    def execute(progress: Progress) -> int:
+        purged = idempotency_records_purge()
+        logger.info("purged %d expired idempotency records", purged)
+        return purged
+
+    return job_run(task=self, job=Job(what="the purge", execute=execute))

@@ -54,7 +54,7 @@ def victim(org) -> dict[str, Any]:
         system=system,
         dataset_version=dataset_version,
         kind="performance",
-        task="classification",
+        learning_task="classification",
         config={},
         thresholds={"accuracy": {"min": 0.5}},
         created_by="system:tests",

@@ -78,18 +78,18 @@ def test_progress_updates_are_spaced_by_inference_progress_ms(
     served, run_batch, settings, monkeypatch, interval_ms, updates
 ):
     """Each update is a committed write: one per step only when asked for (0 ms)."""
-    from apps.tasks import runner
+    from apps.tasks import jobs
 
     settings.INFERENCE_CHUNK_ROWS = 100
     settings.INFERENCE_PROGRESS_MS = interval_ms
     messages: list[str] = []
-    record = runner.task_record_progress
+    record = jobs.task_record_progress
 
     def spy(**kwargs):
         messages.append(kwargs["message"])
         record(**kwargs)
 
-    monkeypatch.setattr(runner, "task_record_progress", spy)
+    monkeypatch.setattr(jobs, "task_record_progress", spy)
     ids = served()
     answer = run_batch(ids["deployment"]["id"], parquet_bytes(make_frame(1000)))
     assert PredictionBatch.objects.get(pk=answer["id"]).status == "completed"

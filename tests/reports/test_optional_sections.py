@@ -42,7 +42,7 @@ def test_model_card_shows_fairness_by_group_when_assessed(
         model_version=version,
         dataset_version=test_data,
         kind="fairness",
-        task="classification",
+        learning_task="classification",
         config={},
         thresholds={},
         status="passed",

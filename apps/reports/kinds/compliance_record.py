@@ -97,7 +97,7 @@ def _assessment_rows(assessments: list[Any], cite: Citations) -> list[dict[str, 
         {
             "id": a.pk,
             "kind": a.kind,
-            "task": a.task,
+            "task": a.learning_task,
             "status": a.status,
             "model_version": str(a.model_version) if a.model_version else "—",
             "dataset_version": str(a.dataset_version),

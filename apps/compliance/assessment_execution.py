@@ -1,4 +1,5 @@
-"""Loads an assessment's dataset file and computes its metrics (apps/compliance/metrics.py)."""
+"""Executing an assessment: loads its dataset file and computes its metrics
+(apps/compliance/metrics.py). Run by the worker task in apps/compliance/tasks.py."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def _binary(frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+def assessment_execute(*, assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+    """The results, whether they pass the thresholds, and the outcome per metric.
+    Raises AssessmentDataError for data the assessment cannot use."""
     config = assessment.config
     label, prediction, score = (
         config["label_column"],
@@ -58,7 +61,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         frame = load_frame(assessment, list(dict.fromkeys([*numeric, *categorical, score])))
         results = metrics.robustness(
             frame,
-            task=assessment.task,
+            task=assessment.learning_task,
             score=score,
             numeric=numeric,
             categorical=categorical,
@@ -72,7 +75,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         attributes = config["protected_attributes"]
         wanted = [label, prediction, *([score] if score else []), *attributes]
         frame = load_frame(assessment, list(dict.fromkeys(wanted)))
-        if assessment.task == Assessment.Task.CLASSIFICATION:
+        if assessment.learning_task == Assessment.Task.CLASSIFICATION:
             _binary(frame, label)
             _binary(frame, prediction)
         if assessment.kind == Assessment.Kind.FAIRNESS:
@@ -87,7 +90,7 @@ def run(assessment: Assessment) -> tuple[dict[str, Any], bool, dict[str, Any]]:
         else:
             results = metrics.performance(
                 frame,
-                task=assessment.task,
+                task=assessment.learning_task,
                 label=label,
                 prediction=prediction,
                 score=score,
