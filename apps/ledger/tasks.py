@@ -22,7 +22,7 @@ RETRYABLE = (ConnectionError, TimeoutError)
 def log_verify_task(self: Task, task_id: str) -> None:
     """Verifies an organization's stored log. Read-only, so running it twice is harmless."""
     from apps.ledger.selectors import log_for
-    from apps.ledger.verification import log_verify
+    from apps.ledger.stored_log_check import log_verify
 
     if not task_record_claim(task_id=task_id):
         return

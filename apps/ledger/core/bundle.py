@@ -75,7 +75,7 @@ def split_note(note: str) -> str:
 def verifier_sources() -> dict[str, bytes]:
     """Files for a bundle's ``verifier/`` folder, keyed by path relative to it.
 
-    With them, ``cd verifier && python -m apps.ledger.verify ../bundle.zip`` runs from
+    With them, ``cd verifier && python -m apps.ledger.offline_verifier ../bundle.zip`` runs from
     the bundle alone (plus the ``cryptography`` and ``rfc8785`` packages).
     """
     core = Path(__file__).resolve().parent
@@ -86,7 +86,7 @@ def verifier_sources() -> dict[str, bytes]:
     }
     for path in sorted(core.glob("*.py")):
         files[f"apps/ledger/core/{path.name}"] = path.read_bytes()
-    files["apps/ledger/verify.py"] = (ledger / "verify.py").read_bytes()
+    files["apps/ledger/offline_verifier.py"] = (ledger / "offline_verifier.py").read_bytes()
     return files
 
 

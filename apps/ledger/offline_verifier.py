@@ -2,15 +2,18 @@
 
 Usage::
 
-    python -m apps.ledger.verify BUNDLE.zip [--trusted-checkpoint FILE] [--vkey VKEY ...]
-    python -m apps.ledger.verify proof FILE.tlog-proof --vkey VKEY [--vkey VKEY ...]
-    python -m apps.ledger.verify receipt RECEIPT.json --vkey VKEY [--input ROW.json]
+    python -m apps.ledger.offline_verifier BUNDLE.zip [--trusted-checkpoint FILE] [--vkey VKEY ...]
+    python -m apps.ledger.offline_verifier proof FILE.tlog-proof --vkey VKEY [--vkey VKEY ...]
+    python -m apps.ledger.offline_verifier receipt RECEIPT.json --vkey VKEY [--input ROW.json]
 
 It needs only the standard library, ``cryptography`` and ``rfc8785``, and runs from
 the copy that every bundle carries in ``verifier/``. It performs the checks of
 ledger format §5 in order, prints one ``ok:`` line per check, and exits 0 only if
 all of them hold; otherwise it prints one ``FAIL`` line naming the check and the
 file or entry, and exits 1.
+
+It imports no Django. The stored log in the service's database is checked by
+:mod:`apps.ledger.stored_log_check` instead.
 """
 
 from __future__ import annotations
@@ -784,7 +787,7 @@ def verify_proof_file(text: str, trusted_vkeys: Sequence[str]) -> list[str]:
 
 # --- command line -----------------------------------------------------------------
 
-_PROG = "python -m apps.ledger.verify"
+_PROG = "python -m apps.ledger.offline_verifier"
 
 
 def _main_bundle(argv: Sequence[str]) -> int:

@@ -1,6 +1,10 @@
-"""Re-deriving a stored log from its entries: ``manage.py ledger_verify`` and the
-verification task. It trusts no stored hash, root or checkpoint; it recomputes them
-and reports the first disagreement with its ``seq``."""
+"""Checking the stored log in the database by re-deriving it from its entries:
+``manage.py ledger_verify``, the verification task and the audit-trail report. It
+trusts no stored hash, root, tree node or checkpoint; it recomputes them and reports
+the first disagreement with its ``seq``.
+
+Export bundles are checked offline, without Django, by :mod:`apps.ledger.offline_verifier`.
+"""
 
 from __future__ import annotations
 
