@@ -1,16 +1,10 @@
-"""Reads of reports: listing, and finding the report a PDF's digest belongs to."""
+"""Reads of reports: finding the report a PDF's digest belongs to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from apps.reports.models import Report
-
-
-def reports_for(*, organization: Any) -> QuerySet[Report]:
-    return Report.objects.filter(organization=organization).select_related("system")
 
 
 def report_by_sha256(*, organization: Any, sha256: str) -> Report | None:

@@ -1,10 +1,10 @@
-"""Reads of organizations, memberships and keys."""
+"""Reads of organizations and their memberships."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.tenancy.models import ApiKey, Membership, Organization
+from apps.tenancy.models import Membership, Organization
 from audit_platform.errors import NotFound
 
 
@@ -17,7 +17,3 @@ def organization_by_slug(*, slug: str) -> Organization:
 
 def memberships_of(*, organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user")
-
-
-def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(organization=organization)
