@@ -70,7 +70,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "audit_platform.urls"
 WSGI_APPLICATION = "audit_platform.wsgi.application"
-ASGI_APPLICATION = "audit_platform.asgi.application"
 
 TEMPLATES = [
     {
@@ -143,7 +142,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "reports", "gpu")
 CELERY_TASK_ROUTES = {
     "apps.reports.*": {"queue": "reports"},
     "apps.inference.*": {"queue": "gpu"},

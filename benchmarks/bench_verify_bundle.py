@@ -28,7 +28,7 @@ from apps.ledger.core.hashing import leaf_hash
 from apps.ledger.core.merkle import CompactRange, inclusion_proof
 from apps.ledger.core.note import NoteSigner
 from apps.ledger.core.tlogproof import format_tlog_proof
-from apps.ledger.verify import verify_bundle
+from apps.ledger.offline_verifier import verify_bundle
 
 ORIGIN = "audit.example.eu/acme-bank"
 START = datetime(2026, 1, 1, tzinfo=UTC)

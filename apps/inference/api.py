@@ -101,7 +101,7 @@ class RowReceiptOut(serializers.Serializer):
 
 
 class RowReceiptView(RecordView):
-    """One decision's proof, for ``python -m apps.ledger.verify receipt``."""
+    """One decision's proof, for ``python -m apps.ledger.offline_verifier receipt``."""
 
     model, serializer_class = PredictionBatch, RowReceiptOut
 

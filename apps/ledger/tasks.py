@@ -13,7 +13,7 @@ def log_verify_task(self: Task, task_id: str) -> None:
     harmless. The task record is the job's only state: a broken log finishes the
     job as failed, with the verifier's summary as the reason."""
     from apps.ledger.selectors import log_for
-    from apps.ledger.verification import LogVerification, log_verify
+    from apps.ledger.stored_log_check import LogVerification, log_verify
     from apps.tasks.models import TaskRecord
     from apps.tasks.services import task_record_fail, task_record_finish
 

@@ -27,7 +27,7 @@ with several columns, the row's values as an array of numbers (class probabiliti
 Dates and timestamps are hashed as ISO 8601 text.
 
 Row receipts (`GET /api/v1/prediction-batches/{id}/rows/{n}/receipt`) are checked
-offline with `python -m apps.ledger.verify receipt RECEIPT.json --vkey VKEY
+offline with `python -m apps.ledger.offline_verifier receipt RECEIPT.json --vkey VKEY
 [--input ROW.json]`: the batch entry's tlog-proof, the row's leaf in the rows tree
 of its `rows_root`, and, given the row's input as a JSON object, its digest.
 """,

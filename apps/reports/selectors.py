@@ -1,4 +1,4 @@
-"""Reads of reports: listing, and finding the report a PDF's digest belongs to."""
+"""Reads of reports: finding the report a PDF's digest belongs to."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ from apps.ledger.digests import upload_sha256
 from apps.reports.models import Report
 from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.roles import Capability
-
-
-def reports_for(*, organization: Any) -> QuerySet[Report]:
-    return Report.objects.filter(organization=organization).select_related("system")
 
 
 def report_by_sha256(*, organization: Any, sha256: str) -> Report | None:

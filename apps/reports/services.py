@@ -256,7 +256,7 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
     cited = {seq for seq in cite.cited if seq < checkpoint.size}
     verification = None
     if report.kind == Report.Kind.AUDIT_TRAIL:
-        from apps.ledger.verification import log_verify
+        from apps.ledger.stored_log_check import log_verify
 
         _progress(report, 30, "verifying the log")
         verification = log_verify(log=log).summary()

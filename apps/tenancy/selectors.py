@@ -1,4 +1,4 @@
-"""Reads of organizations, memberships and keys."""
+"""Reads of organizations and their memberships."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.tenancy.models import ApiKey, Membership, Organization
+from apps.tenancy.models import Membership, Organization
 from audit_platform.errors import NotFound
 from audit_platform.roles import ROLE_CAPABILITIES, Capability
 
@@ -20,10 +20,6 @@ def organization_by_slug(*, slug: str) -> Organization:
 
 def memberships_of(*, organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user")
-
-
-def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(organization=organization)
 
 
 def organization_ids_where(*, user: Any, capability: Capability) -> list[int]:

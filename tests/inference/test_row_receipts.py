@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from apps.ledger.core.rows import row_input_sha256
-from apps.ledger.verify import main as verify_main
-from apps.ledger.verify import verify_receipt
+from apps.ledger.offline_verifier import main as verify_main
+from apps.ledger.offline_verifier import verify_receipt
 from apps.registry.models import PredictionBatch
 from tests.inference.conftest import make_frame, parquet_bytes
 

@@ -197,7 +197,7 @@ def test_worker_scores_50000_rows_explains_them_and_a_receipt_verifies(
         [
             sys.executable,
             "-m",
-            "apps.ledger.verify",
+            "apps.ledger.offline_verifier",
             "receipt",
             str(tmp_path / "receipt.json"),
             "--vkey",

@@ -14,7 +14,7 @@ from apps.ledger.core.merkle import verify_consistency
 from apps.ledger.core.note import NoteVerifier
 from apps.ledger.models import Checkpoint, Entry, Log
 from apps.ledger.selectors import consistency_proof, verifier_keys
-from apps.ledger.verification import log_verify
+from apps.ledger.stored_log_check import log_verify
 from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from apps.ledger.core.checkpoint import open_checkpoint
 from apps.ledger.core.note import NoteVerifier
 from apps.ledger.models import Checkpoint, Entry, SigningKey
-from apps.ledger.verification import log_verify
+from apps.ledger.stored_log_check import log_verify
 
 
 def test_rotation_records_both_keys_and_double_signs_the_covering_checkpoint(org, append):

@@ -25,7 +25,7 @@ from apps.ledger.core.hashing import leaf_hash
 from apps.ledger.core.merkle import inclusion_proof, tree_hash
 from apps.ledger.core.note import NoteSigner
 from apps.ledger.core.tlogproof import format_tlog_proof
-from apps.ledger.verify import VerifyReport, verify_bundle
+from apps.ledger.offline_verifier import VerifyReport, verify_bundle
 
 ORIGIN = "audit.example.eu/acme-bank"
 N = 20
@@ -536,7 +536,7 @@ def test_bundle_layout_and_manifest(bundle: Path, log: Log):
     assert manifest["created"] == "2026-03-02T08:00:00.000000Z"
     assert set(manifest["files"]) == set(names) - {"MANIFEST.json"}
     assert {f"checkpoints/{s}.note" for s in CHECKPOINT_SIZES} <= set(names)
-    assert "verifier/apps/ledger/verify.py" in names
+    assert "verifier/apps/ledger/offline_verifier.py" in names
     assert "verifier/apps/ledger/core/merkle.py" in names
 
 
@@ -546,7 +546,7 @@ def test_bundle_layout_and_manifest(bundle: Path, log: Log):
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
     return subprocess.run(
-        [sys.executable, "-m", "apps.ledger.verify", *args],
+        [sys.executable, "-m", "apps.ledger.offline_verifier", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -615,7 +615,7 @@ def test_bundled_verifier_runs_from_the_bundle_alone(bundle: Path, tmp_path: Pat
         [
             sys.executable,
             "-c",
-            "import sys, apps.ledger.verify as v; print(v.__file__);"
+            "import sys, apps.ledger.offline_verifier as v; print(v.__file__);"
             " print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))",
         ],
         cwd=root / "verifier",

@@ -1,4 +1,4 @@
-"""``python -m apps.ledger.verify receipt``: a row receipt checked offline, and every
+"""``python -m apps.ledger.offline_verifier receipt``: a row receipt checked offline, and every
 way a tampered receipt fails."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from apps.ledger import services as ledger
 from apps.ledger.core.hashing import leaf_hash
 from apps.ledger.core.merkle import inclusion_proof, tree_hash
 from apps.ledger.core.rows import row_input_sha256, row_leaf_bytes
+from apps.ledger.offline_verifier import RECEIPT_FORMAT, main, verify_receipt
 from apps.ledger.types import Actor, Subject
-from apps.ledger.verify import RECEIPT_FORMAT, main, verify_receipt
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_cli_runs_without_django(receipt_and_key, tmp_path):
     (tmp_path / "row.json").write_text(json.dumps(ROWS[6][0]))
     code = (
         "import sys; sys.modules['django'] = None; "
-        "from apps.ledger.verify import main; sys.exit(main(sys.argv[1:]))"
+        "from apps.ledger.offline_verifier import main; sys.exit(main(sys.argv[1:]))"
     )
     result = subprocess.run(
         [

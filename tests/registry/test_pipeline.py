@@ -8,7 +8,7 @@ import json
 from django.urls import reverse
 
 from apps.ledger.core.rows import rows_root
-from apps.ledger.verify import verify_bundle
+from apps.ledger.offline_verifier import verify_bundle
 from apps.registry.models import DatasetVersion
 from tests.registry.conftest import DATASHEET, entry_data, entry_types, parquet_bytes, sha256
 

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 
-from apps.ledger.verify import verify_proof_file
+from apps.ledger.offline_verifier import verify_proof_file
 from apps.reports import kinds
 from apps.reports.models import SigningCertificate
 from tests.reports.conftest import pdf_attachments

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.ledger.models import Entry
-from apps.ledger.verify import verify_proof_file
+from apps.ledger.offline_verifier import verify_proof_file
 from apps.reports.models import Report
 from apps.tasks.models import TaskRecord
 from tests.reports.conftest import pdf_attachments, pdf_text
@@ -158,7 +158,7 @@ def test_attachments_carry_records_and_proofs_that_verify_offline(
         [
             sys.executable,
             "-m",
-            "apps.ledger.verify",
+            "apps.ledger.offline_verifier",
             "proof",
             str(tmp_path / name),
             "--vkey",

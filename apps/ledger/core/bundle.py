@@ -75,7 +75,7 @@ def split_note(note: str) -> str:
 def verifier_sources() -> dict[str, bytes]:
     """Files for a bundle's ``verifier/`` folder, keyed by path relative to it.
 
-    With them, ``cd verifier && python -m apps.ledger.verify ../bundle.zip`` runs from
+    With them, ``cd verifier && python -m apps.ledger.offline_verifier ../bundle.zip`` runs from
     the bundle alone (plus the ``cryptography`` and ``rfc8785`` packages).
     """
     core = Path(__file__).resolve().parent
@@ -86,7 +86,7 @@ def verifier_sources() -> dict[str, bytes]:
     }
     for path in sorted(core.glob("*.py")):
         files[f"apps/ledger/core/{path.name}"] = path.read_bytes()
-    files["apps/ledger/verify.py"] = (ledger / "verify.py").read_bytes()
+    files["apps/ledger/offline_verifier.py"] = (ledger / "offline_verifier.py").read_bytes()
     return files
 
 
@@ -131,6 +131,57 @@ def write_bundle(
     written under ``verifier/``. Raises ValueError when the inputs do not agree, in
     which case the ZIP is left without a manifest and will not verify.
     """
+    _check_inputs(
+        origin=origin,
+        tree_size=tree_size,
+        root=root,
+        checkpoints=checkpoints,
+        vkeys=vkeys,
+        proofs=proofs,
+        verifier_sources=verifier_sources,
+    )
+
+    digests: dict[str, str] = {}
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+
+        def put(name: str, data: bytes) -> None:
+            zf.writestr(_zip_info(name, created), data)
+            digests[name] = hashlib.sha256(data).hexdigest()
+
+        put(VERIFY_MD_PATH, verify_md.encode("utf-8"))
+        put(KEYS_PATH, "".join(f"{v}\n" for v in vkeys).encode("utf-8"))
+        for size in sorted(checkpoints):
+            put(checkpoint_path(size), checkpoints[size].encode("utf-8"))
+        for seq in sorted(proofs):
+            put(proof_path(seq), proofs[seq].encode("utf-8"))
+
+        digests[ENTRIES_PATH], tree = _write_entries(zf, entries, created)
+        if tree.size != tree_size:
+            raise ValueError(f"got {tree.size} entries, expected {tree_size}")
+        if tree.root() != root:
+            raise ValueError("the entries' tree hash does not equal the checkpoint root")
+
+        for path in sorted(verifier_sources):
+            put(VERIFIER_DIR + path, bytes(verifier_sources[path]))
+
+        manifest = _manifest(
+            origin=origin, tree_size=tree_size, root=root, digests=digests, created=created
+        )
+        zf.writestr(_zip_info(MANIFEST_PATH, created), manifest)
+
+
+def _check_inputs(
+    *,
+    origin: str,
+    tree_size: int,
+    root: bytes,
+    checkpoints: Mapping[int, str],
+    vkeys: Sequence[str],
+    proofs: Mapping[int, str],
+    verifier_sources: Mapping[str, bytes],
+) -> None:
+    """Refuse, before anything is written, inputs that would make a bundle that does
+    not verify (or that puts unexpected paths into it)."""
     if len(root) != HASH_SIZE:
         raise ValueError(f"root must be {HASH_SIZE} bytes")
     if tree_size not in checkpoints:
@@ -152,46 +203,36 @@ def write_bundle(
         if not _SAFE_SOURCE_PATH.fullmatch(path):
             raise ValueError(f"unexpected verifier source path {path!r}")
 
-    digests: dict[str, str] = {}
-    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
-        def put(name: str, data: bytes) -> None:
-            zf.writestr(_zip_info(name, created), data)
-            digests[name] = hashlib.sha256(data).hexdigest()
+def _write_entries(
+    zf: zipfile.ZipFile, entries: Iterable[bytes], created: datetime
+) -> tuple[str, CompactRange]:
+    """Stream the entries into ``entries.jsonl``; return its SHA-256 (hex) and the tree
+    of the entries written."""
+    digest = hashlib.sha256()
+    tree = CompactRange()
+    # force_zip64: the size is unknown until the end and may pass 4 GiB.
+    with zf.open(_zip_info(ENTRIES_PATH, created), "w", force_zip64=True) as out:
+        for body in entries:
+            if b"\n" in body:
+                raise ValueError(f"entry {tree.size} contains a newline")
+            line = bytes(body) + b"\n"
+            out.write(line)
+            digest.update(line)
+            tree.append(leaf_hash(body))
+    return digest.hexdigest(), tree
 
-        put(VERIFY_MD_PATH, verify_md.encode("utf-8"))
-        put(KEYS_PATH, "".join(f"{v}\n" for v in vkeys).encode("utf-8"))
-        for size in sorted(checkpoints):
-            put(checkpoint_path(size), checkpoints[size].encode("utf-8"))
-        for seq in sorted(proofs):
-            put(proof_path(seq), proofs[seq].encode("utf-8"))
 
-        digest = hashlib.sha256()
-        tree = CompactRange()
-        # force_zip64: the size is unknown until the end and may pass 4 GiB.
-        with zf.open(_zip_info(ENTRIES_PATH, created), "w", force_zip64=True) as out:
-            for body in entries:
-                if b"\n" in body:
-                    raise ValueError(f"entry {tree.size} contains a newline")
-                line = bytes(body) + b"\n"
-                out.write(line)
-                digest.update(line)
-                tree.append(leaf_hash(body))
-        digests[ENTRIES_PATH] = digest.hexdigest()
-        if tree.size != tree_size:
-            raise ValueError(f"got {tree.size} entries, expected {tree_size}")
-        if tree.root() != root:
-            raise ValueError("the entries' tree hash does not equal the checkpoint root")
-
-        for path in sorted(verifier_sources):
-            put(VERIFIER_DIR + path, bytes(verifier_sources[path]))
-
-        manifest = {
-            "format": BUNDLE_FORMAT,
-            "origin": origin,
-            "tree_size": tree_size,
-            "root": base64.b64encode(root).decode("ascii"),
-            "files": digests,
-            "created": format_time(created),
-        }
-        zf.writestr(_zip_info(MANIFEST_PATH, created), rfc8785.dumps(manifest) + b"\n")
+def _manifest(
+    *, origin: str, tree_size: int, root: bytes, digests: dict[str, str], created: datetime
+) -> bytes:
+    """``MANIFEST.json``: canonical JSON, so that it has one form only."""
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "origin": origin,
+        "tree_size": tree_size,
+        "root": base64.b64encode(root).decode("ascii"),
+        "files": digests,
+        "created": format_time(created),
+    }
+    return rfc8785.dumps(manifest) + b"\n"

@@ -345,6 +345,19 @@ def parse_entry(entry_bytes: bytes, *, origin: str | None = None) -> dict[str, A
         obj = _parse_envelope(text, origin)
         if obj is not None:
             return obj
+    obj, has_float = _decode_entry_object(text)
+    try:
+        _check_fields(obj, origin)
+    except RecursionError:
+        raise EntryError("data: nested too deeply") from None
+    if not _is_canonical(obj, text, entry_bytes, ascii_shortcut=simple and not has_float):
+        raise EntryError("not canonical JCS")
+    return obj
+
+
+def _decode_entry_object(text: str) -> tuple[dict[str, Any], bool]:
+    """Decode the entry as one JSON object with exactly the version-1 fields; also say
+    whether it holds a float (which rules out the ASCII shortcut to JCS)."""
     has_float = False
     try:
         try:
@@ -371,22 +384,21 @@ def parse_entry(entry_bytes: bytes, *, origin: str | None = None) -> dict[str, A
         if unknown:
             raise EntryError(f"unknown field {unknown[0]!r}")
         raise EntryError(f"missing field {sorted(_FIELDS - keys)[0]!r}")
-    try:
-        _check_fields(obj, origin)
-    except RecursionError:
-        raise EntryError("data: nested too deeply") from None
+    return obj, has_float
+
+
+def _is_canonical(
+    obj: dict[str, Any], text: str, entry_bytes: bytes, *, ascii_shortcut: bool
+) -> bool:
+    """Whether the entry bytes are exactly the JCS serialization of ``obj``."""
     # Python's sorted, compact, ASCII-escaped JSON equals JCS when the text is ASCII
     # (keys sort the same by UTF-16 unit and by code point), holds no floats (integers
     # print the same), no \u escapes (JCS writes characters raw, Python escapes
     # non-ASCII) and no DEL (Python escapes it, JCS does not). Anything else goes
     # through the reference implementation.
-    if simple and not has_float:
-        canonical = _ascii_json(obj) == text
-    else:
-        try:
-            canonical = rfc8785.dumps(obj) == entry_bytes
-        except (rfc8785.CanonicalizationError, RecursionError):
-            canonical = False
-    if not canonical:
-        raise EntryError("not canonical JCS")
-    return obj
+    if ascii_shortcut:
+        return _ascii_json(obj) == text
+    try:
+        return rfc8785.dumps(obj) == entry_bytes
+    except (rfc8785.CanonicalizationError, RecursionError):
+        return False

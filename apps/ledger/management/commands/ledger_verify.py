@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.ledger.management.commands._org import organization_or_error
 from apps.ledger.selectors import log_for
-from apps.ledger.verification import log_verify
+from apps.ledger.stored_log_check import log_verify
 
 
 class Command(BaseCommand):

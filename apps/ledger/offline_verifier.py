@@ -2,15 +2,18 @@
 
 Usage::
 
-    python -m apps.ledger.verify BUNDLE.zip [--trusted-checkpoint FILE] [--vkey VKEY ...]
-    python -m apps.ledger.verify proof FILE.tlog-proof --vkey VKEY [--vkey VKEY ...]
-    python -m apps.ledger.verify receipt RECEIPT.json --vkey VKEY [--input ROW.json]
+    python -m apps.ledger.offline_verifier BUNDLE.zip [--trusted-checkpoint FILE] [--vkey VKEY ...]
+    python -m apps.ledger.offline_verifier proof FILE.tlog-proof --vkey VKEY [--vkey VKEY ...]
+    python -m apps.ledger.offline_verifier receipt RECEIPT.json --vkey VKEY [--input ROW.json]
 
 It needs only the standard library, ``cryptography`` and ``rfc8785``, and runs from
 the copy that every bundle carries in ``verifier/``. It performs the checks of
 ledger format §5 in order, prints one ``ok:`` line per check, and exits 0 only if
 all of them hold; otherwise it prints one ``FAIL`` line naming the check and the
 file or entry, and exits 1.
+
+It imports no Django. The stored log in the service's database is checked by
+:mod:`apps.ledger.stored_log_check` instead.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
+import rfc8785
+
 from apps.ledger.core.bundle import (
     BUNDLE_FORMAT,
     ENTRIES_PATH,
@@ -44,8 +49,15 @@ from apps.ledger.core.bundle import (
 from apps.ledger.core.checkpoint import CheckpointError, open_checkpoint, parse_checkpoint
 from apps.ledger.core.entry import EntryError, parse_entry, parse_time
 from apps.ledger.core.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash
-from apps.ledger.core.merkle import CompactRange, range_hash, range_subtrees
+from apps.ledger.core.merkle import (
+    CompactRange,
+    ProofError,
+    range_hash,
+    range_subtrees,
+    verify_inclusion,
+)
 from apps.ledger.core.note import NoteError, NoteVerifier, b64decode_strict, is_valid_key_name
+from apps.ledger.core.rows import row_input_sha256
 from apps.ledger.core.tlogproof import TlogProofError, parse_tlog_proof, verify_tlog_proof
 
 __all__ = ["VerifyReport", "main", "verify_bundle", "verify_proof_file", "verify_receipt"]
@@ -172,6 +184,14 @@ def _check_chunk(task: _Task) -> _ChunkResult:
         seq += 1
     res.last_leaf = leaves[-1]
     res.last_time = last_time
+    _hash_chunk(task, leaves, res)
+    return res
+
+
+def _hash_chunk(task: _Task, leaves: list[bytes], res: _ChunkResult) -> None:
+    """Keep the chunk's wanted leaf hashes, its root when it is whole, and the subtrees
+    of every tree size that ends inside it, for :class:`_Combiner`."""
+    first = task.first_seq
     for s in task.leaf_seqs:
         if first <= s < first + len(leaves):
             res.leaves[s] = leaves[s - first]
@@ -189,7 +209,6 @@ def _check_chunk(task: _Task) -> _ChunkResult:
             res.partials[s] = [
                 levels[level][index - (first >> level)] for level, index in range_subtrees(first, s)
             ]
-    return res
 
 
 @dataclass
@@ -555,7 +574,42 @@ def _verify_zip(
     workers: int | None,
     chunk_lines: int,
 ) -> None:
-    # Layout: unique names, only the paths the format defines.
+    """Run the checks of ledger format §5 in order; the first that fails raises _Fail.
+
+    ``entries.jsonl`` is read once, by :func:`_scan_entries`: it takes the file's
+    digest (check 1) and checks every entry (checks 2-5) as the file streams, and
+    computes the tree roots and leaf hashes that the later checks compare against.
+    """
+    infos = _check_layout(zf)
+    manifest = _parse_manifest(_read_small(zf, infos[MANIFEST_PATH]))
+    report.origin, report.tree_size, report.root = (
+        manifest.origin,
+        manifest.tree_size,
+        manifest.root,
+    )
+    _check_manifest_lists_every_file(manifest, infos)
+    files = _check_file_digests(zf, infos, manifest)
+    sizes, leaf_seqs = _hashes_wanted(manifest, files, trusted_size)
+    scan = _scan_entries(
+        zf,
+        infos[ENTRIES_PATH],
+        origin=manifest.origin,
+        sizes=sizes,
+        leaf_seqs=leaf_seqs,
+        workers=workers,
+        chunk_lines=chunk_lines,
+    )
+    _check_entries_digest(scan, manifest, report)
+    _check_entries(scan, manifest, report)
+    trusted = _trusted_keys(pinned, files.keys, report)
+    _check_checkpoints(files.checkpoints, trusted, manifest, scan, report)
+    _check_latest_checkpoint(files.checkpoints, manifest, scan, report)
+    _check_trusted_checkpoint(trusted_checkpoint, trusted, manifest, scan, report)
+    _check_proofs(files.proofs, trusted, manifest, scan, report)
+
+
+def _check_layout(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Layout: unique names, no encryption, a manifest, only the paths the format defines."""
     infos: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         if info.is_dir():
@@ -576,19 +630,24 @@ def _verify_zip(
             or _VERIFIER_NAME.fullmatch(name)
         ):
             raise _Fail(f"{name}: unexpected file in a {BUNDLE_FORMAT} bundle")
+    return infos
 
-    def read_small(name: str) -> bytes:
-        info = infos[name]
-        if info.file_size > _MAX_SMALL_FILE:
-            raise _Fail(f"{name}: too large ({info.file_size} bytes)")
-        try:
-            return zf.read(info)
-        except _ZIP_ERRORS as exc:
-            raise _Fail(f"{name}: cannot read it from the ZIP: {exc}") from None
 
-    manifest = _parse_manifest(read_small(MANIFEST_PATH))
-    origin, size = manifest.origin, manifest.tree_size
-    report.origin, report.tree_size, report.root = origin, size, manifest.root
+def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member other than entries.jsonl, read whole (and refused when too large)."""
+    name = info.filename
+    if info.file_size > _MAX_SMALL_FILE:
+        raise _Fail(f"{name}: too large ({info.file_size} bytes)")
+    try:
+        return zf.read(info)
+    except _ZIP_ERRORS as exc:
+        raise _Fail(f"{name}: cannot read it from the ZIP: {exc}") from None
+
+
+def _check_manifest_lists_every_file(
+    manifest: _Manifest, infos: dict[str, zipfile.ZipInfo]
+) -> None:
+    """Check 1, first half: the manifest lists exactly the files in the ZIP."""
     for name in manifest.files:
         if name not in infos:
             raise _Fail(f"bundle: missing {name} (listed in {MANIFEST_PATH})")
@@ -599,33 +658,51 @@ def _verify_zip(
         if name not in infos:
             raise _Fail(f"bundle: missing {name}")
 
-    # §5 check 1, all files but entries.jsonl (whose digest is taken as it streams).
+
+@dataclass
+class _Files:
+    """The bundle's small files that later checks read, once their digests matched."""
+
+    keys: list[NoteVerifier]  # from keys.vkey
+    checkpoints: dict[int, str]  # size -> signed note
+    proofs: dict[int, str]  # seq -> tlog-proof text
+
+
+def _check_file_digests(
+    zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], manifest: _Manifest
+) -> _Files:
+    """Check 1 for every file but entries.jsonl (whose digest is taken as it streams),
+    then the reading of the files the later checks use."""
     contents: dict[str, bytes] = {}
     for name in sorted(infos):
         if name in (MANIFEST_PATH, ENTRIES_PATH):
             continue
-        data = read_small(name)
+        data = _read_small(zf, infos[name])
         if hashlib.sha256(data).hexdigest() != manifest.files[name]:
             raise _Fail(f"{name}: SHA-256 does not match {MANIFEST_PATH}")
         if not name.startswith("verifier/") and name != VERIFY_MD_PATH:
             contents[name] = data
-
-    bundle_keys = _parse_vkeys(_decode_text(contents[KEYS_PATH], KEYS_PATH), KEYS_PATH, origin)
-    checkpoints: dict[int, str] = {}
-    proofs: dict[int, str] = {}
+    keys = _parse_vkeys(_decode_text(contents[KEYS_PATH], KEYS_PATH), KEYS_PATH, manifest.origin)
+    files = _Files(keys=keys, checkpoints={}, proofs={})
     for name, data in contents.items():
         if m := _CHECKPOINT_NAME.fullmatch(name):
-            checkpoints[int(m.group(1))] = _decode_text(data, name)
+            files.checkpoints[int(m.group(1))] = _decode_text(data, name)
         elif m := _PROOF_NAME.fullmatch(name):
-            proofs[int(m.group(1))] = _decode_text(data, name)
+            files.proofs[int(m.group(1))] = _decode_text(data, name)
+    return files
 
-    # Every size whose root some later check needs, so one pass computes them all.
-    sizes = {size, *checkpoints}
-    sizes.update(s for s in map(_claimed_size, checkpoints.values()) if s is not None)
+
+def _hashes_wanted(
+    manifest: _Manifest, files: _Files, trusted_size: int | None
+) -> tuple[set[int], set[int]]:
+    """Every tree size whose root, and every seq whose leaf hash, a later check needs,
+    so that the one pass over the entries computes them all."""
+    sizes = {manifest.tree_size, *files.checkpoints}
+    sizes.update(s for s in map(_claimed_size, files.checkpoints.values()) if s is not None)
     if trusted_size is not None:
         sizes.add(trusted_size)
-    leaf_seqs = set(proofs)
-    for text in proofs.values():
+    leaf_seqs = set(files.proofs)
+    for text in files.proofs.values():
         try:
             parsed = parse_tlog_proof(text)
         except TlogProofError:
@@ -634,23 +711,25 @@ def _verify_zip(
         claimed = _claimed_size(parsed.checkpoint_note)
         if claimed is not None:
             sizes.add(claimed)
+    return sizes, leaf_seqs
 
-    scan = _scan_entries(
-        zf,
-        infos[ENTRIES_PATH],
-        origin=origin,
-        sizes=sizes,
-        leaf_seqs=leaf_seqs,
-        workers=workers,
-        chunk_lines=chunk_lines,
-    )
+
+def _check_entries_digest(scan: _Scan, manifest: _Manifest, report: VerifyReport) -> None:
+    """Check 1, last file: entries.jsonl's digest, taken while it was scanned."""
     if scan.digest != manifest.files[ENTRIES_PATH]:
         raise _Fail(f"{ENTRIES_PATH}: SHA-256 does not match {MANIFEST_PATH}")
     report.checks.append(
         f"ok: {MANIFEST_PATH} covers all {len(manifest.files)} files; every SHA-256 matches"
     )
 
-    # §5 checks 2-5: canonical valid entries, seq 0..N-1, chain, time.
+
+def _check_entries(scan: _Scan, manifest: _Manifest, report: VerifyReport) -> None:
+    """Checks 2-5: canonical valid entries of this origin, seq 0..N-1, chain, time.
+
+    The scan checked each entry in turn (:func:`_check_chunk`) and kept the first
+    problem; this reports it, then checks the count against the manifest.
+    """
+    size = manifest.tree_size
     if scan.error is not None:
         seq, message = scan.error
         raise _Fail(f"{ENTRIES_PATH} seq {seq}: {message}")
@@ -660,23 +739,38 @@ def _verify_zip(
         )
     span = f"seq 0..{size - 1}" if size else "no entries"
     report.checks.append(
-        f"ok: {size} entries: canonical version-1 entries of {origin}, {span},"
+        f"ok: {size} entries: canonical version-1 entries of {manifest.origin}, {span},"
         " chain links, time monotonic"
     )
 
-    # §5 check 6: checkpoint signatures and roots.
+
+def _trusted_keys(
+    pinned: list[NoteVerifier], bundle_keys: list[NoteVerifier], report: VerifyReport
+) -> list[NoteVerifier]:
+    """The keys checks 6-8 trust: those given with --vkey, else the bundle's own."""
     if pinned:
-        trusted = pinned
         report.trusted_vkeys = [v.vkey for v in pinned]
         report.checks.append(f"ok: trusting {len(pinned)} key(s) given with --vkey")
-    else:
-        trusted = bundle_keys
-        report.keys_from_bundle = True
-        report.trusted_vkeys = [v.vkey for v in bundle_keys]
-        report.checks.append(
-            f"ok: trusting the {len(bundle_keys)} key(s) in {KEYS_PATH} from the bundle itself"
-            " (no --vkey given; pass --vkey to pin the log's keys)"
-        )
+        return pinned
+    report.keys_from_bundle = True
+    report.trusted_vkeys = [v.vkey for v in bundle_keys]
+    report.checks.append(
+        f"ok: trusting the {len(bundle_keys)} key(s) in {KEYS_PATH} from the bundle itself"
+        " (no --vkey given; pass --vkey to pin the log's keys)"
+    )
+    return bundle_keys
+
+
+def _check_checkpoints(
+    checkpoints: dict[int, str],
+    trusted: list[NoteVerifier],
+    manifest: _Manifest,
+    scan: _Scan,
+    report: VerifyReport,
+) -> None:
+    """Check 6: every checkpoint is signed by a trusted key and its root is the tree
+    hash of that many entries."""
+    origin, size = manifest.origin, manifest.tree_size
     for cp_size in sorted(checkpoints):
         where = checkpoint_path(cp_size)
         try:
@@ -698,7 +792,12 @@ def _verify_zip(
         " the tree hash of that many entries"
     )
 
-    # §5 check 7: the checkpoint of size N is the manifest's.
+
+def _check_latest_checkpoint(
+    checkpoints: dict[int, str], manifest: _Manifest, scan: _Scan, report: VerifyReport
+) -> None:
+    """Check 7: the checkpoint of size N exists and its root is the manifest's."""
+    size = manifest.tree_size
     if size not in checkpoints:
         raise _Fail(f"bundle: missing {checkpoint_path(size)}, the checkpoint of size {size}")
     if scan.roots[size] != manifest.root:
@@ -708,36 +807,55 @@ def _verify_zip(
         f"ok: {checkpoint_path(size)} has {MANIFEST_PATH}'s tree size {size} and root {root_text}"
     )
 
-    # §5 check 8: an earlier trusted checkpoint is a prefix (no rollback, no fork).
+
+def _check_trusted_checkpoint(
+    trusted_checkpoint: str | None,
+    trusted: list[NoteVerifier],
+    manifest: _Manifest,
+    scan: _Scan,
+    report: VerifyReport,
+) -> None:
+    """Check 8: a checkpoint the auditor kept earlier is a prefix of the bundle (no
+    rollback, no fork); without one, the report says this was not checked."""
     if trusted_checkpoint is None:
         report.checks.append(
             "note: no --trusted-checkpoint given: rollback and fork against a checkpoint"
             " you kept earlier were not checked"
         )
-    else:
-        where = "trusted checkpoint"
-        try:
-            checkpoint, _ = open_checkpoint(trusted_checkpoint, trusted)
-        except (NoteError, CheckpointError) as exc:
-            raise _Fail(f"{where}: {exc}") from None
-        if checkpoint.origin != origin:
-            raise _Fail(f"{where}: origin {checkpoint.origin!r} is not {origin!r}")
-        if checkpoint.size > size:
-            raise _Fail(
-                f"{where}: tree size {checkpoint.size} is larger than the bundle's {size}"
-                " (rollback: entries the log had signed are missing)"
-            )
-        if checkpoint.root != scan.roots[checkpoint.size]:
-            raise _Fail(
-                f"{where}: root differs from the tree hash of the bundle's first"
-                f" {checkpoint.size} entries (fork: the history was rewritten)"
-            )
-        report.checks.append(
-            f"ok: trusted checkpoint of size {checkpoint.size} verifies and is a prefix of"
-            " this bundle: no rollback, no fork"
+        return
+    origin, size = manifest.origin, manifest.tree_size
+    where = "trusted checkpoint"
+    try:
+        checkpoint, _ = open_checkpoint(trusted_checkpoint, trusted)
+    except (NoteError, CheckpointError) as exc:
+        raise _Fail(f"{where}: {exc}") from None
+    if checkpoint.origin != origin:
+        raise _Fail(f"{where}: origin {checkpoint.origin!r} is not {origin!r}")
+    if checkpoint.size > size:
+        raise _Fail(
+            f"{where}: tree size {checkpoint.size} is larger than the bundle's {size}"
+            " (rollback: entries the log had signed are missing)"
         )
+    if checkpoint.root != scan.roots[checkpoint.size]:
+        raise _Fail(
+            f"{where}: root differs from the tree hash of the bundle's first"
+            f" {checkpoint.size} entries (fork: the history was rewritten)"
+        )
+    report.checks.append(
+        f"ok: trusted checkpoint of size {checkpoint.size} verifies and is a prefix of"
+        " this bundle: no rollback, no fork"
+    )
 
-    # Optional proofs: each must verify and prove the entry that is in the bundle.
+
+def _check_proofs(
+    proofs: dict[int, str],
+    trusted: list[NoteVerifier],
+    manifest: _Manifest,
+    scan: _Scan,
+    report: VerifyReport,
+) -> None:
+    """Optional proofs: each must verify and prove the entry that is in the bundle."""
+    origin, size = manifest.origin, manifest.tree_size
     for seq in sorted(proofs):
         where = f"proofs/{seq}.tlog-proof"
         try:
@@ -784,7 +902,7 @@ def verify_proof_file(text: str, trusted_vkeys: Sequence[str]) -> list[str]:
 
 # --- command line -----------------------------------------------------------------
 
-_PROG = "python -m apps.ledger.verify"
+_PROG = "python -m apps.ledger.offline_verifier"
 
 
 def _main_bundle(argv: Sequence[str]) -> int:
@@ -869,11 +987,25 @@ def verify_receipt(
     """Verify one decision's receipt: the batch entry's tlog-proof against a trusted
     key, the row's leaf in the batch's rows tree (``data.rows_root``), and, given the
     row's input, its digest. Returns the ``ok:`` lines, or raises ValueError."""
-    import rfc8785
+    row, leaf, proof, tlog_text = _parse_receipt(receipt)
+    lines = verify_proof_file(tlog_text, trusted_vkeys)
+    entry_obj = json.loads(parse_tlog_proof(tlog_text).extra)
+    rows, root_hex = _batch_rows_root(entry_obj)
+    leaf_obj = _parse_row_leaf(leaf, row)
+    _check_row_inclusion(row=row, rows=rows, leaf=leaf, proof=proof, root_hex=root_hex)
+    subject = entry_obj.get("subject", {})
+    lines.append(
+        f"ok: row {row} is leaf {row} of the {rows}-row tree of prediction batch "
+        f"{subject.get('id')} (rows_root {root_hex})"
+    )
+    lines.append(f"ok: output {json.dumps(leaf_obj['output'])}")
+    if row_input is not None:
+        lines.append(_check_row_input(row_input, leaf_obj))
+    return lines
 
-    from apps.ledger.core.merkle import ProofError, verify_inclusion
-    from apps.ledger.core.rows import row_input_sha256
 
+def _parse_receipt(receipt: Any) -> tuple[int, bytes, list[bytes], str]:
+    """The receipt's row number, leaf bytes, rows-tree inclusion proof and tlog-proof."""
     if not isinstance(receipt, dict) or receipt.get("format") != RECEIPT_FORMAT:
         raise ValueError(f"not a row receipt (format must be {RECEIPT_FORMAT!r})")
     try:
@@ -888,15 +1020,22 @@ def verify_receipt(
         raise ValueError(f"receipt lacks a field or has one of the wrong type: {exc}") from None
     if not isinstance(row, int) or isinstance(row, bool) or row < 0:
         raise ValueError("row must be a non-negative integer")
-    lines = verify_proof_file(tlog_text, trusted_vkeys)
-    entry = parse_tlog_proof(tlog_text).extra
-    entry_obj = json.loads(entry)
+    return row, leaf, proof, tlog_text
+
+
+def _batch_rows_root(entry_obj: dict[str, Any]) -> tuple[int, str]:
+    """The row count and rows root (hex) of the prediction-batch entry a receipt proves."""
     if entry_obj.get("type") not in _BATCH_ENTRY_TYPES:
         raise ValueError(f"the proven entry is a {entry_obj.get('type')}, not a prediction batch")
     data = entry_obj.get("data", {})
     rows, root_hex = data.get("rows"), data.get("rows_root")
     if not isinstance(rows, int) or not isinstance(root_hex, str) or not _HEX64.fullmatch(root_hex):
         raise ValueError("the batch entry has no usable rows and rows_root")
+    return rows, root_hex
+
+
+def _parse_row_leaf(leaf: bytes, row: int) -> dict[str, Any]:
+    """The row's leaf object, which must be canonical and name the receipt's row."""
     try:
         leaf_obj = json.loads(leaf)
     except ValueError:
@@ -907,6 +1046,13 @@ def verify_receipt(
         raise ValueError("leaf: not in RFC 8785 canonical form")
     if leaf_obj["row"] != row:
         raise ValueError(f"leaf is for row {leaf_obj['row']}, the receipt says row {row}")
+    return leaf_obj
+
+
+def _check_row_inclusion(
+    *, row: int, rows: int, leaf: bytes, proof: list[bytes], root_hex: str
+) -> None:
+    """The row's leaf is leaf ``row`` of the batch's rows tree."""
     try:
         verify_inclusion(
             index=row,
@@ -917,23 +1063,19 @@ def verify_receipt(
         )
     except ProofError as exc:
         raise ValueError(f"row inclusion proof: {exc}") from None
-    subject = entry_obj.get("subject", {})
-    lines.append(
-        f"ok: row {row} is leaf {row} of the {rows}-row tree of prediction batch "
-        f"{subject.get('id')} (rows_root {root_hex})"
-    )
-    lines.append(f"ok: output {json.dumps(leaf_obj['output'])}")
-    if row_input is not None:
-        if not isinstance(row_input, dict):
-            raise ValueError("--input must hold the row as a JSON object {column: value}")
-        found = row_input_sha256(row_input)
-        if found != leaf_obj["input_sha256"]:
-            raise ValueError(
-                f"--input: the row's digest is {found}, the receipt commits to "
-                f"{leaf_obj['input_sha256']}"
-            )
-        lines.append(f"ok: the given input is the row's input (sha256 {found})")
-    return lines
+
+
+def _check_row_input(row_input: Any, leaf_obj: dict[str, Any]) -> str:
+    """The given input is the row's: its digest is the leaf's ``input_sha256``."""
+    if not isinstance(row_input, dict):
+        raise ValueError("--input must hold the row as a JSON object {column: value}")
+    found = row_input_sha256(row_input)
+    if found != leaf_obj["input_sha256"]:
+        raise ValueError(
+            f"--input: the row's digest is {found}, the receipt commits to "
+            f"{leaf_obj['input_sha256']}"
+        )
+    return f"ok: the given input is the row's input (sha256 {found})"
 
 
 def _main_receipt(argv: Sequence[str]) -> int:
