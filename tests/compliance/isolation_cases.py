@@ -12,7 +12,7 @@ from apps.compliance.models import Assessment
 from apps.registry import services as registry
 from audit_platform.principal import Principal
 from tests.api_routes import DETAIL, RouteCase
-from tests.compliance.support import answers
+from tests.support import answers
 
 
 def victim(org) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.compliance.conftest import entry_types, last_entry
+from tests.support import entry_types, last_entry
 
 AWARE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

@@ -14,14 +14,14 @@ from django.urls import reverse
 from apps.ledger.models import Entry
 from apps.registry.models import Artifact, PredictionBatch
 from apps.tasks.models import TaskRecord
-from tests.inference.conftest import (
+from tests.support import (
     FEATURES,
+    entry_types,
     make_frame,
     parquet_bytes,
     train_xgboost,
     xgboost_bytes,
 )
-from tests.registry.conftest import entry_types
 
 pytestmark = pytest.mark.django_db
 

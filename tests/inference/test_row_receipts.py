@@ -12,7 +12,7 @@ from apps.ledger.core.rows import row_input_sha256
 from apps.ledger.verify import main as verify_main
 from apps.ledger.verify import verify_receipt
 from apps.registry.models import PredictionBatch
-from tests.inference.conftest import make_frame, parquet_bytes
+from tests.support import make_frame, parquet_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from tests.registry.conftest import DATASHEET, parquet_bytes, sha256
+from tests.support import DATASHEET, parquet_bytes, sha256
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from apps.reports.demo import DATASHEET, demo_system_seed
 from apps.reports.models import Report
 from apps.tenancy.services import membership_add
 from audit_platform.principal import Principal
-from tests.compliance.support import answers
 from tests.reports.conftest import pdf_attachments, pdf_text
+from tests.support import answers
 
 HAZARD = "Older applicants refused more often than others"
 ROWS = 200

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import override_settings
 from django.urls import reverse
 
 from apps.ledger.models import Entry
 from apps.tenancy.models import ApiKey
-
-
-@pytest.fixture
-def owner(org, client_for):
-    return client_for(org, "owner")
 
 
 def _nothing_written(before: tuple[int, int]) -> bool:

@@ -44,11 +44,6 @@ def _add_member(org, email: str) -> Membership:
     return membership
 
 
-@pytest.fixture
-def owner(org, client_for):
-    return client_for(org, "owner")
-
-
 @pytest.mark.embedded
 def test_retried_key_creation_returns_the_same_key_and_writes_once(org, owner):
     created_before = _entries(org, "api_key.created")
