@@ -464,8 +464,8 @@ def small_xgboost_model() -> bytes:
 
 
 class ExplanationFactory(ServiceFactory):
-    """A queued explanation: by default of an uploaded small XGBoost model's version,
-    over an uploaded dataset version of the same system."""
+    """A queued explanation (computed too with ``run=True``): by default of an uploaded
+    small XGBoost model's version, over an uploaded dataset version of its system."""
 
     class Meta:
         model = Explanation
@@ -482,7 +482,14 @@ class ExplanationFactory(ServiceFactory):
     )
     background_rows = 10
     actor = _actor_of("model_version.model.system.organization")
+    # Not a field: with True, a worker's claim and run follow (popped in _create).
+    run = False
 
     @classmethod
-    def _create(cls, model_class: type, **kwargs: Any) -> Any:
-        return explainability.explanation_request(**kwargs)[0]
+    def _create(cls, model_class: type, *, run: bool = False, **kwargs: Any) -> Any:
+        explanation, _ = explainability.explanation_request(**kwargs)
+        if run:
+            explainability.explanation_claim(explanation_id=explanation.pk)
+            explainability.explanation_execute(explanation_id=explanation.pk)
+            explanation.refresh_from_db()
+        return explanation

@@ -14,7 +14,7 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, DeploymentEvent, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.support import entry_types, last_entry
+from tests.support import assert_nothing_written, entry_types, last_entry
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 
@@ -34,7 +34,7 @@ def test_unapproved_high_risk_deployment_is_refused_through_the_api(call, deploy
 
 def test_unapproved_high_risk_deployment_is_refused_through_a_service_call(deployed, org):
     _, deployment, (v1, _) = deployed(**HIGH_RISK)
-    with pytest.raises(RuleViolation, match="high-risk"):
+    with assert_nothing_written(), pytest.raises(RuleViolation, match="high-risk"):
         registry.deployment_activate(
             actor=Principal.system(organization=org, name="script"),
             deployment=Deployment.objects.get(pk=deployment),
