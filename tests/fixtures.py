@@ -97,10 +97,20 @@ def upload(pipeline):
 def post(pipeline, django_capture_on_commit_callbacks):
     """POSTs JSON and asserts the status; returns the response JSON. Work queued on
     commit (in-process tasks) runs, as it would after a real commit. A request
-    expected to be refused (4xx) is also checked to have written nothing."""
+    expected to be refused (4xx) is also checked to have written nothing, unless
+    ``refusal_recorded``: the service puts that refusal itself on the record (an
+    integrity failure), which the test then checks."""
 
-    def run(name: str, payload: dict, status: int = 201, client=None, **kwargs):
-        refused = assert_nothing_written() if status >= 400 else contextlib.nullcontext()
+    def run(
+        name: str,
+        payload: dict,
+        status: int = 201,
+        client=None,
+        refusal_recorded: bool = False,
+        **kwargs,
+    ):
+        checked = status >= 400 and not refusal_recorded
+        refused = assert_nothing_written() if checked else contextlib.nullcontext()
         with refused, django_capture_on_commit_callbacks(execute=True):
             response = (client or pipeline).post(
                 reverse(name, kwargs=kwargs), payload, format="json"
@@ -159,14 +169,22 @@ def served(post, upload):
 
 @pytest.fixture
 def run_batch(post, upload):
-    """Uploads input bytes and asks for a run; returns the response JSON."""
+    """Uploads input bytes and asks for a run; returns the response JSON (``post``
+    checks that a refused run wrote nothing; see ``refusal_recorded`` there)."""
 
-    def run(deployment_id: int, data: bytes, status: int = 201, name: str = "input.parquet"):
+    def run(
+        deployment_id: int,
+        data: bytes,
+        status: int = 201,
+        name: str = "input.parquet",
+        refusal_recorded: bool = False,
+    ):
         upload(data, name=name)
         return post(
             "prediction-batch-run",
             {"deployment_id": deployment_id, "input_sha256": sha256(data)},
             status=status,
+            refusal_recorded=refusal_recorded,
         )
 
     return run

@@ -245,7 +245,9 @@ def test_model_changed_at_rest_is_refused_and_recorded(org, served, run_batch):
     cache.clear()
     with open(artifact.file.path, "ab") as f:
         f.write(b" ")
-    answer = run_batch(ids["deployment"]["id"], parquet_bytes(make_frame(5)), status=409)
+    answer = run_batch(
+        ids["deployment"]["id"], parquet_bytes(make_frame(5)), status=409, refusal_recorded=True
+    )
     assert "integrity check failed" in answer["error"]["message"]
     assert "artifact.integrity_failed" in entry_types(org)
     assert version["id"]
