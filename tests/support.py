@@ -1,16 +1,37 @@
-"""Helpers shared by tests: service requirements and ledger tampering."""
+"""Plain helpers shared by tests of every folder: service requirements, ledger
+tampering, "nothing was written" checks, reading the ledger, and synthetic data and
+models. Fixtures live in tests/fixtures.py, objects made through the services in
+tests/factories.py."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
+import json
 import os
 from collections.abc import Iterator
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.db import connection
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 LEDGER_TABLES = ("ledger_entry", "ledger_treenode", "ledger_checkpoint")
+# The apps whose rows a refused request must leave as they were (the ledger is
+# checked through its own selectors).
+DOMAIN_APPS = (
+    "registry",
+    "compliance",
+    "reports",
+    "explainability",
+    "inference",
+    "tasks",
+    "tenancy",
+)
 
 
 def require_service(name: str, available: bool, reason: str) -> None:
@@ -64,3 +85,148 @@ def worker_database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
+
+
+# --- Nothing written ---------------------------------------------------------------
+
+
+def _ledger_sizes() -> dict[str, int]:
+    from apps.ledger.selectors import checkpoint_latest, log_for
+    from apps.tenancy.models import Organization
+
+    sizes = {}
+    for organization in Organization.objects.order_by("slug"):
+        checkpoint = checkpoint_latest(log=log_for(organization=organization))
+        sizes[organization.slug] = checkpoint.size if checkpoint else 0
+    return sizes
+
+
+def _domain_row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in DOMAIN_APPS
+    }
+
+
+@contextlib.contextmanager
+def assert_nothing_written() -> Iterator[None]:
+    """Asserts that the block (a refused request) left every organization's ledger at
+    its size and every domain table at its row count: nothing is half written."""
+    ledger_before, rows_before = _ledger_sizes(), _domain_row_counts()
+    yield
+    ledger_after, rows_after = _ledger_sizes(), _domain_row_counts()
+    assert ledger_after == ledger_before, f"ledger grew: {ledger_before} -> {ledger_after}"
+    changed = {
+        label: (count, rows_after[label])
+        for label, count in rows_before.items()
+        if rows_after[label] != count
+    }
+    assert not changed, f"rows written (before, after): {changed}"
+
+
+# --- Reading the ledger ------------------------------------------------------------
+
+
+def _entries(org):
+    from apps.ledger.models import Entry
+
+    return Entry.objects.filter(log__organization=org)
+
+
+def entry_types(org) -> list[str]:
+    return list(_entries(org).order_by("seq").values_list("type", flat=True))
+
+
+def entry_data(org, seq: int) -> dict:
+    return json.loads(bytes(_entries(org).get(seq=seq).body))["data"]
+
+
+def last_entry(org, type: str) -> dict:
+    entry = _entries(org).filter(type=type).order_by("-seq").first()
+    return json.loads(bytes(entry.body))
+
+
+# --- Synthetic data ------------------------------------------------------------------
+
+DATASHEET = {
+    "design_choices": "Applicants of 2024-2025, one row per application.",
+    "collection_process": "Exported from the loan origination system.",
+    "data_origin": "Internal CRM",
+    "original_purpose": "Loan servicing",
+    "preparation_steps": {
+        "cleaning": "Dropped duplicates",
+        "labelling": "Default within 12 months",
+    },
+    "assumptions": "Past repayment predicts future repayment.",
+    "suitability": "Covers all regions where the product is sold.",
+    "bias_examination": "Approval rates compared by age band and sex.",
+    "bias_mitigation": "Reweighing of under-represented age bands.",
+    "data_gaps": "Few applicants over 75.",
+}
+
+# Classification questionnaire: a minimal-risk baseline.
+BASELINE: dict[str, Any] = {
+    "prohibited_practices": [],
+    "annex_i_safety_component": False,
+    "annex_iii_area": "none",
+    "interacts_with_persons": False,
+    "generates_synthetic_content": False,
+    "emotion_recognition_or_biometric_categorisation": False,
+    "deep_fake_or_public_interest_text": False,
+    "general_purpose_ai_model": False,
+}
+
+
+def answers(role: str = "provider", **overrides: Any) -> dict[str, Any]:
+    """Baseline answers; an Annex III area adds its follow-up questions (no profiling,
+    no exemption, not a public-service deployer) unless overridden."""
+    out = {**BASELINE, **overrides}
+    if out["annex_iii_area"] != "none":
+        out.setdefault("profiling", False)
+        out.setdefault("art_6_3_exemption", "none")
+        if role == "deployer":
+            out.setdefault("public_service_deployer", False)
+    if out["general_purpose_ai_model"]:
+        out.setdefault("systemic_risk", False)
+    return out
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parquet_bytes(columns: dict, row_group_size: int | None = None) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink, row_group_size=row_group_size)
+    return sink.getvalue()
+
+
+FEATURES = ["age", "income", "debt", "tenure"]
+
+
+def make_frame(rows: int, seed: int = 0, features=FEATURES) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {name: rng.normal(size=rows).round(4) for name in features}
+
+
+def train_xgboost(
+    rows: int = 2000, trees: int = 20, depth: int = 4, seed: int = 0, features=FEATURES
+):
+    import xgboost as xgb
+
+    frame = make_frame(rows, seed, features)
+    x = np.column_stack([frame[f] for f in features]).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] - x[:, 2] > 0).astype(np.float32)
+    dtrain = xgb.DMatrix(x, label=y, feature_names=list(features))
+    return xgb.train(
+        {"objective": "binary:logistic", "max_depth": depth, "nthread": 2, "seed": seed},
+        dtrain,
+        num_boost_round=trees,
+    )
+
+
+def xgboost_bytes(booster, fmt: str = "json") -> bytes:
+    return bytes(booster.save_raw(raw_format=fmt))

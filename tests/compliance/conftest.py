@@ -1,51 +1,30 @@
+"""Compliance fixtures: an officer's calls to the API, classified systems and
+deployments made through it, and people who approve in person."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
-import json
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.ledger.models import Entry
 from audit_platform.principal import Principal
-from tests.compliance.support import answers
-from tests.registry.conftest import DATASHEET
-
-
-def entry_types(org) -> list[str]:
-    return list(
-        Entry.objects.filter(log__organization=org).order_by("seq").values_list("type", flat=True)
-    )
-
-
-def last_entry(org, type: str) -> dict:
-    entry = Entry.objects.filter(log__organization=org, type=type).order_by("-seq").first()
-    return json.loads(bytes(entry.body))
-
-
-@pytest.fixture
-def officer(org, client_for):
-    return client_for(org, "compliance_officer")
+from tests.factories import MembershipFactory
+from tests.support import DATASHEET, answers, assert_nothing_written, parquet_bytes
 
 
 @pytest.fixture
 def person(org):
     """``person(role, email)``: a signed-in member of ``org`` (an API client) and its
     Principal, for actions only people may take (approvals)."""
-    from apps.tenancy.services import membership_add
 
     def make(role: str, email: str):
-        membership, _ = membership_add(
-            organization=org,
-            email=email,
-            role=role,
-            actor=Principal.system(organization=org, name="tests"),
-        )
+        membership = MembershipFactory(organization=org, email=email, role=role)
         client = APIClient()
         client.force_login(membership.user)
         principal = Principal.for_user(organization=org, user=membership.user, role=role)
@@ -57,10 +36,12 @@ def person(org):
 @pytest.fixture
 def call(officer, django_capture_on_commit_callbacks):
     """``call(method, name, payload, status, client=None, **kwargs)``: asserts the status
-    and returns the JSON. Work queued on commit runs, as after a real commit."""
+    and returns the JSON. Work queued on commit runs, as after a real commit. A call
+    expected to be refused (4xx) is also checked to have written nothing."""
 
     def run(method: str, name: str, payload=None, status: int = 201, client=None, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
+        refused = assert_nothing_written() if status >= 400 else contextlib.nullcontext()
+        with refused, django_capture_on_commit_callbacks(execute=True):
             url = reverse(name, kwargs=kwargs)
             response = getattr(client or officer, method)(url, payload, format="json")
         assert response.status_code == status, response.content
@@ -120,12 +101,6 @@ def deployed(call, make_system):
         return system, deployment, versions
 
     return make
-
-
-def parquet_bytes(columns: dict[str, list]) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(pa.table(columns), sink)
-    return sink.getvalue()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from apps.compliance.models import Assessment
 from apps.tasks.models import TaskRecord
-from tests.compliance.conftest import entry_types, last_entry
+from tests.support import entry_types, last_entry
 
 N = 2000
 FAIRNESS_THRESHOLDS = {
@@ -216,7 +216,7 @@ def test_unknown_protected_attribute_is_400(call, system, dataset_version):
 
 
 def test_a_dataset_without_an_uploaded_file_cannot_be_assessed(call, system, org):
-    from tests.registry.conftest import DATASHEET
+    from tests.support import DATASHEET
 
     dataset = call("post", "dataset-list", {"system_id": system["id"], "name": "remote"})
     version = call(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from apps.compliance.models import Classification
-from tests.compliance.conftest import entry_types, last_entry
-from tests.compliance.support import BASELINE, answers
+from tests.support import BASELINE, answers, entry_types, last_entry
 
 
 def test_incomplete_questionnaire_names_every_unanswered_question_and_writes_nothing(

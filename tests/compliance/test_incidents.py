@@ -13,7 +13,7 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.compliance.conftest import entry_types, last_entry
+from tests.support import assert_nothing_written, entry_types, last_entry
 
 AWARE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -75,7 +75,7 @@ def test_an_open_incident_blocks_activation_and_rollback_until_the_authority_is_
         error = call("post", name, body, status=409, pk=deployment)["error"]
         assert "Art. 73(6)" in error["message"]
         assert f"incident {incident['id']}" in error["message"]
-    with pytest.raises(RuleViolation, match=r"Art\. 73\(6\)"):
+    with assert_nothing_written(), pytest.raises(RuleViolation, match=r"Art\. 73\(6\)"):
         registry.deployment_activate(
             actor=Principal.system(organization=org, name="script"),
             deployment=Deployment.objects.get(pk=deployment),

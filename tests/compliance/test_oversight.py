@@ -14,7 +14,7 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, DeploymentEvent, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.compliance.conftest import entry_types, last_entry
+from tests.support import assert_nothing_written, entry_types, last_entry
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 
@@ -34,7 +34,7 @@ def test_unapproved_high_risk_deployment_is_refused_through_the_api(call, deploy
 
 def test_unapproved_high_risk_deployment_is_refused_through_a_service_call(deployed, org):
     _, deployment, (v1, _) = deployed(**HIGH_RISK)
-    with pytest.raises(RuleViolation, match="high-risk"):
+    with assert_nothing_written(), pytest.raises(RuleViolation, match="high-risk"):
         registry.deployment_activate(
             actor=Principal.system(organization=org, name="script"),
             deployment=Deployment.objects.get(pk=deployment),
@@ -202,7 +202,7 @@ def test_unclassified_and_non_high_risk_systems_are_not_gated(call, deployed):
 def test_reclassifying_as_high_risk_gates_the_next_change(call, deployed, person):
     system, deployment, (v1, v2) = deployed()
     call("post", "deployment-activate", {"model_version_id": v1}, status=200, pk=deployment)
-    from tests.compliance.support import answers
+    from tests.support import answers
 
     call(
         "post",
@@ -216,7 +216,7 @@ def test_rollback_to_an_unapproved_version_of_a_high_risk_system_is_refused(call
     system, deployment, (v1, v2) = deployed()
     call("post", "deployment-activate", {"model_version_id": v1}, status=200, pk=deployment)
     call("post", "deployment-activate", {"model_version_id": v2}, status=200, pk=deployment)
-    from tests.compliance.support import answers
+    from tests.support import answers
 
     call(
         "post", "classification-list", {"system_id": system["id"], "answers": answers(**HIGH_RISK)}

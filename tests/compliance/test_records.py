@@ -4,7 +4,7 @@ analysis ordered by date."""
 from __future__ import annotations
 
 from apps.compliance.models import FundamentalRightsAssessment, Risk
-from tests.compliance.conftest import entry_types, last_entry
+from tests.support import entry_types, last_entry
 
 RISK = {
     "hazard": "Thin-file applicants scored low",

@@ -10,14 +10,14 @@ from django.urls import reverse
 
 from apps.explainability.models import Explanation
 from apps.registry.models import PredictionBatch
-from tests.inference.conftest import (
+from tests.support import (
     FEATURES,
+    entry_types,
     make_frame,
     parquet_bytes,
     train_xgboost,
     xgboost_bytes,
 )
-from tests.registry.conftest import entry_types
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,7 @@ def test_failed_additivity_fails_the_job(org, served, run_batch, post, monkeypat
 
 
 def test_dataset_version_can_be_explained(served, post, upload):
-    from tests.registry.conftest import DATASHEET, sha256
+    from tests.support import DATASHEET, sha256
 
     ids = served()
     data = parquet_bytes(make_frame(30))

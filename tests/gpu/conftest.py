@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.inference import conftest as inference_fixtures
-
-# The inference tests' fixtures, shared.
-pipeline = inference_fixtures.pipeline
-post = inference_fixtures.post
-upload = inference_fixtures.upload
-served = inference_fixtures.served
-run_batch = inference_fixtures.run_batch
-
 
 def cuda_available() -> bool:
     try:

@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from tests.inference.conftest import (
+from tests.support import (
     FEATURES,
     make_frame,
     parquet_bytes,

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.explainability.models import Explanation
+from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
 
 def victim(org) -> dict[str, Any]:
     """An explanation record of the victim (the registry module makes its batch)."""
-    from apps.registry.models import ModelVersion
-
-    version = ModelVersion.objects.filter(model__system__organization=org).first()
-    explanation = Explanation.objects.create(
-        organization=org,
-        model_version=version,
-        input_sha256="cc" * 32,
-        method="shap_permutation_explainer",
-    )
+    explanation = factories.ExplanationFactory(model_version__model__system__organization=org)
     return {"explanation": explanation}
 
 
 def secrets(objects: dict[str, Any]) -> list[str]:
-    return ["cc" * 32]
+    return ["cc" * 32, objects["explanation"].input_sha256]
 
 
 CASES = {

@@ -14,14 +14,14 @@ from django.urls import reverse
 from apps.ledger.models import Entry
 from apps.registry.models import Artifact, PredictionBatch
 from apps.tasks.models import TaskRecord
-from tests.inference.conftest import (
+from tests.support import (
     FEATURES,
+    entry_types,
     make_frame,
     parquet_bytes,
     train_xgboost,
     xgboost_bytes,
 )
-from tests.registry.conftest import entry_types
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +245,9 @@ def test_model_changed_at_rest_is_refused_and_recorded(org, served, run_batch):
     cache.clear()
     with open(artifact.file.path, "ab") as f:
         f.write(b" ")
-    answer = run_batch(ids["deployment"]["id"], parquet_bytes(make_frame(5)), status=409)
+    answer = run_batch(
+        ids["deployment"]["id"], parquet_bytes(make_frame(5)), status=409, refusal_recorded=True
+    )
     assert "integrity check failed" in answer["error"]["message"]
     assert "artifact.integrity_failed" in entry_types(org)
     assert version["id"]

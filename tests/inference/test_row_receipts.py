@@ -12,7 +12,7 @@ from apps.ledger.core.rows import row_input_sha256
 from apps.ledger.offline_verifier import main as verify_main
 from apps.ledger.offline_verifier import verify_receipt
 from apps.registry.models import PredictionBatch
-from tests.inference.conftest import make_frame, parquet_bytes
+from tests.support import assert_nothing_written, make_frame, parquet_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,9 @@ def test_receipt_with_another_rows_input_fails(completed, pipeline):
 
 def test_receipt_out_of_range_is_400_and_queued_batch_is_409(completed, pipeline):
     url = reverse("prediction-batch-row-receipt", kwargs={"pk": completed.pk, "n": 37})
-    assert pipeline.get(url).status_code == 400
+    with assert_nothing_written():
+        assert pipeline.get(url).status_code == 400
     PredictionBatch.objects.filter(pk=completed.pk).update(status="queued")
     url = reverse("prediction-batch-row-receipt", kwargs={"pk": completed.pk, "n": 0})
-    assert pipeline.get(url).status_code == 409
+    with assert_nothing_written():
+        assert pipeline.get(url).status_code == 409

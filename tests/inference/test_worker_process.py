@@ -23,14 +23,14 @@ from apps.ledger.models import Entry
 from apps.registry.models import PredictionBatch
 from apps.tasks.models import TaskRecord
 from audit_platform.celery import app as celery_app
-from tests.inference.conftest import (
+from tests.support import (
     FEATURES,
     make_frame,
     parquet_bytes,
     train_xgboost,
+    worker_database_url,
     xgboost_bytes,
 )
-from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.needs_services]
@@ -109,7 +109,6 @@ def wait_for(predicate, timeout: float = 180, every: float = 0.05):
 
 def setup_batch(request, rows: int, trees: int, depth: int):
     """Org, pipeline client, a served XGBoost model and an uploaded input file."""
-    from tests.inference.conftest import served as served_fixture  # noqa: F401
 
     org = request.getfixturevalue("org")
     served = request.getfixturevalue("served")

@@ -20,6 +20,7 @@ from apps.ledger.services import entry_append
 from apps.ledger.types import Subject
 from audit_platform.errors import InvalidInput
 from tests.ledger.conftest import PIPELINE
+from tests.support import assert_nothing_written
 
 
 def _entries(org) -> list[Entry]:
@@ -94,7 +95,7 @@ def test_append_rolls_back_with_the_callers_transaction(org, append):
 )
 def test_invalid_payload_is_refused_and_nothing_is_written(org, data, problem):
     size_before = Log.objects.get(organization=org).size
-    with pytest.raises(InvalidInput, match=problem):
+    with assert_nothing_written(), pytest.raises(InvalidInput, match=problem):
         entry_append(
             organization=org,
             actor=PIPELINE,

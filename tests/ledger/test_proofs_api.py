@@ -16,6 +16,7 @@ from apps.ledger.core.note import NoteVerifier
 from apps.ledger.core.tlogproof import verify_tlog_proof
 from apps.ledger.models import Entry
 from audit_platform.errors import InvalidInput
+from tests.support import assert_nothing_written
 
 
 @pytest.fixture
@@ -120,20 +121,22 @@ def test_out_of_range_proof_requests_get_400_naming_the_field(
     org, append, auditor, name, params, field
 ):
     append(5)
-    response = auditor.get(reverse(name), params)
+    with assert_nothing_written():
+        response = auditor.get(reverse(name), params)
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
 
 
 def test_tlog_proof_of_missing_entry_is_404(org, auditor):
-    response = auditor.get(reverse("ledger-entry-proof", kwargs={"seq": 50}))
+    with assert_nothing_written():
+        response = auditor.get(reverse("ledger-entry-proof", kwargs={"seq": 50}))
     assert response.status_code == 404
     assert "seq 50" in response.json()["error"]["message"]
 
 
 def test_selector_refuses_index_beyond_size(org, append):
     append(2)
-    with pytest.raises(InvalidInput, match="index=3"):
+    with assert_nothing_written(), pytest.raises(InvalidInput, match="index=3"):
         selectors.inclusion_proof(log=selectors.log_for(organization=org), index=3, size=3)
 
 

@@ -4,54 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.registry import services as registry
-from audit_platform.principal import Principal
+from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
 
 def victim(org) -> dict[str, Any]:
     """One record of every registry kind, made through the services."""
-    """One record of every registry kind, made through the services."""
-    actor = Principal.system(organization=org, name="tests")
-    system, _ = registry.ai_system_register(
-        actor=actor, name="Victim system", intended_purpose="p", role="provider"
+    system = factories.AISystemFactory(organization=org, name="Victim system")
+    dataset = factories.DatasetFactory(system=system, name="victim-data")
+    dataset_version = factories.DatasetVersionFactory(
+        dataset=dataset, sha256="aa" * 32, split="train", uri="s3://victim"
     )
-    dataset, _ = registry.dataset_create(actor=actor, system=system, name="victim-data")
-    dataset_version, _ = registry.dataset_version_register(
-        actor=actor,
-        dataset=dataset,
-        version="1",
-        sha256="aa" * 32,
-        size_bytes=1,
-        row_count=1,
-        schema=[{"name": "x", "type": "number"}],
-        split="train",
-        datasheet={f: "x" for f in registry.DATASHEET_FIELDS} | {"preparation_steps": {}},
-        contains_personal_data=False,
-        contains_special_category_data=False,
-        uri="s3://victim",
+    run = factories.TrainingRunFactory(system=system)
+    model = factories.ModelFactory(system=system, name="victim-model")
+    model_version = factories.ModelVersionFactory(
+        model=model, artifact_sha256="bb" * 32, uri="s3://victim-model"
     )
-    run, _ = registry.training_run_start(actor=actor, system=system)
-    model, _ = registry.model_create(actor=actor, system=system, name="victim-model")
-    model_version, _ = registry.model_version_register(
-        actor=actor,
-        model=model,
-        version="1",
-        artifact_sha256="bb" * 32,
-        artifact_format="onnx",
-        framework="onnx",
-        framework_version="1",
-        uri="s3://victim-model",
+    deployment = factories.DeploymentFactory(
+        system=system, environment="prod", serving=model_version
     )
-    deployment, _ = registry.deployment_create(actor=actor, system=system, environment="prod")
-    registry.deployment_activate(actor=actor, deployment=deployment, model_version=model_version)
-    batch, _ = registry.prediction_batch_record(
-        actor=actor,
-        deployment=deployment,
-        input_sha256="cc" * 32,
-        output_sha256="dd" * 32,
-        row_count=1,
-        rows_root="ee" * 32,
+    batch = factories.PredictionBatchFactory(
+        deployment=deployment, input_sha256="cc" * 32, output_sha256="dd" * 32
     )
     return {
         "system": system,

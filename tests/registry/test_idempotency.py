@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from apps.ledger.models import Entry
 from apps.registry.models import AISystem, TrainingRun
+from tests.support import assert_nothing_written
 
 SYSTEM = {"name": "Scoring", "intended_purpose": "Credit", "role": "provider"}
 
@@ -26,12 +27,13 @@ def test_same_key_different_body_is_422_and_writes_nothing(org, pipeline, post, 
     url = reverse("training-run-list")
     pipeline.post(url, {"system_id": system["id"]}, format="json", HTTP_IDEMPOTENCY_KEY="run-1")
     entries = Entry.objects.filter(log__organization=org).count()
-    response = pipeline.post(
-        url,
-        {"system_id": system["id"], "code_revision": "abc"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="run-1",
-    )
+    with assert_nothing_written():
+        response = pipeline.post(
+            url,
+            {"system_id": system["id"], "code_revision": "abc"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="run-1",
+        )
     assert response.status_code == 422
     assert TrainingRun.objects.count() == 1
     assert Entry.objects.filter(log__organization=org).count() == entries

@@ -10,7 +10,7 @@ from django.urls import reverse
 from apps.ledger.core.rows import rows_root
 from apps.ledger.offline_verifier import verify_bundle
 from apps.registry.models import DatasetVersion
-from tests.registry.conftest import DATASHEET, entry_data, entry_types, parquet_bytes, sha256
+from tests.support import DATASHEET, entry_data, entry_types, parquet_bytes, sha256
 
 XGBOOST_JSON = json.dumps(
     {"learner": {"gradient_booster": {"name": "gbtree"}}, "version": [2, 1, 0]}

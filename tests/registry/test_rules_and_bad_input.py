@@ -17,7 +17,7 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from tests.registry.conftest import DATASHEET, parquet_bytes, sha256
+from tests.support import DATASHEET, assert_nothing_written, parquet_bytes, sha256
 
 
 @pytest.fixture
@@ -220,11 +220,12 @@ def test_uploaded_artifact_is_stored_once_and_digest_is_checked(pipeline, upload
     again = upload(data, "y.csv")
     assert first["id"] == again["id"] and again["duplicate"] is True and again["ledger"] is None
     assert Artifact.objects.count() == 1
-    response = pipeline.post(
-        reverse("artifact-list"),
-        {"file": __import__("io").BytesIO(b"other"), "sha256": "00" * 32},
-        format="multipart",
-    )
+    with assert_nothing_written():
+        response = pipeline.post(
+            reverse("artifact-list"),
+            {"file": __import__("io").BytesIO(b"other"), "sha256": "00" * 32},
+            format="multipart",
+        )
     assert response.status_code == 400
     assert "sha256" in response.json()["error"]["fields"]
     assert Artifact.objects.count() == 1
@@ -235,11 +236,12 @@ def test_oversize_upload_is_refused(pipeline, org):
     before = Entry.objects.filter(log__organization=org).count()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = pipeline.post(
-        reverse("artifact-list"),
-        {"file": SimpleUploadedFile("big.bin", b"x" * 5000)},
-        format="multipart",
-    )
+    with assert_nothing_written():
+        response = pipeline.post(
+            reverse("artifact-list"),
+            {"file": SimpleUploadedFile("big.bin", b"x" * 5000)},
+            format="multipart",
+        )
     assert response.status_code == 400
     assert "limit" in response.json()["error"]["message"]
     assert not Artifact.objects.exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -7,6 +8,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from apps.reports.demo import demo_system_seed
+from tests.support import assert_nothing_written
 
 
 @pytest.fixture(autouse=True)
@@ -20,18 +22,15 @@ def demo_system(org):
 
 
 @pytest.fixture
-def officer(org, client_for):
-    return client_for(org, "compliance_officer")
-
-
-@pytest.fixture
 def request_report(officer, django_capture_on_commit_callbacks):
     """POSTs a report request, runs the queued rendering as a worker would after the
-    commit, and returns the report as the API shows it then."""
+    commit, and returns the report as the API shows it then. A request expected to be
+    refused (4xx) is also checked to have written nothing."""
 
     def run(payload: dict, status: int = 202, client=None) -> dict:
         client = client or officer
-        with django_capture_on_commit_callbacks(execute=True):
+        refused = assert_nothing_written() if status >= 400 else contextlib.nullcontext()
+        with refused, django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("report-list"), payload, format="json")
         assert response.status_code == status, response.content
         body = response.json()

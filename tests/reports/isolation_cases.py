@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.registry import services as registry
 from apps.reports import services
-from audit_platform.principal import Principal
+from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
 VICTIM_SHA256 = "5e" * 32
@@ -15,11 +14,10 @@ VICTIM_SHA256 = "5e" * 32
 def victim(org) -> dict[str, Any]:
     """A queued report about one of the victim's systems (not rendered: the isolation
     test makes a victim for every route), with a digest on it for the verify case."""
-    actor = Principal.system(organization=org, name="tests")
-    system, _ = registry.ai_system_register(
-        actor=actor, name="Victim reporting system", intended_purpose="p", role="provider"
+    system = factories.AISystemFactory(organization=org, name="Victim reporting system")
+    report, _ = services.report_request(
+        actor=factories.tests_actor(org), kind="annex_iv", system=system
     )
-    report, _ = services.report_request(actor=actor, kind="annex_iv", system=system)
     type(report).objects.filter(pk=report.pk).update(
         status="succeeded", sha256=VICTIM_SHA256, ledger_seq=1, pdf="reports/victim.pdf"
     )

@@ -14,6 +14,7 @@ from apps.reports import services
 from apps.reports.models import Report
 from apps.reports.tasks import report_generate_task
 from apps.tasks.models import TaskRecord
+from tests.support import assert_nothing_written
 
 
 def test_unknown_system_is_404(request_report, demo_system):
@@ -101,7 +102,8 @@ def test_a_failing_render_leaves_a_failed_record_with_reason_and_no_pdf(
     task = TaskRecord.objects.get(pk=report["task"])
     assert task.state == "failed" and "the template exploded" in task.message
     assert Entry.objects.filter(log__organization=org, type="report.failed").count() == 1
-    download = officer.get(reverse("report-download", kwargs={"pk": report["id"]}))
+    with assert_nothing_written():
+        download = officer.get(reverse("report-download", kwargs={"pk": report["id"]}))
     assert download.status_code == 409
 
 
@@ -122,5 +124,6 @@ def test_download_before_generation_is_409(status, org, officer, demo_system):
     actor = Principal.system(organization=org, name="tests")
     report, _ = services.report_request(actor=actor, kind="annex_iv", system=demo_system)
     Report.objects.filter(pk=report.pk).update(status=status)
-    response = officer.get(reverse("report-download", kwargs={"pk": report.pk}))
+    with assert_nothing_written():
+        response = officer.get(reverse("report-download", kwargs={"pk": report.pk}))
     assert response.status_code == 409

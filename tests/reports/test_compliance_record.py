@@ -4,36 +4,30 @@ serious-incident report is about the incident asked for."""
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date, timedelta
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from apps.compliance import services as compliance
 from apps.ledger.models import Entry
 from apps.registry import services as registry
-from apps.registry.artifacts import artifact_store
 from apps.registry.models import Deployment
 from apps.reports.demo import DATASHEET, demo_system_seed
 from apps.reports.models import Report
-from apps.tenancy.services import membership_add
 from audit_platform.principal import Principal
-from tests.compliance.support import answers
+from tests import factories
 from tests.reports.conftest import pdf_attachments, pdf_text
+from tests.support import answers
 
 HAZARD = "Older applicants refused more often than others"
 ROWS = 200
 
 
 def _person(org, role: str, email: str) -> Principal:
-    system_actor = Principal.system(organization=org, name="tests")
-    membership, _ = membership_add(organization=org, email=email, role=role, actor=system_actor)
+    membership = factories.MembershipFactory(organization=org, email=email, role=role)
     return Principal.for_user(organization=org, user=membership.user, role=role)
 
 
@@ -46,35 +40,17 @@ def _fairness_data(org, actor, system):
         "label": label.tolist(),
         "decision": label.tolist(),
     }
-    sink = io.BytesIO()
-    pq.write_table(pa.table(columns), sink)
-    data = sink.getvalue()
-    artifact, _ = artifact_store(
-        organization=org,
-        uploaded=SimpleUploadedFile("eval.parquet", data),
-        declared_sha256=None,
-        actor=actor,
-    )
-    dataset, _ = registry.dataset_create(actor=actor, system=system, name="fairness-eval")
-    version, _ = registry.dataset_version_register(
-        actor=actor,
-        dataset=dataset,
+    return factories.DatasetVersionFactory(
+        dataset__system=system,
+        dataset__name="fairness-eval",
         version="1",
-        sha256=artifact.sha256,
-        size_bytes=len(data),
-        row_count=ROWS,
-        schema=[
-            {"name": "sex", "type": "string"},
-            {"name": "label", "type": "integer"},
-            {"name": "decision", "type": "integer"},
-        ],
+        columns=columns,
         split="test",
         datasheet=DATASHEET,
         contains_personal_data=True,
         contains_special_category_data=True,
-        artifact_sha256=artifact.sha256,
+        actor=actor,
     )
-    return version
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ the record."""
 
 from __future__ import annotations
 
-from django.apps import apps
 
+from tests import factories
 from tests.reports.conftest import pdf_text
 from tests.reports.test_generation import payload_for
 
@@ -12,17 +12,14 @@ from tests.reports.test_generation import payload_for
 def test_model_card_shows_shap_global_importance_when_explained(
     org, demo_system, request_report, download
 ):
-    explanation = apps.get_model("explainability", "Explanation")
-    version = demo_system.models.get().versions.order_by("created_at").last()
-    explanation.objects.create(
-        organization=org,
-        model_version=version,
-        input_sha256="ab" * 32,
-        status="completed",
-        method="shap_tree_explainer",
-        rows=500,
-        global_importance={"income": 0.31, "age": 0.12, "tenure_months": 0.05},
+    # A version with an uploaded model over features that include income, explained
+    # as a worker would.
+    version = factories.ModelVersionFactory(
+        model=demo_system.models.get(),
+        artifact=factories.small_xgboost_model(),
+        artifact_format="xgboost-json",
     )
+    factories.ExplanationFactory(model_version=version, run=True)
     report = request_report(payload_for("model_card", demo_system))
     text = " ".join(pdf_text(download(report)).split())
     assert "Global importance: mean |SHAP value| per feature" in text
@@ -33,20 +30,15 @@ def test_model_card_shows_shap_global_importance_when_explained(
 def test_model_card_shows_fairness_by_group_when_assessed(
     org, demo_system, request_report, download
 ):
-    assessment = apps.get_model("compliance", "Assessment")
     version = demo_system.models.get().versions.order_by("created_at").last()
-    test_data = version.dataset_versions.get(split="test")
     group = {"rows": 50, "selection_rate": 0.4, "accuracy": 0.8}
-    assessment.objects.create(
+    # Requested on an uploaded test set, completed with these results as a worker would.
+    factories.AssessmentFactory(
         system=demo_system,
         model_version=version,
-        dataset_version=test_data,
         kind="fairness",
-        learning_task="classification",
-        config={},
-        thresholds={},
-        status="passed",
-        created_by="tests",
+        protected_attributes=["age"],
+        thresholds={"demographic_parity_difference": {"max": 0.2}},
         results={
             "rows": 100,
             "attributes": {
@@ -69,22 +61,13 @@ def test_model_card_shows_fairness_by_group_when_assessed(
 def test_follow_up_incident_report_carries_the_incident_and_its_reports(
     org, demo_system, request_report, download
 ):
-    from django.utils import timezone
-
-    now = timezone.now()
-    incident = apps.get_model("compliance", "Incident").objects.create(
+    factories.IncidentFactory(
         system=demo_system,
-        kind="general",
         description="Applicants over 75 were refused in bulk.",
-        became_aware_at=now,
-        reporting_deadline=now,
-        created_by="tests",
-    )
-    incident.reports.create(
-        kind="initial", content="Root cause: a missing age band.", created_by="t", ledger_seq=1
-    )
-    incident.reports.create(
-        kind="follow_up", content="Model 1.0 restored.", created_by="t", ledger_seq=2
+        reports=[
+            ("initial", "Root cause: a missing age band."),
+            ("follow_up", "Model 1.0 restored."),
+        ],
     )
     payload = {"kind": "serious_incident", "system_id": demo_system.pk, "stage": "follow_up"}
     text = " ".join(pdf_text(download(request_report(payload))).split())

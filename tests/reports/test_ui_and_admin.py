@@ -8,6 +8,7 @@ from django.urls import reverse
 from apps.tenancy.services import membership_add
 from audit_platform.principal import Principal
 from tests.reports.test_generation import payload_for
+from tests.support import assert_nothing_written
 
 
 def _member(org, email: str, role: str, **extra):
@@ -31,7 +32,9 @@ def test_member_lists_and_downloads_in_the_ui_others_do_not(
 
     client.force_login(_member(other_org, "someone@globex.example", "owner"))
     assert "Model card" not in client.get(reverse("reports-ui-list")).content.decode()
-    assert client.get(reverse("reports-ui-pdf", kwargs={"pk": report["id"]})).status_code == 404
+    with assert_nothing_written():
+        pdf = client.get(reverse("reports-ui-pdf", kwargs={"pk": report["id"]}))
+    assert pdf.status_code == 404
 
 
 def test_admin_lists_and_downloads(org, demo_system, request_report, client):

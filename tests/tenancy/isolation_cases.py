@@ -5,21 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from apps.tasks.services import task_record_create
-from apps.tenancy.models import ApiKey
-from apps.tenancy.services import api_key_create, membership_add
-from audit_platform.principal import Principal
+from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
 
 def victim(org) -> dict[str, Any]:
-    actor = Principal.system(organization=org, name="tests")
-    api_key_create(organization=org, role="pipeline", name="victim-pipeline", actor=actor)
-    membership, _ = membership_add(
-        organization=org, email="officer@a.example", role="compliance_officer", actor=actor
-    )
     return {
-        "api_key": ApiKey.objects.get(organization=org, name="victim-pipeline"),
-        "membership": membership,
+        "api_key": factories.ApiKeyFactory(
+            organization=org, role="pipeline", name="victim-pipeline"
+        ),
+        "membership": factories.MembershipFactory(
+            organization=org, email="officer@a.example", role="compliance_officer"
+        ),
         "task": task_record_create(organization=org, kind="ledger.verify"),
     }
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from apps.ledger.models import Entry
 from apps.tenancy.models import ApiKey, Membership, Organization
+from tests.support import assert_nothing_written
 
 
 @pytest.mark.embedded
@@ -38,9 +39,9 @@ def test_create_org_creates_tenant_ledger_and_owner(db):
 
 def test_create_org_refuses_duplicate_and_bad_slugs(db):
     call_command("create_org", "acme", "--name", "ACME")
-    with pytest.raises(CommandError, match="already exists"):
+    with assert_nothing_written(), pytest.raises(CommandError, match="already exists"):
         call_command("create_org", "acme", "--name", "ACME again")
-    with pytest.raises(CommandError, match="Invalid slug"):
+    with assert_nothing_written(), pytest.raises(CommandError, match="Invalid slug"):
         call_command("create_org", "Not A Slug", "--name", "x")
     assert Organization.objects.count() == 1
 
@@ -60,5 +61,8 @@ def test_create_api_key_prints_only_a_working_key(db):
 
 
 def test_create_api_key_for_unknown_org_fails(db):
-    with pytest.raises(CommandError, match="No organization with slug 'nope'"):
+    with (
+        assert_nothing_written(),
+        pytest.raises(CommandError, match="No organization with slug 'nope'"),
+    ):
         call_command("create_api_key", "--org", "nope", "--role", "pipeline")

@@ -23,11 +23,6 @@ API_KEYS = reverse("api-key-list")
 BODY = {"role": "pipeline", "name": "nightly"}
 
 
-@pytest.fixture
-def owner(org, client_for):
-    return client_for(org, "owner")
-
-
 def _post(client, key: str = KEY):
     return client.post(API_KEYS, BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
 

@@ -4,11 +4,14 @@ cases come from each app's tests/<app>/isolation_cases.py."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.urls import reverse
 
 from apps.tenancy.models import ApiKey, Membership
 from tests.api_routes import all_cases, api_v1_route_names, isolation_modules
+from tests.support import assert_nothing_written
 
 CASES = all_cases()
 
@@ -45,7 +48,10 @@ def test_every_api_route_is_covered_here():
 def test_key_of_another_organization_sees_nothing_of_it(
     name, victim, victim_secrets, other_org, client_for
 ):
-    response = _call(client_for(other_org, "owner"), name, victim)
+    client = client_for(other_org, "owner")
+    refused = CASES[name].status >= 400
+    with assert_nothing_written() if refused else contextlib.nullcontext():
+        response = _call(client, name, victim)
     assert response.status_code == CASES[name].status, response.content[:300]
     body = response.content.decode("utf-8", "replace") if not response.streaming else ""
     for secret in victim_secrets:
@@ -54,19 +60,23 @@ def test_key_of_another_organization_sees_nothing_of_it(
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_request_without_key_gets_401(name, victim, client):
-    response = _call(client, name, victim)
+    with assert_nothing_written():
+        response = _call(client, name, victim)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_revoking_another_organizations_key_leaves_it_active(victim, other_org, client_for):
     client = client_for(other_org, "owner")
-    client.post(reverse("api-key-revoke", kwargs={"pk": victim["api_key"].pk}))
+    with assert_nothing_written():
+        client.post(reverse("api-key-revoke", kwargs={"pk": victim["api_key"].pk}))
     assert ApiKey.objects.get(pk=victim["api_key"].pk).revoked_at is None
 
 
 def test_membership_of_another_organization_cannot_be_deleted(victim, other_org, client_for):
     client = client_for(other_org, "owner")
-    response = client.delete(reverse("membership-detail", kwargs={"pk": victim["membership"].pk}))
+    url = reverse("membership-detail", kwargs={"pk": victim["membership"].pk})
+    with assert_nothing_written():
+        response = client.delete(url)
     assert response.status_code == 404
     assert Membership.objects.filter(pk=victim["membership"].pk).exists()

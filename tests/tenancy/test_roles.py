@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from apps.ledger.models import Entry
 from apps.tenancy.models import ApiKey, Membership
+from tests.factories import MembershipFactory
+from tests.support import assert_nothing_written
 
 
 def test_pipeline_key_cannot_create_api_keys(org, client_for):
@@ -89,18 +91,10 @@ def test_unknown_key_gets_401(org, client, header):
 
 
 def test_last_owner_cannot_be_removed(org, client_for):
-    from apps.tenancy.services import membership_add
-    from audit_platform.principal import Principal
-
-    membership, _ = membership_add(
-        organization=org,
-        email="boss@a.example",
-        role="owner",
-        actor=Principal.system(organization=org, name="tests"),
-    )
-    response = client_for(org, "owner").delete(
-        reverse("membership-detail", kwargs={"pk": membership.pk})
-    )
+    membership = MembershipFactory(organization=org, email="boss@a.example", role="owner")
+    client = client_for(org, "owner")
+    with assert_nothing_written():
+        response = client.delete(reverse("membership-detail", kwargs={"pk": membership.pk}))
     assert response.status_code == 409
     assert "last owner" in response.json()["error"]["message"]
     assert Membership.objects.filter(pk=membership.pk).exists()
