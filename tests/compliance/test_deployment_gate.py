@@ -12,7 +12,7 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, DeploymentEvent, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.compliance.conftest import entry_types
+from tests.support import entry_types
 
 
 def test_compliance_registers_its_gate_at_start_up():

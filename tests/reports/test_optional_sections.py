@@ -3,7 +3,6 @@ the record."""
 
 from __future__ import annotations
 
-
 from tests import factories
 from tests.reports.conftest import pdf_text
 from tests.reports.test_generation import payload_for
