@@ -87,9 +87,53 @@ def assessment_request(
     seed: int = 0,
 ) -> tuple[Assessment, Receipt]:
     """Queues an assessment with thresholds fixed now, before the run (Art. 9(8))."""
-    from apps.tasks.services import task_record_create
-
     same_org(actor, system)
+    _subjects_check(
+        system=system,
+        dataset_version=dataset_version,
+        model_version=model_version,
+        kind=kind,
+        task=task,
+    )
+    clean_thresholds = _validate_thresholds(kind, task, thresholds)
+    config = {
+        "label_column": label_column or None,
+        "prediction_column": prediction_column or None,
+        "score_column": score_column or None,
+        "protected_attributes": list(protected_attributes or []),
+        "numeric_features": list(numeric_features or []),
+        "categorical_features": list(categorical_features or []),
+        "decision_threshold": decision_threshold,
+        "noise_scale": noise_scale,
+        "flip_probability": flip_probability,
+        "bootstrap_resamples": bootstrap_resamples,
+        "seed": seed,
+    }
+    _config_check(
+        dataset_version=dataset_version, kind=kind, config=config, thresholds=clean_thresholds
+    )
+    return _assessment_queue(
+        actor=actor,
+        system=system,
+        dataset_version=dataset_version,
+        model_version=model_version,
+        kind=kind,
+        task=task,
+        config=config,
+        thresholds=clean_thresholds,
+    )
+
+
+def _subjects_check(
+    *,
+    system: AISystem,
+    dataset_version: DatasetVersion,
+    model_version: ModelVersion | None,
+    kind: str,
+    task: str,
+) -> None:
+    """Refuses data and models of another system, a dataset version without a file to
+    read, and a fairness assessment of anything but a classifier."""
     if dataset_version.dataset.system_id != system.pk:
         raise RuleViolation(f"Dataset version {dataset_version.pk} belongs to another AI system.")
     if model_version is not None and model_version.model.system_id != system.pk:
@@ -105,8 +149,37 @@ def assessment_request(
             "Fairness assessments need a classification task.",
             fields={"task": ["Must be classification for fairness."]},
         )
-    clean_thresholds = _validate_thresholds(kind, task, thresholds)
+
+
+def _config_check(
+    *,
+    dataset_version: DatasetVersion,
+    kind: str,
+    config: dict[str, Any],
+    thresholds: dict[str, dict[str, float]],
+) -> None:
+    """Refuses, naming every problem at once, a configuration the dataset cannot serve."""
     columns = {c["name"]: c["type"] for c in dataset_version.schema}
+    problems = {
+        **_column_problems(kind=kind, columns=columns, config=config, thresholds=thresholds),
+        **_parameter_problems(config=config),
+    }
+    if problems:
+        raise InvalidInput(
+            "The assessment cannot run as asked: " + ", ".join(sorted(problems)) + ".",
+            fields=problems,
+        )
+
+
+def _column_problems(
+    *,
+    kind: str,
+    columns: dict[str, str],
+    config: dict[str, Any],
+    thresholds: dict[str, dict[str, float]],
+) -> dict[str, list[str]]:
+    """Per field, the columns this kind of assessment needs that the dataset's schema
+    (``columns``: name -> type) does not have, or has with the wrong type."""
     problems: dict[str, list[str]] = {}
 
     def need(field: str, value: Any, numeric: bool = False) -> None:
@@ -117,15 +190,16 @@ def assessment_request(
         elif numeric and columns[value] not in ("integer", "number", "boolean"):
             problems[field] = [f"Column {value!r} holds {columns[value]} values, not numbers."]
 
-    protected_attributes = list(protected_attributes or [])
-    numeric_features = list(numeric_features or [])
-    categorical_features = list(categorical_features or [])
+    score_column = config["score_column"]
+    protected_attributes = config["protected_attributes"]
+    numeric_features = config["numeric_features"]
+    categorical_features = config["categorical_features"]
     if kind in (Assessment.Kind.PERFORMANCE, Assessment.Kind.FAIRNESS):
-        need("label_column", label_column)
-        need("prediction_column", prediction_column)
+        need("label_column", config["label_column"])
+        need("prediction_column", config["prediction_column"])
     if score_column or (kind == Assessment.Kind.ROBUSTNESS):
         need("score_column", score_column, numeric=True)
-    if kind == Assessment.Kind.PERFORMANCE and "roc_auc" in clean_thresholds and not score_column:
+    if kind == Assessment.Kind.PERFORMANCE and "roc_auc" in thresholds and not score_column:
         problems["score_column"] = ["Required for a roc_auc threshold."]
     if kind == Assessment.Kind.FAIRNESS:
         unknown = [a for a in protected_attributes if a not in columns]
@@ -148,30 +222,36 @@ def assessment_request(
                     problems[field] = [f"The dataset has no column {name!r}."]
                 elif numeric and columns[name] not in ("integer", "number"):
                     problems[field] = [f"Column {name!r} is not numeric."]
-    if not (0 <= bootstrap_resamples <= MAX_RESAMPLES):
+    return problems
+
+
+def _parameter_problems(*, config: dict[str, Any]) -> dict[str, list[str]]:
+    """Per field, the run parameters outside the range the metrics accept."""
+    problems: dict[str, list[str]] = {}
+    if not (0 <= config["bootstrap_resamples"] <= MAX_RESAMPLES):
         problems["bootstrap_resamples"] = [f"Must be between 0 and {MAX_RESAMPLES}."]
-    if not (0.0 < noise_scale <= 10.0):
+    if not (0.0 < config["noise_scale"] <= 10.0):
         problems["noise_scale"] = ["Must be above 0 and at most 10."]
-    if not (0.0 <= flip_probability <= 1.0):
+    if not (0.0 <= config["flip_probability"] <= 1.0):
         problems["flip_probability"] = ["Must be between 0 and 1."]
-    if problems:
-        raise InvalidInput(
-            "The assessment cannot run as asked: " + ", ".join(sorted(problems)) + ".",
-            fields=problems,
-        )
-    config = {
-        "label_column": label_column or None,
-        "prediction_column": prediction_column or None,
-        "score_column": score_column or None,
-        "protected_attributes": protected_attributes,
-        "numeric_features": numeric_features,
-        "categorical_features": categorical_features,
-        "decision_threshold": decision_threshold,
-        "noise_scale": noise_scale,
-        "flip_probability": flip_probability,
-        "bootstrap_resamples": bootstrap_resamples,
-        "seed": seed,
-    }
+    return problems
+
+
+def _assessment_queue(
+    *,
+    actor: Principal,
+    system: AISystem,
+    dataset_version: DatasetVersion,
+    model_version: ModelVersion | None,
+    kind: str,
+    task: str,
+    config: dict[str, Any],
+    thresholds: dict[str, dict[str, float]],
+) -> tuple[Assessment, Receipt]:
+    """The write: the progress record, the assessment and its ledger entry in one
+    transaction; the run is queued once they commit."""
+    from apps.tasks.services import task_record_create
+
     with transaction.atomic():
         record = task_record_create(
             organization=actor.organization, kind=f"assessment.{kind}", subject_kind="assessment"
@@ -183,7 +263,7 @@ def assessment_request(
             kind=kind,
             learning_task=task,
             config=config,
-            thresholds=clean_thresholds,
+            thresholds=thresholds,
             task=record,
             created_by=who(actor),
         )
@@ -196,7 +276,7 @@ def assessment_request(
             data={
                 "kind": kind,
                 "task": task,
-                "thresholds": clean_thresholds,
+                "thresholds": thresholds,
                 "config": config,
                 "dataset_version": record_ref("dataset_version", dataset_version),
                 "dataset_sha256": dataset_version.sha256,

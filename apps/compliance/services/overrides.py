@@ -29,28 +29,13 @@ def decision_override_record(
     row_index: int | None = None,
 ) -> tuple[DecisionOverride, Receipt]:
     """A person overrides an output of the system (Art. 14(4)(d))."""
-    if prediction_batch is not None and prediction_batch.deployment_id != deployment.pk:
-        raise RuleViolation(
-            f"Prediction batch {prediction_batch.pk} belongs to another deployment."
-        )
-    if row_index is not None and prediction_batch is None:
-        raise InvalidInput(
-            "row_index needs prediction_batch_id.",
-            fields={"prediction_batch_id": ["Required with row_index."]},
-        )
-    if (
-        row_index is not None
-        and prediction_batch.row_count is not None
-        and not (0 <= row_index < prediction_batch.row_count)
-    ):
-        raise InvalidInput(
-            f"Batch {prediction_batch.pk} has {prediction_batch.row_count} rows.",
-            fields={"row_index": ["Out of range."]},
-        )
-    if original_decision == new_decision:
-        raise InvalidInput(
-            "An override changes the decision.", fields={"new_decision": ["Same as original."]}
-        )
+    _override_check(
+        deployment=deployment,
+        original_decision=original_decision,
+        new_decision=new_decision,
+        prediction_batch=prediction_batch,
+        row_index=row_index,
+    )
     with transaction.atomic():
         override = DecisionOverride(
             deployment=deployment,
@@ -77,3 +62,37 @@ def decision_override_record(
         override.ledger_seq = receipt.seq
         override.save()
     return override, receipt
+
+
+def _override_check(
+    *,
+    deployment: Deployment,
+    original_decision: Any,
+    new_decision: Any,
+    prediction_batch: RegistryBatch | None,
+    row_index: int | None,
+) -> None:
+    """Refuses a batch of another deployment, a row outside the batch, and an override
+    that leaves the decision as it was."""
+    if prediction_batch is not None and prediction_batch.deployment_id != deployment.pk:
+        raise RuleViolation(
+            f"Prediction batch {prediction_batch.pk} belongs to another deployment."
+        )
+    if row_index is not None and prediction_batch is None:
+        raise InvalidInput(
+            "row_index needs prediction_batch_id.",
+            fields={"prediction_batch_id": ["Required with row_index."]},
+        )
+    if (
+        row_index is not None
+        and prediction_batch.row_count is not None
+        and not (0 <= row_index < prediction_batch.row_count)
+    ):
+        raise InvalidInput(
+            f"Batch {prediction_batch.pk} has {prediction_batch.row_count} rows.",
+            fields={"row_index": ["Out of range."]},
+        )
+    if original_decision == new_decision:
+        raise InvalidInput(
+            "An override changes the decision.", fields={"new_decision": ["Same as original."]}
+        )
