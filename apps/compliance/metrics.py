@@ -140,6 +140,21 @@ def fairness(
     """Per protected attribute: per-group metrics (Fairlearn's MetricFrame), demographic
     parity difference and ratio and equalized odds difference (Fairlearn's functions),
     each with a seeded bootstrap interval."""
+    y = frame[label].to_numpy().astype(int)
+    p = frame[prediction].to_numpy().astype(int)
+    per_attribute: dict[str, Any] = {}
+    for position, attribute in enumerate(attributes):
+        groups = frame[attribute].astype(str).to_numpy()
+        per_attribute[attribute] = _attribute_fairness(
+            y, p, groups, resamples=resamples, seed=seed + position
+        )
+    return {"rows": len(frame), "attributes": per_attribute}
+
+
+def _attribute_fairness(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, *, resamples: int, seed: int
+) -> dict[str, Any]:
+    """One protected attribute: its groups' metrics and the between-group summaries."""
     from fairlearn.metrics import (
         MetricFrame,
         demographic_parity_difference,
@@ -151,72 +166,94 @@ def fairness(
     )
     from sklearn.metrics import accuracy_score
 
-    y = frame[label].to_numpy().astype(int)
-    p = frame[prediction].to_numpy().astype(int)
-    per_attribute: dict[str, Any] = {}
-    for position, attribute in enumerate(attributes):
-        groups = frame[attribute].astype(str).to_numpy()
-        metric_frame = MetricFrame(
-            metrics={
-                "selection_rate": selection_rate,
-                "accuracy": accuracy_score,
-                "true_positive_rate": true_positive_rate,
-                "false_positive_rate": false_positive_rate,
-            },
-            y_true=y,
-            y_pred=p,
-            sensitive_features=groups,
-        )
-        by_group = metric_frame.by_group
-        levels, codes = np.unique(groups, return_inverse=True)
-        counts = np.bincount(codes, minlength=len(levels))
-        point = {
-            "demographic_parity_difference": demographic_parity_difference(
-                y, p, sensitive_features=groups
-            ),
-            "demographic_parity_ratio": demographic_parity_ratio(y, p, sensitive_features=groups),
-            "equalized_odds_difference": equalized_odds_difference(y, p, sensitive_features=groups),
+    metric_frame = MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "accuracy": accuracy_score,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+        },
+        y_true=y,
+        y_pred=p,
+        sensitive_features=groups,
+    )
+    levels, codes = np.unique(groups, return_inverse=True)
+    point = {
+        "demographic_parity_difference": demographic_parity_difference(
+            y, p, sensitive_features=groups
+        ),
+        "demographic_parity_ratio": demographic_parity_ratio(y, p, sensitive_features=groups),
+        "equalized_odds_difference": equalized_odds_difference(y, p, sensitive_features=groups),
+    }
+    samples, group_samples = _fairness_resamples(
+        y, p, codes, len(levels), names=list(point), resamples=resamples, seed=seed
+    )
+    metrics = {
+        name: {
+            "value": _finite(value),
+            "ci": _interval(samples[name]) if resamples > 0 else [None, None],
         }
-        samples: dict[str, list[float]] = {name: [] for name in point}
-        group_samples: list[np.ndarray] = []
-        rng = np.random.default_rng(seed + position)
-        for _ in range(max(resamples, 0)):
-            i = rng.integers(0, len(frame), size=len(frame))
-            rates = _group_rates(y[i], p[i], codes[i], len(levels))
-            group_samples.append(rates)
-            for name, value in _summaries(rates).items():
-                if np.isfinite(value):
-                    samples[name].append(value)
+        for name, value in point.items()
+    }
+    return {
+        "groups": _group_rows(levels, codes, metric_frame.by_group, group_samples),
+        "metrics": metrics,
+    }
 
-        def interval(values: Any) -> list[float | None]:
-            values = np.asarray(values, dtype=float)
-            values = values[np.isfinite(values)]
-            if not len(values):
-                return [None, None]
-            return [float(v) for v in np.quantile(values, CI_QUANTILES)]
 
-        group_rows: dict[str, Any] = {}
-        stacked = np.stack(group_samples) if group_samples else None
-        for index, level in enumerate(levels):
-            row: dict[str, Any] = {"rows": int(counts[index])}
-            row.update({name: _finite(by_group.loc[level, name]) for name in by_group.columns})
-            if stacked is not None:
-                row["ci"] = {
-                    name: interval(stacked[:, index, column])
-                    for column, name in enumerate(
-                        ["selection_rate", "true_positive_rate", "false_positive_rate"]
-                    )
-                }
-            group_rows[str(level)] = row
-        metrics = {
-            name: {
-                "value": _finite(value),
-                "ci": interval(samples[name]) if resamples > 0 else [None, None],
+def _fairness_resamples(
+    y: np.ndarray,
+    p: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    *,
+    names: list[str],
+    resamples: int,
+    seed: int,
+) -> tuple[dict[str, list[float]], list[np.ndarray]]:
+    """Seeded bootstrap: the finite between-group summaries by name, and every
+    resample's per-group rates."""
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    group_samples: list[np.ndarray] = []
+    rng = np.random.default_rng(seed)
+    for _ in range(max(resamples, 0)):
+        i = rng.integers(0, len(y), size=len(y))
+        rates = _group_rates(y[i], p[i], codes[i], k)
+        group_samples.append(rates)
+        for name, value in _summaries(rates).items():
+            if np.isfinite(value):
+                samples[name].append(value)
+    return samples, group_samples
+
+
+def _interval(values: Any) -> list[float | None]:
+    """Percentile interval of the finite values; [None, None] when there are none."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return [None, None]
+    return [float(v) for v in np.quantile(values, CI_QUANTILES)]
+
+
+def _group_rows(
+    levels: np.ndarray, codes: np.ndarray, by_group: pd.DataFrame, group_samples: list[np.ndarray]
+) -> dict[str, Any]:
+    """Per group: its rows, its metrics, and intervals of its rates when resampled."""
+    counts = np.bincount(codes, minlength=len(levels))
+    group_rows: dict[str, Any] = {}
+    stacked = np.stack(group_samples) if group_samples else None
+    for index, level in enumerate(levels):
+        row: dict[str, Any] = {"rows": int(counts[index])}
+        row.update({name: _finite(by_group.loc[level, name]) for name in by_group.columns})
+        if stacked is not None:
+            row["ci"] = {
+                name: _interval(stacked[:, index, column])
+                for column, name in enumerate(
+                    ["selection_rate", "true_positive_rate", "false_positive_rate"]
+                )
             }
-            for name, value in point.items()
-        }
-        per_attribute[attribute] = {"groups": group_rows, "metrics": metrics}
-    return {"rows": len(frame), "attributes": per_attribute}
+        group_rows[str(level)] = row
+    return group_rows
 
 
 def _perturb(
@@ -259,16 +296,53 @@ def robustness(
     resamples: int,
     seed: int,
 ) -> dict[str, Any]:
+    """How a seeded surrogate of the recorded scores moves under seeded perturbations:
+    mean absolute score change and, for classifiers, the decision flip rate."""
+    features = frame[numeric + categorical].copy()
+    for column in categorical:
+        features[column] = features[column].astype(str)
+    target = frame[score].to_numpy(dtype=float)
+    surrogate = _surrogate(numeric=numeric, categorical=categorical, seed=seed)
+    surrogate.fit(features, target)
+    base = surrogate.predict(features)
+    perturbed = _perturb(
+        features,
+        numeric=numeric,
+        categorical=categorical,
+        noise_scale=noise_scale,
+        flip_probability=flip_probability,
+        rng=np.random.default_rng(seed),
+    )
+    moved = surrogate.predict(perturbed)
+    fidelity = float(np.corrcoef(base, target)[0, 1]) if np.std(target) > 0 else None
+    return {
+        "rows": len(frame),
+        "surrogate": {"model": "RandomForestRegressor", "fidelity_r": _finite(fidelity)},
+        "perturbation": {
+            "numeric": numeric,
+            "categorical": categorical,
+            "noise_scale": noise_scale,
+            "flip_probability": flip_probability,
+        },
+        "metrics": _robustness_metrics(
+            base,
+            moved,
+            task=task,
+            decision_threshold=decision_threshold,
+            resamples=resamples,
+            seed=seed,
+        ),
+    }
+
+
+def _surrogate(*, numeric: list[str], categorical: list[str], seed: int) -> Any:
+    """A seeded random forest over the features, categorical ones one-hot encoded."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    features = frame[numeric + categorical].copy()
-    for column in categorical:
-        features[column] = features[column].astype(str)
-    target = frame[score].to_numpy(dtype=float)
-    surrogate = make_pipeline(
+    return make_pipeline(
         ColumnTransformer(
             [
                 ("numeric", "passthrough", numeric),
@@ -281,24 +355,26 @@ def robustness(
         ),
         RandomForestRegressor(n_estimators=50, min_samples_leaf=5, random_state=seed, n_jobs=1),
     )
-    surrogate.fit(features, target)
-    base = surrogate.predict(features)
-    perturbed = _perturb(
-        features,
-        numeric=numeric,
-        categorical=categorical,
-        noise_scale=noise_scale,
-        flip_probability=flip_probability,
-        rng=np.random.default_rng(seed),
-    )
-    moved = surrogate.predict(perturbed)
+
+
+def _robustness_metrics(
+    base: np.ndarray,
+    moved: np.ndarray,
+    *,
+    task: str,
+    decision_threshold: float,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The surrogate's scores before (``base``) and after (``moved``) perturbation,
+    compared row by row, each metric with a seeded bootstrap interval."""
+    n = len(base)
     change = np.abs(moved - base)
-    fidelity = float(np.corrcoef(base, target)[0, 1]) if np.std(target) > 0 else None
     metrics: dict[str, Any] = {
         "mean_abs_score_change": {
             "value": float(change.mean()),
             "ci": bootstrap(
-                lambda i: float(change[i].mean()), len(frame), resamples=resamples, seed=seed + 1
+                lambda i: float(change[i].mean()), n, resamples=resamples, seed=seed + 1
             ),
         }
     }
@@ -307,20 +383,10 @@ def robustness(
         metrics["decision_flip_rate"] = {
             "value": float(flips.mean()),
             "ci": bootstrap(
-                lambda i: float(flips[i].mean()), len(frame), resamples=resamples, seed=seed + 2
+                lambda i: float(flips[i].mean()), n, resamples=resamples, seed=seed + 2
             ),
         }
-    return {
-        "rows": len(frame),
-        "surrogate": {"model": "RandomForestRegressor", "fidelity_r": _finite(fidelity)},
-        "perturbation": {
-            "numeric": numeric,
-            "categorical": categorical,
-            "noise_scale": noise_scale,
-            "flip_probability": flip_probability,
-        },
-        "metrics": metrics,
-    }
+    return metrics
 
 
 def judge(

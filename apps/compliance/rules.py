@@ -8,7 +8,7 @@ The rules and dates are explained, with their legal sources, in docs/compliance.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -277,93 +277,136 @@ class Outcome:
     citations: list[str]
 
 
+@dataclass
+class _Finding:
+    """What classification has established so far: the category, on what basis, and why."""
+
+    category: str
+    basis: str = ""
+    exemption: str = ""
+    rationale: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+
+
 def classify(answers: Mapping[str, Any], *, role: str) -> Outcome:
-    """The category that validated answers put the system in, with reasons."""
-    rationale: list[str] = []
-    citations: list[str] = []
+    """The category that validated answers put the system in, with reasons: the risk
+    tier first (Art. 5, Art. 6), then the duties that add to it (Art. 50, Art. 53)."""
     prohibited = list(answers["prohibited_practices"])
     area = answers["annex_iii_area"] if answers["annex_iii_area"] != "none" else ""
-    exemption = ""
-    basis = ""
     transparency = [k for k in TRANSPARENCY_CASES if answers[k]]
     gpai = answers["general_purpose_ai_model"]
     systemic = bool(gpai and answers.get("systemic_risk"))
-    exempted = False
 
-    if prohibited:
-        category = "prohibited"
-        for code in prohibited:
-            article, text = PROHIBITED_PRACTICES[code]
-            rationale.append(f"Prohibited practice: {text} ({article}).")
-            citations.append(article)
-    elif answers["annex_i_safety_component"]:
-        category, basis = "high_risk", "annex_i"
-        rationale.append(
-            "Product or safety component under Annex I legislation requiring a third-party "
-            "conformity assessment: high-risk (Art. 6(1))."
-        )
-        citations.append("Art. 6(1)")
-    elif area:
-        article, text = ANNEX_III_AREAS[area]
-        citations.extend(["Art. 6(2)", article])
-        if answers["profiling"]:
-            category, basis = "high_risk", "annex_iii"
-            rationale.append(
-                f"Intended use in {text} ({article}) with profiling of natural persons: "
-                "always high-risk, no Art. 6(3) exemption applies (Art. 6(3), last subparagraph)."
-            )
-            citations.append("Art. 6(3), last subparagraph")
-        elif answers["art_6_3_exemption"] != "none":
-            category = "minimal_risk"
-            exemption = answers["art_6_3_exemption"]
-            exempted = True
-            ex_article, ex_text = EXEMPTIONS[exemption]
-            rationale.append(
-                f"Intended use in {text} ({article}), but the system {ex_text} ({ex_article}) and "
-                "does not profile natural persons: not high-risk. The provider must document "
-                "this assessment before placing it on the market (Art. 6(4)) and still "
-                "register the system (Art. 49(2))."
-            )
-            citations.extend([ex_article, "Art. 6(4)", "Art. 49(2)"])
-        else:
-            category, basis = "high_risk", "annex_iii"
-            rationale.append(f"Intended use in {text} ({article}): high-risk (Art. 6(2)).")
-    else:
-        category = "minimal_risk"
-        rationale.append("No prohibited practice, no Annex I product, no Annex III area.")
-
-    if transparency:
-        for key in transparency:
-            article, text = TRANSPARENCY_CASES[key]
-            rationale.append(f"Transparency duty: {text} ({article}).")
-            citations.append(article)
-        if category == "minimal_risk":
-            category = "limited_risk"
-    if gpai:
-        rationale.append(
-            "General-purpose AI model: provider duties of Art. 53"
-            + (", and of Art. 55 for systemic risk (Art. 51)." if systemic else ".")
-        )
-        citations.append("Art. 53")
-        if systemic:
-            citations.extend(["Art. 51", "Art. 55"])
+    finding = _risk_tier(answers, prohibited=prohibited, area=area)
+    _add_transparency(finding, transparency)
+    _add_general_purpose_ai(finding, gpai=gpai, systemic=systemic)
     flags = {
         "prohibited_practices": prohibited,
-        "annex_iii_exempted": exempted,
+        "annex_iii_exempted": bool(finding.exemption),
         "transparency": transparency,
         "general_purpose_ai_model": gpai,
         "systemic_risk": systemic,
         "public_service_deployer": bool(answers.get("public_service_deployer")),
     }
     return Outcome(
-        category=category,
-        high_risk_basis=basis,
+        category=finding.category,
+        high_risk_basis=finding.basis,
         annex_iii_area=area,
-        exemption=exemption,
+        exemption=finding.exemption,
         flags=flags,
-        rationale=rationale,
-        citations=list(dict.fromkeys(citations)),
+        rationale=finding.rationale,
+        citations=list(dict.fromkeys(finding.citations)),
     )
+
+
+def _risk_tier(answers: Mapping[str, Any], *, prohibited: list[str], area: str) -> _Finding:
+    """Prohibited (Art. 5) before high-risk under Annex I (Art. 6(1)), before an Annex III
+    area (Art. 6(2), (3)), before minimal risk."""
+    if prohibited:
+        finding = _Finding("prohibited")
+        for code in prohibited:
+            article, text = PROHIBITED_PRACTICES[code]
+            finding.rationale.append(f"Prohibited practice: {text} ({article}).")
+            finding.citations.append(article)
+        return finding
+    if answers["annex_i_safety_component"]:
+        return _Finding(
+            "high_risk",
+            basis="annex_i",
+            rationale=[
+                "Product or safety component under Annex I legislation requiring a third-party "
+                "conformity assessment: high-risk (Art. 6(1))."
+            ],
+            citations=["Art. 6(1)"],
+        )
+    if area:
+        return _annex_iii_tier(answers, area=area)
+    return _Finding(
+        "minimal_risk",
+        rationale=["No prohibited practice, no Annex I product, no Annex III area."],
+    )
+
+
+def _annex_iii_tier(answers: Mapping[str, Any], *, area: str) -> _Finding:
+    """An Annex III use is high-risk unless an Art. 6(3) condition applies; profiling
+    makes it high-risk whatever the condition (Art. 6(3), last subparagraph)."""
+    article, text = ANNEX_III_AREAS[area]
+    citations = ["Art. 6(2)", article]
+    if answers["profiling"]:
+        return _Finding(
+            "high_risk",
+            basis="annex_iii",
+            rationale=[
+                f"Intended use in {text} ({article}) with profiling of natural persons: "
+                "always high-risk, no Art. 6(3) exemption applies (Art. 6(3), last subparagraph)."
+            ],
+            citations=[*citations, "Art. 6(3), last subparagraph"],
+        )
+    if answers["art_6_3_exemption"] != "none":
+        exemption = answers["art_6_3_exemption"]
+        ex_article, ex_text = EXEMPTIONS[exemption]
+        return _Finding(
+            "minimal_risk",
+            exemption=exemption,
+            rationale=[
+                f"Intended use in {text} ({article}), but the system {ex_text} ({ex_article}) and "
+                "does not profile natural persons: not high-risk. The provider must document "
+                "this assessment before placing it on the market (Art. 6(4)) and still "
+                "register the system (Art. 49(2))."
+            ],
+            citations=[*citations, ex_article, "Art. 6(4)", "Art. 49(2)"],
+        )
+    return _Finding(
+        "high_risk",
+        basis="annex_iii",
+        rationale=[f"Intended use in {text} ({article}): high-risk (Art. 6(2))."],
+        citations=citations,
+    )
+
+
+def _add_transparency(finding: _Finding, transparency: list[str]) -> None:
+    """Art. 50 duties add to any tier; they lift minimal risk to limited risk."""
+    if not transparency:
+        return
+    for key in transparency:
+        article, text = TRANSPARENCY_CASES[key]
+        finding.rationale.append(f"Transparency duty: {text} ({article}).")
+        finding.citations.append(article)
+    if finding.category == "minimal_risk":
+        finding.category = "limited_risk"
+
+
+def _add_general_purpose_ai(finding: _Finding, *, gpai: bool, systemic: bool) -> None:
+    """The provider duties of a general-purpose AI model (Art. 53, and Art. 55)."""
+    if not gpai:
+        return
+    finding.rationale.append(
+        "General-purpose AI model: provider duties of Art. 53"
+        + (", and of Art. 55 for systemic risk (Art. 51)." if systemic else ".")
+    )
+    finding.citations.append("Art. 53")
+    if systemic:
+        finding.citations.extend(["Art. 51", "Art. 55"])
 
 
 # --- Obligations ----------------------------------------------------------------------
@@ -392,6 +435,89 @@ class Profile:
 
 def _high_risk_date(profile: Profile) -> str:
     return "annex_i_high_risk" if profile.high_risk_basis == "annex_i" else "annex_iii_high_risk"
+
+
+# The date key of a high-risk duty: Annex I or Annex III, by the system's high-risk basis.
+HIGH_RISK = "high_risk"
+
+
+@dataclass(frozen=True)
+class ObligationRule:
+    """One obligation of the Act and which systems it binds: the rule as data."""
+
+    code: str
+    article: str
+    requirement: str
+    date_key: str  # a key of DATES, or HIGH_RISK
+    evidence: str
+    applies: Callable[[Profile], bool]
+
+    def obligation(self, profile: Profile) -> Obligation:
+        date_key = _high_risk_date(profile) if self.date_key == HIGH_RISK else self.date_key
+        return Obligation(self.code, self.article, self.requirement, date_key, self.evidence)
+
+
+def _provider(profile: Profile) -> bool:
+    return profile.role == "provider"
+
+
+def _everyone(profile: Profile) -> bool:
+    return True
+
+
+def _prohibited(profile: Profile) -> bool:
+    return profile.category == "prohibited"
+
+
+def _high_risk_provider(profile: Profile) -> bool:
+    return profile.category == "high_risk" and _provider(profile)
+
+
+def _high_risk_deployer(profile: Profile) -> bool:
+    return profile.category == "high_risk" and not _provider(profile)
+
+
+def _fria_deployer(profile: Profile) -> bool:
+    """Art. 27(1): every deployer of an Annex III point 5 system, and deployers that are
+    public bodies or provide public services, except for Annex III point 2."""
+    return (
+        _high_risk_deployer(profile)
+        and profile.high_risk_basis == "annex_iii"
+        and bool(
+            profile.annex_iii_area == "essential_services"
+            or (
+                profile.flags.get("public_service_deployer")
+                and profile.annex_iii_area != "critical_infrastructure"
+            )
+        )
+    )
+
+
+def _exempted_provider(profile: Profile) -> bool:
+    return bool(profile.flags.get("annex_iii_exempted")) and _provider(profile)
+
+
+# Art. 50(1) and (2) bind providers, (3) and (4) deployers.
+_PROVIDER_TRANSPARENCY = ("interacts_with_persons", "generates_synthetic_content")
+
+
+def _transparency(key: str) -> Callable[[Profile], bool]:
+    """The Art. 50 case ``key``, for the role it binds."""
+    provider_duty = key in _PROVIDER_TRANSPARENCY
+
+    def applies(profile: Profile) -> bool:
+        declared = key in (profile.flags.get("transparency") or [])
+        return declared and provider_duty == _provider(profile)
+
+    return applies
+
+
+def _gpai_provider(profile: Profile) -> bool:
+    return bool(profile.flags.get("general_purpose_ai_model")) and _provider(profile)
+
+
+def _systemic_gpai_provider(profile: Profile) -> bool:
+    return _gpai_provider(profile) and bool(profile.flags.get("systemic_risk"))
 
 
 _PROVIDER_HIGH_RISK = (
@@ -433,115 +559,93 @@ _PROVIDER_HIGH_RISK = (
 )
 
 
+# Walked in this order; each rule that applies to a profile gives one checklist item.
+OBLIGATION_RULES: tuple[ObligationRule, ...] = (
+    ObligationRule(
+        "art_4",
+        "Art. 4",
+        "Ensure staff dealing with the system have AI literacy.",
+        "ai_literacy",
+        "attested",
+        _everyone,
+    ),
+    ObligationRule(
+        "art_5",
+        "Art. 5",
+        "Do not place on the market, put into service or use: the practice is prohibited.",
+        "prohibitions",
+        "never",
+        _prohibited,
+    ),
+    *(
+        ObligationRule(code, article, text, HIGH_RISK, evidence, _high_risk_provider)
+        for code, article, text, evidence in _PROVIDER_HIGH_RISK
+    ),
+    ObligationRule(
+        "art_26",
+        "Art. 26",
+        "Use per instructions, assign human oversight, monitor, keep logs six "
+        "months, inform the provider and authorities of risks and incidents.",
+        HIGH_RISK,
+        "approvals",
+        _high_risk_deployer,
+    ),
+    ObligationRule(
+        "art_27",
+        "Art. 27",
+        "Assess the impact on fundamental rights before first use.",
+        HIGH_RISK,
+        "fria",
+        _fria_deployer,
+    ),
+    ObligationRule(
+        "art_6_4",
+        "Art. 6(4)",
+        "Document the assessment that the Annex III system is not high-risk.",
+        "annex_iii_high_risk",
+        "classification",
+        _exempted_provider,
+    ),
+    ObligationRule(
+        "art_49_2",
+        "Art. 49(2)",
+        "Register the exempted system in the EU database.",
+        "annex_iii_high_risk",
+        "attested",
+        _exempted_provider,
+    ),
+    *(
+        ObligationRule(
+            f"art_50_{article[8]}",
+            article,
+            text[0].upper() + text[1:] + ".",
+            "transparency",
+            "attested",
+            _transparency(key),
+        )
+        for key, (article, text) in TRANSPARENCY_CASES.items()
+    ),
+    ObligationRule(
+        "art_53",
+        "Art. 53",
+        "Keep technical documentation, inform downstream providers, respect copyright, "
+        "publish a training-content summary.",
+        "general_purpose_ai",
+        "attested",
+        _gpai_provider,
+    ),
+    ObligationRule(
+        "art_55",
+        "Art. 55",
+        "Evaluate and mitigate systemic risk, report serious incidents, ensure cybersecurity.",
+        "general_purpose_ai",
+        "attested",
+        _systemic_gpai_provider,
+    ),
+)
+
+
 def obligations_for(profile: Profile) -> list[tuple[Obligation, ApplicationDate]]:
     """The checklist for one system: obligation and the date it applies from."""
-    items: list[Obligation] = [
-        Obligation(
-            "art_4",
-            "Art. 4",
-            "Ensure staff dealing with the system have AI literacy.",
-            "ai_literacy",
-            "attested",
-        )
-    ]
-    provider = profile.role == "provider"
-    if profile.category == "prohibited":
-        items.append(
-            Obligation(
-                "art_5",
-                "Art. 5",
-                "Do not place on the market, put into service or use: the practice is prohibited.",
-                "prohibitions",
-                "never",
-            )
-        )
-    if profile.category == "high_risk":
-        date_key = _high_risk_date(profile)
-        if provider:
-            items.extend(
-                Obligation(code, article, text, date_key, evidence)
-                for code, article, text, evidence in _PROVIDER_HIGH_RISK
-            )
-        else:
-            items.append(
-                Obligation(
-                    "art_26",
-                    "Art. 26",
-                    "Use per instructions, assign human oversight, monitor, keep logs six "
-                    "months, inform the provider and authorities of risks and incidents.",
-                    date_key,
-                    "approvals",
-                )
-            )
-            if profile.high_risk_basis == "annex_iii" and (
-                profile.annex_iii_area == "essential_services"
-                or (
-                    profile.flags.get("public_service_deployer")
-                    and profile.annex_iii_area != "critical_infrastructure"
-                )
-            ):
-                items.append(
-                    Obligation(
-                        "art_27",
-                        "Art. 27",
-                        "Assess the impact on fundamental rights before first use.",
-                        date_key,
-                        "fria",
-                    )
-                )
-    if profile.flags.get("annex_iii_exempted") and provider:
-        items.append(
-            Obligation(
-                "art_6_4",
-                "Art. 6(4)",
-                "Document the assessment that the Annex III system is not high-risk.",
-                "annex_iii_high_risk",
-                "classification",
-            )
-        )
-        items.append(
-            Obligation(
-                "art_49_2",
-                "Art. 49(2)",
-                "Register the exempted system in the EU database.",
-                "annex_iii_high_risk",
-                "attested",
-            )
-        )
-    transparency = profile.flags.get("transparency") or []
-    for key in transparency:
-        article, text = TRANSPARENCY_CASES[key]
-        provider_duty = key in ("interacts_with_persons", "generates_synthetic_content")
-        if provider_duty == provider:
-            items.append(
-                Obligation(
-                    f"art_50_{article[8]}",
-                    article,
-                    text[0].upper() + text[1:] + ".",
-                    "transparency",
-                    "attested",
-                )
-            )
-    if profile.flags.get("general_purpose_ai_model") and provider:
-        items.append(
-            Obligation(
-                "art_53",
-                "Art. 53",
-                "Keep technical documentation, inform downstream providers, respect copyright, "
-                "publish a training-content summary.",
-                "general_purpose_ai",
-                "attested",
-            )
-        )
-        if profile.flags.get("systemic_risk"):
-            items.append(
-                Obligation(
-                    "art_55",
-                    "Art. 55",
-                    "Evaluate and mitigate systemic risk, report serious incidents, ensure "
-                    "cybersecurity.",
-                    "general_purpose_ai",
-                    "attested",
-                )
-            )
+    items = [rule.obligation(profile) for rule in OBLIGATION_RULES if rule.applies(profile)]
     return [(o, DATES[o.date_key]) for o in items]

@@ -1,0 +1,63 @@
+"""Writes of the compliance record, one module per entity. Each service changes its rows
+and appends the matching ledger entry in one transaction, as its last step; both commit
+or neither does. Ledger payloads carry digests and metadata, never free text or personal
+data. Event types are listed in docs/events.md and explained in docs/compliance.md.
+
+Callers import from here (``from apps.compliance import services``), not from the
+entity modules, so that code can move between them without touching its callers."""
+
+from apps.compliance.services.approvals import (
+    APPROVER_ROLES,
+    approval_decide,
+    approval_request_create,
+)
+from apps.compliance.services.assessments import (
+    DEFAULT_RESAMPLES,
+    MAX_RESAMPLES,
+    assessment_claim,
+    assessment_complete,
+    assessment_fail,
+    assessment_request,
+)
+from apps.compliance.services.classifications import (
+    classification_record,
+    obligation_evidence_attach,
+)
+from apps.compliance.services.frias import FRIA_ELEMENTS, fria_record
+from apps.compliance.services.incidents import (
+    REPORTING_DAYS,
+    incident_authority_informed,
+    incident_close,
+    incident_deadline,
+    incident_open,
+    incident_report_add,
+)
+from apps.compliance.services.overrides import decision_override_record
+from apps.compliance.services.risks import RISK_FIELDS, RISK_TEXT_FIELDS, risk_create, risk_update
+
+__all__ = [
+    "APPROVER_ROLES",
+    "DEFAULT_RESAMPLES",
+    "FRIA_ELEMENTS",
+    "MAX_RESAMPLES",
+    "REPORTING_DAYS",
+    "RISK_FIELDS",
+    "RISK_TEXT_FIELDS",
+    "approval_decide",
+    "approval_request_create",
+    "assessment_claim",
+    "assessment_complete",
+    "assessment_fail",
+    "assessment_request",
+    "classification_record",
+    "decision_override_record",
+    "fria_record",
+    "incident_authority_informed",
+    "incident_close",
+    "incident_deadline",
+    "incident_open",
+    "incident_report_add",
+    "obligation_evidence_attach",
+    "risk_create",
+    "risk_update",
+]
