@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
 from apps.registry import events
-from apps.registry.models import AISystem, Dataset, DatasetVersion
+from apps.registry.models import AISystem, Artifact, Dataset, DatasetVersion
 from apps.registry.services._common import (
     named_under_system_create,
     require_sha256,
@@ -116,9 +116,51 @@ def dataset_version_register(
     uri: str = "",
     artifact_sha256: str | None = None,
 ) -> tuple[DatasetVersion, Receipt]:
+    """Registers a version of a dataset: its digest, schema and Art. 10(2) datasheet,
+    and where the data is (an uploaded file, checked against what is declared, or a
+    uri). An uploaded file gets its statistics computed once the registration commits."""
+    _dataset_version_validate(
+        sha256=sha256,
+        schema=schema,
+        datasheet=datasheet,
+        contains_personal_data=contains_personal_data,
+    )
+    artifact = _dataset_file(
+        actor=actor,
+        artifact_sha256=artifact_sha256,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        schema=schema,
+        uri=uri,
+    )
+    dataset_version = DatasetVersion(
+        dataset=dataset,
+        version=version,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        row_count=row_count,
+        schema=schema,
+        uri=uri,
+        artifact=artifact,
+        split=split,
+        datasheet=datasheet,
+        contains_personal_data=contains_personal_data,
+        contains_special_category_data=contains_special_category_data,
+        statistics_state=(
+            DatasetVersion.StatisticsState.PENDING
+            if artifact
+            else DatasetVersion.StatisticsState.NOT_AVAILABLE
+        ),
+    )
+    return _dataset_version_write(actor=actor, dataset_version=dataset_version)
+
+
+def _dataset_version_validate(
+    *, sha256: str, schema: Any, datasheet: Any, contains_personal_data: bool
+) -> None:
     require_sha256(sha256, "sha256")
-    schema = _validate_schema(schema)
-    datasheet = _validate_datasheet(datasheet)
+    _validate_schema(schema)
+    _validate_datasheet(datasheet)
     if contains_personal_data and not datasheet.get("original_purpose"):
         raise InvalidInput(
             "Data with personal data must state the original purpose of its collection "
@@ -127,80 +169,88 @@ def dataset_version_register(
                 "datasheet.original_purpose": ["Required when contains_personal_data is true."]
             },
         )
-    artifact = None
-    if artifact_sha256 is not None:
-        artifact = uploaded_artifact(
-            organization=actor.organization, sha256=artifact_sha256, field="artifact_sha256"
-        )
-        if artifact.sha256 != sha256 or artifact.size_bytes != size_bytes:
+
+
+def _dataset_file(
+    *,
+    actor: Principal,
+    artifact_sha256: str | None,
+    sha256: str,
+    size_bytes: int,
+    schema: list[dict[str, str]],
+    uri: str,
+) -> Artifact | None:
+    """The uploaded file of a dataset version, once it is found to have the declared
+    digest, size and schema; None for data that lives at ``uri``."""
+    if artifact_sha256 is None:
+        if not uri:
             raise InvalidInput(
-                f"The uploaded file has SHA-256 {artifact.sha256} and {artifact.size_bytes} bytes; "
-                "the registration declares other values.",
-                fields={"sha256": ["Does not match the uploaded file."]},
+                "Give either artifact_sha256 (an uploaded file) or uri (where the data lives).",
+                fields={"uri": ["Required without artifact_sha256."]},
             )
-        with artifact.file.open("rb") as stream:
-            try:
-                mismatch = schema_mismatch(declared=schema, found=read_schema(stream))
-            except TabularError as exc:
-                raise InvalidInput(
-                    f"The uploaded file is {exc}.", fields={"artifact_sha256": [str(exc)]}
-                ) from None
-        if mismatch:
-            raise InvalidInput(f"Schema mismatch: {mismatch}.", fields={"schema": [mismatch]})
-    elif not uri:
+        return None
+    artifact = uploaded_artifact(
+        organization=actor.organization, sha256=artifact_sha256, field="artifact_sha256"
+    )
+    if artifact.sha256 != sha256 or artifact.size_bytes != size_bytes:
         raise InvalidInput(
-            "Give either artifact_sha256 (an uploaded file) or uri (where the data lives).",
-            fields={"uri": ["Required without artifact_sha256."]},
+            f"The uploaded file has SHA-256 {artifact.sha256} and {artifact.size_bytes} bytes; "
+            "the registration declares other values.",
+            fields={"sha256": ["Does not match the uploaded file."]},
         )
+    with artifact.file.open("rb") as stream:
+        try:
+            mismatch = schema_mismatch(declared=schema, found=read_schema(stream))
+        except TabularError as exc:
+            raise InvalidInput(
+                f"The uploaded file is {exc}.", fields={"artifact_sha256": [str(exc)]}
+            ) from None
+    if mismatch:
+        raise InvalidInput(f"Schema mismatch: {mismatch}.", fields={"schema": [mismatch]})
+    return artifact
+
+
+def _dataset_version_write(
+    *, actor: Principal, dataset_version: DatasetVersion
+) -> tuple[DatasetVersion, Receipt]:
+    """Inserts the version and appends its ledger entry in one transaction; queues the
+    statistics of an uploaded file once both commit."""
     try:
         with transaction.atomic():
-            dataset_version = DatasetVersion.objects.create(
-                dataset=dataset,
-                version=version,
-                sha256=sha256,
-                size_bytes=size_bytes,
-                row_count=row_count,
-                schema=schema,
-                uri=uri,
-                artifact=artifact,
-                split=split,
-                datasheet=datasheet,
-                contains_personal_data=contains_personal_data,
-                contains_special_category_data=contains_special_category_data,
-                statistics_state=(
-                    DatasetVersion.StatisticsState.PENDING
-                    if artifact
-                    else DatasetVersion.StatisticsState.NOT_AVAILABLE
-                ),
-            )
-            receipt = record_event(
-                actor=actor,
-                event=events.DATASET_VERSION_REGISTERED,
-                id=dataset_version.pk,
-                data={
-                    "version": version,
-                    "sha256": sha256,
-                    "size_bytes": size_bytes,
-                    "rows": row_count,
-                    "split": split,
-                    "uri": uri or None,
-                    "schema_sha256": json_sha256(schema),
-                    "datasheet_sha256": json_sha256(datasheet),
-                    "personal_data": contains_personal_data,
-                    "special_category_data": contains_special_category_data,
-                    "parent": record_ref("dataset", dataset),
-                },
-            )
-            if artifact is not None:
+            dataset_version.save(force_insert=True)
+            receipt = _dataset_version_entry(actor=actor, dataset_version=dataset_version)
+            if dataset_version.artifact is not None:
                 from apps.registry.tasks import dataset_version_statistics_task
 
                 pk = dataset_version.pk
                 transaction.on_commit(lambda: dataset_version_statistics_task.delay(pk))
     except IntegrityError:
         raise RuleViolation(
-            f"Dataset {dataset.pk} already has a version labelled {version!r}."
+            f"Dataset {dataset_version.dataset.pk} already has a version labelled "
+            f"{dataset_version.version!r}."
         ) from None
     return dataset_version, receipt
+
+
+def _dataset_version_entry(*, actor: Principal, dataset_version: DatasetVersion) -> Receipt:
+    return record_event(
+        actor=actor,
+        event=events.DATASET_VERSION_REGISTERED,
+        id=dataset_version.pk,
+        data={
+            "version": dataset_version.version,
+            "sha256": dataset_version.sha256,
+            "size_bytes": dataset_version.size_bytes,
+            "rows": dataset_version.row_count,
+            "split": dataset_version.split,
+            "uri": dataset_version.uri or None,
+            "schema_sha256": json_sha256(dataset_version.schema),
+            "datasheet_sha256": json_sha256(dataset_version.datasheet),
+            "personal_data": dataset_version.contains_personal_data,
+            "special_category_data": dataset_version.contains_special_category_data,
+            "parent": record_ref("dataset", dataset_version.dataset),
+        },
+    )
 
 
 def dataset_version_statistics_record(

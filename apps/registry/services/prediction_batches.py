@@ -44,14 +44,9 @@ def prediction_batch_record(
         raise InvalidInput(
             "window_start is after window_end.", fields={"window_end": ["Before window_start."]}
         )
-    served = selectors.served_at(deployment=deployment, at=window_end or timezone.now())
-    if served is None:
-        raise RuleViolation(f"Deployment {deployment.pk} served no model version at that time.")
-    if model_version is not None and model_version.pk != served.pk:
-        raise RuleViolation(
-            f"Deployment {deployment.pk} served model version {served.pk} at that time, "
-            f"not {model_version.pk}."
-        )
+    served = _served_during(
+        deployment=deployment, window_end=window_end, model_version=model_version
+    )
     with transaction.atomic():
         batch = PredictionBatch.objects.create(
             deployment=deployment,
@@ -65,26 +60,46 @@ def prediction_batch_record(
             window_end=window_end,
             ran_on=ran_on or {},
         )
-        receipt = record_event(
-            actor=actor,
-            event=events.PREDICTION_BATCH_RECORDED,
-            id=batch.pk,
-            data={
-                "input_sha256": input_sha256,
-                "output_sha256": output_sha256,
-                "rows": row_count,
-                "rows_root": rows_root,
-                "model_version": record_ref("model_version", served),
-                "model_sha256": served.artifact_sha256,
-                "window": [
-                    window_start.isoformat() if window_start else None,
-                    window_end.isoformat() if window_end else None,
-                ],
-                "ran_on": batch.ran_on,
-                "parent": record_ref("deployment", deployment),
-            },
-        )
+        receipt = _recorded_batch_entry(actor=actor, batch=batch)
     return batch, receipt
+
+
+def _served_during(
+    *, deployment: Deployment, window_end: datetime | None, model_version: ModelVersion | None
+) -> ModelVersion:
+    """The model version the deployment served at the end of the window (now, for a
+    batch without one), which must be the one the caller names, if it names one."""
+    served = selectors.served_at(deployment=deployment, at=window_end or timezone.now())
+    if served is None:
+        raise RuleViolation(f"Deployment {deployment.pk} served no model version at that time.")
+    if model_version is not None and model_version.pk != served.pk:
+        raise RuleViolation(
+            f"Deployment {deployment.pk} served model version {served.pk} at that time, "
+            f"not {model_version.pk}."
+        )
+    return served
+
+
+def _recorded_batch_entry(*, actor: Principal, batch: PredictionBatch) -> Receipt:
+    return record_event(
+        actor=actor,
+        event=events.PREDICTION_BATCH_RECORDED,
+        id=batch.pk,
+        data={
+            "input_sha256": batch.input_sha256,
+            "output_sha256": batch.output_sha256,
+            "rows": batch.row_count,
+            "rows_root": batch.rows_root,
+            "model_version": record_ref("model_version", batch.model_version),
+            "model_sha256": batch.model_version.artifact_sha256,
+            "window": [
+                batch.window_start.isoformat() if batch.window_start else None,
+                batch.window_end.isoformat() if batch.window_end else None,
+            ],
+            "ran_on": batch.ran_on,
+            "parent": record_ref("deployment", batch.deployment),
+        },
+    )
 
 
 def prediction_batch_verify_files(
@@ -255,20 +270,7 @@ def prediction_batch_complete(
         batch.ran_on, batch.telemetry = ran_on, telemetry
         batch.energy_joules = telemetry.get("energy_joules")
         batch.finished_at = timezone.now()
-        receipt = record_event(
-            actor=actor,
-            event=events.PREDICTION_BATCH_COMPLETED,
-            id=batch.pk,
-            data={
-                "input_sha256": batch.input_sha256,
-                "output_sha256": output_sha256,
-                "rows": rows,
-                "rows_root": rows_root,
-                "ran_on": ran_on,
-                "telemetry": telemetry,
-                **_batch_refs(batch),
-            },
-        )
+        receipt = _completed_batch_entry(actor=actor, batch=batch)
         batch.ledger_seq = receipt.seq
         batch.save()
         if batch.task_id:
@@ -278,6 +280,23 @@ def prediction_batch_complete(
                 result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch.pk}"},
             )
     return receipt
+
+
+def _completed_batch_entry(*, actor: Principal, batch: PredictionBatch) -> Receipt:
+    return record_event(
+        actor=actor,
+        event=events.PREDICTION_BATCH_COMPLETED,
+        id=batch.pk,
+        data={
+            "input_sha256": batch.input_sha256,
+            "output_sha256": batch.output_sha256,
+            "rows": batch.row_count,
+            "rows_root": batch.rows_root,
+            "ran_on": batch.ran_on,
+            "telemetry": batch.telemetry,
+            **_batch_refs(batch),
+        },
+    )
 
 
 def prediction_batch_fail(*, batch_id: int, reason: str) -> Receipt | None:
