@@ -60,18 +60,7 @@ def artifact_store(
     A file whose row rolls back is removed: at once when the transaction (or
     savepoint) opened here rolls back, or once the request or task is over when a
     transaction of the caller's rolls back afterwards (``artifact_orphans_remove``)."""
-    if uploaded.size > settings.ARTIFACT_MAX_BYTES:
-        raise InvalidInput(
-            f"The file is {uploaded.size} bytes; the limit is {settings.ARTIFACT_MAX_BYTES} "
-            "(ARTIFACT_MAX_BYTES).",
-            fields={"file": ["Too large."]},
-        )
-    sha256 = upload_sha256(uploaded)
-    if declared_sha256 is not None and declared_sha256 != sha256:
-        raise InvalidInput(
-            f"The uploaded file's SHA-256 is {sha256}, not the declared {declared_sha256}.",
-            fields={"sha256": ["Does not match the uploaded file."]},
-        )
+    sha256 = _upload_sha256_checked(uploaded=uploaded, declared_sha256=declared_sha256)
     existing = Artifact.objects.filter(organization=organization, sha256=sha256).first()
     if existing is not None:
         return existing, None
@@ -114,6 +103,24 @@ def artifact_store(
     if transaction.get_connection().in_atomic_block:
         _track_until_commit(artifact.file.name)
     return artifact, receipt
+
+
+def _upload_sha256_checked(*, uploaded: UploadedFile, declared_sha256: str | None) -> str:
+    """The upload's SHA-256, once the file is found within the size limit and, when
+    the caller declared a digest, to have that one."""
+    if uploaded.size > settings.ARTIFACT_MAX_BYTES:
+        raise InvalidInput(
+            f"The file is {uploaded.size} bytes; the limit is {settings.ARTIFACT_MAX_BYTES} "
+            "(ARTIFACT_MAX_BYTES).",
+            fields={"file": ["Too large."]},
+        )
+    sha256 = upload_sha256(uploaded)
+    if declared_sha256 is not None and declared_sha256 != sha256:
+        raise InvalidInput(
+            f"The uploaded file's SHA-256 is {sha256}, not the declared {declared_sha256}.",
+            fields={"sha256": ["Does not match the uploaded file."]},
+        )
+    return sha256
 
 
 # Files that artifact_store wrote inside a transaction its caller opened and that has

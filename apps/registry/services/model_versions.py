@@ -1,0 +1,168 @@
+"""Models and their versions (artifact digest and format, framework, lineage)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from apps.ledger.types import Receipt
+from apps.registry import events
+from apps.registry.model_formats import format_mismatch
+from apps.registry.models import (
+    AISystem,
+    Artifact,
+    DatasetVersion,
+    Model,
+    ModelVersion,
+    TrainingRun,
+)
+from apps.registry.services._common import (
+    named_under_system_create,
+    require_sha256,
+    same_system,
+    uploaded_artifact,
+)
+from apps.tenancy.records import record_event, record_ref
+from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
+
+
+def model_create(
+    *, actor: Principal, system: AISystem, name: str, description: str = ""
+) -> tuple[Model, Receipt]:
+    return named_under_system_create(
+        model_class=Model,
+        event=events.MODEL_CREATED,
+        actor=actor,
+        system=system,
+        name=name,
+        description=description,
+    )
+
+
+def model_version_register(
+    *,
+    actor: Principal,
+    model: Model,
+    version: str,
+    artifact_sha256: str,
+    artifact_format: str,
+    framework: str,
+    framework_version: str,
+    training_run: TrainingRun | None = None,
+    metrics: dict[str, Any] | None = None,
+    dataset_versions: Sequence[DatasetVersion] = (),
+    uri: str = "",
+    uploaded: bool = False,
+) -> tuple[ModelVersion, Receipt]:
+    """Registers a version of a model: its artifact by digest and format (an uploaded
+    file, checked to be in that format, or a uri), the completed run that trained it
+    and the dataset versions of its own system it learned from."""
+    require_sha256(artifact_sha256, "artifact_sha256")
+    _training_run_check(model=model, training_run=training_run)
+    same_system(dataset_versions, model.system, "dataset_version_ids", "Dataset version")
+    artifact = _model_file(
+        actor=actor,
+        artifact_sha256=artifact_sha256,
+        artifact_format=artifact_format,
+        uri=uri,
+        uploaded=uploaded,
+    )
+    model_version = ModelVersion(
+        model=model,
+        version=version,
+        artifact_sha256=artifact_sha256,
+        artifact_format=artifact_format,
+        artifact=artifact,
+        uri=uri,
+        framework=framework,
+        framework_version=framework_version,
+        training_run=training_run,
+        metrics=metrics or {},
+    )
+    receipt = _model_version_write(
+        actor=actor, model_version=model_version, dataset_versions=dataset_versions
+    )
+    return model_version, receipt
+
+
+def _training_run_check(*, model: Model, training_run: TrainingRun | None) -> None:
+    if training_run is not None:
+        if training_run.system_id != model.system_id:
+            raise RuleViolation(f"Training run {training_run.pk} belongs to another AI system.")
+        if training_run.status != TrainingRun.Status.COMPLETED:
+            raise RuleViolation(
+                f"Training run {training_run.pk} is {training_run.status}; "
+                "only a completed run can produce a model version."
+            )
+
+
+def _model_file(
+    *, actor: Principal, artifact_sha256: str, artifact_format: str, uri: str, uploaded: bool
+) -> Artifact | None:
+    """The uploaded artifact of a model version, once its first bytes are found to be
+    in the declared format; None for an artifact that lives at ``uri``."""
+    if not uploaded:
+        if not uri:
+            raise InvalidInput(
+                "Give uri, or upload the artifact and set uploaded=true.",
+                fields={"uri": ["Required unless the artifact is uploaded."]},
+            )
+        return None
+    artifact = uploaded_artifact(
+        organization=actor.organization, sha256=artifact_sha256, field="artifact_sha256"
+    )
+    with artifact.file.open("rb") as stream:
+        problem = format_mismatch(declared=artifact_format, head=stream.read(64))
+    if problem:
+        raise InvalidInput(f"Artifact refused: {problem}.", fields={"artifact_format": [problem]})
+    return artifact
+
+
+def _model_version_write(
+    *,
+    actor: Principal,
+    model_version: ModelVersion,
+    dataset_versions: Sequence[DatasetVersion],
+) -> Receipt:
+    """Inserts the version with its lineage and appends its ledger entry in one
+    transaction."""
+    try:
+        with transaction.atomic():
+            model_version.save(force_insert=True)
+            model_version.dataset_versions.set(dataset_versions)
+            return _model_version_entry(
+                actor=actor, model_version=model_version, dataset_versions=dataset_versions
+            )
+    except IntegrityError:
+        raise RuleViolation(
+            f"Model {model_version.model.pk} already has a version labelled "
+            f"{model_version.version!r}."
+        ) from None
+
+
+def _model_version_entry(
+    *,
+    actor: Principal,
+    model_version: ModelVersion,
+    dataset_versions: Sequence[DatasetVersion],
+) -> Receipt:
+    return record_event(
+        actor=actor,
+        event=events.MODEL_VERSION_REGISTERED,
+        id=model_version.pk,
+        data={
+            "version": model_version.version,
+            "sha256": model_version.artifact_sha256,
+            "format": model_version.artifact_format,
+            "framework": model_version.framework,
+            "framework_version": model_version.framework_version,
+            "uri": model_version.uri or None,
+            "metrics": model_version.metrics,
+            "training_run": record_ref("training_run", model_version.training_run),
+            "dataset_versions": [str(v.pk) for v in dataset_versions],
+            "parent": record_ref("model", model_version.model),
+        },
+    )

@@ -1,0 +1,58 @@
+"""AI systems: registering one, with its intended purpose, role and owner."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from apps.ledger.digests import text_sha256
+from apps.ledger.types import Receipt
+from apps.registry import events
+from apps.registry.models import AISystem
+from apps.tenancy.models import Membership
+from apps.tenancy.records import record_event
+from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.principal import Principal
+
+
+def ai_system_register(
+    *, actor: Principal, name: str, intended_purpose: str, role: str, owner_email: str | None = None
+) -> tuple[AISystem, Receipt]:
+    owner = None
+    if owner_email:
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(organization=actor.organization, user__email__iexact=owner_email)
+            .first()
+        )
+        if membership is None:
+            raise InvalidInput(
+                f"{owner_email} is not a member of this organization.",
+                fields={"owner_email": ["Not a member."]},
+            )
+        owner = membership.user
+    try:
+        with transaction.atomic():
+            system = AISystem.objects.create(
+                organization=actor.organization,
+                name=name,
+                intended_purpose=intended_purpose,
+                role=role,
+                owner=owner,
+            )
+            receipt = record_event(
+                actor=actor,
+                event=events.AI_SYSTEM_REGISTERED,
+                id=system.pk,
+                data={
+                    "name": name,
+                    "role": role,
+                    "status": system.status,
+                    "intended_purpose_sha256": text_sha256(intended_purpose),
+                    "owner_user_id": str(owner.pk) if owner else None,
+                },
+            )
+    except IntegrityError:
+        raise RuleViolation(
+            f"An AI system named {name!r} already exists in this organization."
+        ) from None
+    return system, receipt
