@@ -71,7 +71,7 @@ def _assessment(system, results, outcomes=None) -> Assessment:
         model_version=version,
         dataset_version=version.dataset_versions.get(split="test"),
         kind="fairness",
-        task="classification",
+        learning_task="classification",
         config={},
         thresholds={},
         status="passed",
