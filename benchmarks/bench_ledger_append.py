@@ -36,8 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench_postgres import database_drop, database_recreate, setup_django  # noqa: E402
+
 BENCH_DB = "bench_ledger"
 
 
@@ -46,34 +48,7 @@ def prepare_database(keep: bool) -> tuple[str, bool]:
     given = os.environ.get("DATABASE_URL")
     if given:
         return given, False
-    import psycopg
-
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"{DEFAULT_SERVER}/{BENCH_DB}", not keep
-
-
-def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
-    # Production-like: no query log kept in memory.
-    os.environ.setdefault("DEBUG", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    return database_recreate(BENCH_DB), not keep
 
 
 def backend_cpu_seconds() -> float | None:
@@ -334,7 +309,7 @@ def main() -> None:
         print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if created:
-            drop_database()
+            database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -31,28 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_ledger_append import DEFAULT_SERVER, draft, setup_django  # noqa: E402
+from bench_ledger_append import draft  # noqa: E402
+from bench_postgres import (  # noqa: E402
+    DEFAULT_SERVER,
+    database_drop,
+    database_recreate,
+    setup_django,
+)
 
 BENCH_DB = "bench_ledger_proofs"
 SLUG = "bench-proofs"
-
-
-def recreate_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"{DEFAULT_SERVER}/{BENCH_DB}"
-
-
-def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def build(org, *, entries: int, batch: int) -> None:
@@ -107,7 +95,7 @@ def main() -> None:
     elif args.reuse:
         url, created = f"{DEFAULT_SERVER}/{BENCH_DB}", False
     else:
-        url, created = recreate_database(), not args.keep
+        url, created = database_recreate(BENCH_DB), not args.keep
     setup_django(url)
 
     from apps.ledger import selectors
@@ -172,7 +160,7 @@ def main() -> None:
         print("  checked: 20 inclusion and 20 consistency proofs verify against signed checkpoints")
     finally:
         if created:
-            drop_database()
+            database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":
