@@ -14,62 +14,35 @@ least 0.9x the baseline's rows/s).
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
 import time
+from unittest import mock
 
-from bench_inference_common import django_embedded, queue_batch, register, train, write_input
+import bench_inference_common as common
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000)
-    parser.add_argument("--trees", type=int, default=500)
-    parser.add_argument("--depth", type=int, default=8)
-    parser.add_argument("--features", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-
-    var = django_embedded()
-    import hashlib
-
-    import numpy as np
-    import pyarrow.parquet as pq
+    args, bench = common.bench_start(__doc__, rows=5_000, rounds=2)
     import xgboost as xgb
 
     from apps.explainability.models import Explanation
     from apps.explainability.services import explanation_request
     from apps.explainability.tasks import explanation_run_task
 
-    booster, names = train(trees=args.trees, depth=args.depth, features=args.features)
-    model_bytes = bytes(booster.save_raw(raw_format="json"))
-    path = os.path.join(var, "input.parquet")
-    input_bytes = write_input(path, rows=args.rows, names=names)
-    org, actor, deployment, version = register(model_bytes=model_bytes, input_bytes=input_bytes)
-    batch = queue_batch(
-        org=org,
-        actor=actor,
-        deployment=deployment,
-        input_sha256=hashlib.sha256(input_bytes).hexdigest(),
-    )
+    batch = common.queue_batch(bench)
     batch.row_count = args.rows
     batch.save(update_fields=["row_count"])
 
     def direct() -> float:
         start = time.perf_counter()
-        table = pq.read_table(path)
-        x = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
-        booster.predict(xgb.DMatrix(x, feature_names=names), pred_contribs=True)
+        x = common.read_features(bench.path, bench.names)
+        bench.booster.predict(xgb.DMatrix(x, feature_names=bench.names), pred_contribs=True)
         return time.perf_counter() - start
-
-    from unittest import mock
 
     def ours() -> float:
         # Queued without running (the request's on-commit hook is not fired here).
         with mock.patch.object(explanation_run_task, "delay"):
             explanation, _ = explanation_request(
-                actor=actor, model_version=version, prediction_batch=batch
+                actor=bench.actor, model_version=bench.version, prediction_batch=batch
             )
         start = time.perf_counter()
         explanation_run_task.apply(args=[explanation.pk])
@@ -78,17 +51,8 @@ def main() -> int:
         assert explanation.status == Explanation.Status.COMPLETED, explanation.failure_reason
         return elapsed
 
-    ours()
-    direct()
-    baseline_times, our_times = [], []
-    for _ in range(args.rounds):
-        baseline_times.append(direct())
-        our_times.append(ours())
-        our_times.append(ours())
-        baseline_times.append(direct())
-    base, mine = statistics.median(baseline_times), statistics.median(our_times)
-    print(f"model: XGBoost {args.trees} trees depth {args.depth}, {args.features} features")
-    print(f"rows: {args.rows}, cores: {os.cpu_count()}, rounds (ABBA): {args.rounds}")
+    base, mine, load_at_start = common.abba(baseline=direct, ours=ours, rounds=args.rounds)
+    common.print_setting(args, load_at_start)
     print(f"baseline (read + pred_contribs): {args.rows / base:,.0f} rows/s (median {base:.3f} s)")
     print(f"ours (explanation_run task):     {args.rows / mine:,.0f} rows/s (median {mine:.3f} s)")
     print(f"throughput ours/baseline: {base / mine:.2f}x (target >= 0.90x)")

@@ -15,16 +15,13 @@ import hashlib
 import os
 import time
 
-from bench_inference_common import ROOT, train  # noqa: F401
+from bench_inference_common import model_options, train
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+    model_options(parser, rows=200_000, rounds=None)
     parser.add_argument("--cpu-rows", type=int, default=20_000)
-    parser.add_argument("--trees", type=int, default=500)
-    parser.add_argument("--depth", type=int, default=8)
-    parser.add_argument("--features", type=int, default=10)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
     import django

@@ -15,48 +15,23 @@ printed with their ratio (target: at most 1.10).
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
 import time
 
-from bench_inference_common import django_embedded, queue_batch, register, train, write_input
+import bench_inference_common as common
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--trees", type=int, default=500)
-    parser.add_argument("--depth", type=int, default=8)
-    parser.add_argument("--features", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
-    var = django_embedded()
-    import hashlib
-
-    import numpy as np
-    import pyarrow.parquet as pq
-
+    args, bench = common.bench_start(__doc__, rows=100_000, rounds=3)
     from apps.inference.tasks import prediction_batch_run_task
     from apps.registry.models import PredictionBatch
 
-    booster, names = train(trees=args.trees, depth=args.depth, features=args.features)
-    model_bytes = bytes(booster.save_raw(raw_format="json"))
-    path = os.path.join(var, "input.parquet")
-    input_bytes = write_input(path, rows=args.rows, names=names)
-    org, actor, deployment, _ = register(model_bytes=model_bytes, input_bytes=input_bytes)
-    input_sha = hashlib.sha256(input_bytes).hexdigest()
-
     def direct() -> float:
         start = time.perf_counter()
-        table = pq.read_table(path)
-        x = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
-        booster.inplace_predict(x)
+        bench.booster.inplace_predict(common.read_features(bench.path, bench.names))
         return time.perf_counter() - start
 
     def ours() -> float:
-        batch = queue_batch(org=org, actor=actor, deployment=deployment, input_sha256=input_sha)
+        batch = common.queue_batch(bench)
         start = time.perf_counter()
         prediction_batch_run_task.apply(args=[batch.pk])
         elapsed = time.perf_counter() - start
@@ -64,19 +39,8 @@ def main() -> int:
         assert batch.status == "completed", batch.failure_reason
         return elapsed
 
-    load_at_start = os.getloadavg()[0]
-    ours()  # loads the model into this process's cache, as a worker's first job does
-    direct()
-    baseline_times, our_times = [], []
-    for _ in range(args.rounds):
-        baseline_times.append(direct())
-        our_times.append(ours())
-        our_times.append(ours())
-        baseline_times.append(direct())
-    base, mine = statistics.median(baseline_times), statistics.median(our_times)
-    print(f"model: XGBoost {args.trees} trees depth {args.depth}, {args.features} features")
-    print(f"rows: {args.rows}, cores: {os.cpu_count()}, rounds (ABBA): {args.rounds}")
-    print(f"load average (1 min): {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
+    base, mine, load_at_start = common.abba(baseline=direct, ours=ours, rounds=args.rounds)
+    common.print_setting(args, load_at_start)
     print(
         f"baseline (read + inplace_predict): median {base:.3f} s  ({args.rows / base:,.0f} rows/s)"
     )

@@ -7,16 +7,109 @@ and writes a Parquet input file. Nothing is downloaded.
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import hashlib
 import os
 import shutil
+import statistics
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def model_options(parser: argparse.ArgumentParser, *, rows: int, rounds: int | None) -> None:
+    """The options every one of these benchmarks takes: rows to score, the model's
+    size, and (where it alternates) the number of ABBA rounds."""
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--trees", type=int, default=500)
+    parser.add_argument("--depth", type=int, default=8)
+    parser.add_argument("--features", type=int, default=10)
+    if rounds is not None:
+        parser.add_argument("--rounds", type=int, default=rounds)
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A trained model served by a deployment, and its input file, uploaded."""
+
+    path: str
+    names: list[str]
+    booster: Any
+    input_sha256: str
+    org: Any
+    actor: Any
+    deployment: Any
+    version: Any
+
+
+def bench_start(doc: str, *, rows: int, rounds: int) -> tuple[argparse.Namespace, Bench]:
+    """The command line of a benchmark whose module docstring is ``doc``, parsed, and
+    its set-up made."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    model_options(parser, rows=rows, rounds=rounds)
+    args = parser.parse_args()
+    return args, bench_setup(args)
+
+
+def bench_setup(args: argparse.Namespace) -> Bench:
+    """Django on its embedded default, the model trained and registered, the input
+    written and uploaded."""
+    var = django_embedded()
+    booster, names = train(trees=args.trees, depth=args.depth, features=args.features)
+    model_bytes = bytes(booster.save_raw(raw_format="json"))
+    path = os.path.join(var, "input.parquet")
+    input_bytes = write_input(path, rows=args.rows, names=names)
+    org, actor, deployment, version = register(model_bytes=model_bytes, input_bytes=input_bytes)
+    return Bench(
+        path=path,
+        names=names,
+        booster=booster,
+        input_sha256=hashlib.sha256(input_bytes).hexdigest(),
+        org=org,
+        actor=actor,
+        deployment=deployment,
+        version=version,
+    )
+
+
+def read_features(path: str, names: list[str]) -> Any:
+    """The baseline's reading: the Parquet file's feature columns stacked as float32."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
+
+
+def abba(
+    *, baseline: Callable[[], float], ours: Callable[[], float], rounds: int
+) -> tuple[float, float, float]:
+    """Median seconds of the baseline and of ours over ``rounds`` rounds A B B A, after
+    one untimed run of each (ours loads the model into this process's cache, as a
+    worker's first job does), and the load average at the start."""
+    load_at_start = os.getloadavg()[0]
+    ours()
+    baseline()
+    baseline_times, our_times = [], []
+    for _ in range(rounds):
+        baseline_times.append(baseline())
+        our_times.append(ours())
+        our_times.append(ours())
+        baseline_times.append(baseline())
+    return statistics.median(baseline_times), statistics.median(our_times), load_at_start
+
+
+def print_setting(args: argparse.Namespace, load_at_start: float) -> None:
+    print(f"model: XGBoost {args.trees} trees depth {args.depth}, {args.features} features")
+    print(f"rows: {args.rows}, cores: {os.cpu_count()}, rounds (ABBA): {args.rounds}")
+    print(f"load average (1 min): {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
 
 
 def django_embedded() -> str:
@@ -102,15 +195,15 @@ def register(*, model_bytes: bytes, input_bytes: bytes):
     return org, actor, deployment, version
 
 
-def queue_batch(*, org, actor, deployment, input_sha256: str):
-    """A queued batch (not yet run), as the API would leave it."""
+def queue_batch(bench: Bench):
+    """A queued batch of the bench's input (not yet run), as the API would leave it."""
     from apps.registry import services as registry
     from apps.registry.models import Artifact
     from apps.tasks.services import task_record_create
 
-    artifact = Artifact.objects.get(organization=org, sha256=input_sha256)
-    task = task_record_create(organization=org, kind="inference.prediction_batch")
+    artifact = Artifact.objects.get(organization=bench.org, sha256=bench.input_sha256)
+    task = task_record_create(organization=bench.org, kind="inference.prediction_batch")
     batch, _ = registry.prediction_batch_request(
-        actor=actor, deployment=deployment, input_artifact=artifact, task=task
+        actor=bench.actor, deployment=bench.deployment, input_artifact=artifact, task=task
     )
     return batch

@@ -36,8 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench_postgres import database_drop, database_recreate, setup_django  # noqa: E402
+
 BENCH_DB = "bench_ledger"
 
 
@@ -46,34 +48,7 @@ def prepare_database(keep: bool) -> tuple[str, bool]:
     given = os.environ.get("DATABASE_URL")
     if given:
         return given, False
-    import psycopg
-
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"{DEFAULT_SERVER}/{BENCH_DB}", not keep
-
-
-def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
-    # Production-like: no query log kept in memory.
-    os.environ.setdefault("DEBUG", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    return database_recreate(BENCH_DB), not keep
 
 
 def backend_cpu_seconds() -> float | None:
@@ -170,6 +145,42 @@ def bench_single(org, *, per_round: int, rounds: int) -> None:
 
     # Warm up (connection, caches, signer), then size the baseline row on real entries.
     ours(50)
+    plain, facts = plain_inserts()
+    print(
+        f"single appends: {rounds} rounds x {per_round} commits each side, ABBA order; "
+        f"synchronous_commit={facts['sync_commit']}, fsync={facts['fsync']}"
+    )
+    print(
+        f"  entry row {facts['row_bytes']} B (canonical body {facts['body_bytes']} B); "
+        f"baseline row {facts['plain_row_bytes']} B (bytea payload {facts['payload_len']} B, "
+        "bigserial PK)"
+    )
+    t_ours, t_plain, cpu_ours, cpu_plain, ratios = alternate(
+        ours, plain, rounds=rounds, per_round=per_round
+    )
+    n = rounds * per_round
+    ours_cps, plain_cps = n / t_ours, n / t_plain
+    for name, cps, cpu in (
+        ("entry_append", ours_cps, cpu_ours),
+        ("plain INSERT", plain_cps, cpu_plain),
+    ):
+        print(f"  {name}: {cps:6.0f} commits/s ({1000 / cps:.3f} ms each; {cpu.per(n)})")
+    print(
+        f"  ratio ours/baseline: {ours_cps / plain_cps:.3f} "
+        f"(per round: median {statistics.median(ratios):.3f}, "
+        f"min {min(ratios):.3f}, max {max(ratios):.3f})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_plain_insert")
+    print_allowance(org, actor=actor, plain_seconds=t_plain / n, counter=counter)
+
+
+def plain_inserts():
+    """The baseline: a table with only a primary key, whose rows are as large as the
+    ledger's entry rows so far, and a function that times ``n`` INSERTs into it, one
+    transaction each; and the facts to print (commit settings, row sizes)."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT avg(pg_column_size(e.*))::int, avg(length(body))::int FROM ledger_entry e"
@@ -208,15 +219,19 @@ def bench_single(org, *, per_round: int, rounds: int) -> None:
             "SELECT pg_column_size(p.*) FROM bench_plain_insert p ORDER BY id DESC LIMIT 1"
         )
         plain_row_bytes = cursor.fetchone()[0]
+    return plain, {
+        "sync_commit": sync_commit,
+        "fsync": fsync,
+        "row_bytes": row_bytes,
+        "body_bytes": body_bytes,
+        "plain_row_bytes": plain_row_bytes,
+        "payload_len": payload_len,
+    }
 
-    print(
-        f"single appends: {rounds} rounds x {per_round} commits each side, ABBA order; "
-        f"synchronous_commit={sync_commit}, fsync={fsync}"
-    )
-    print(
-        f"  entry row {row_bytes} B (canonical body {body_bytes} B); "
-        f"baseline row {plain_row_bytes} B (bytea payload {payload_len} B, bigserial PK)"
-    )
+
+def alternate(ours, plain, *, rounds: int, per_round: int):
+    """Total seconds and CPU of each side over ``rounds`` rounds in ABBA order, and
+    the baseline/ours ratio of each round."""
     t_ours = t_plain = 0.0
     cpu_ours, cpu_plain = CpuMeter(), CpuMeter()
     ratios = []
@@ -234,21 +249,7 @@ def bench_single(org, *, per_round: int, rounds: int) -> None:
         t_ours += a
         t_plain += b
         ratios.append(b / a)
-    n = rounds * per_round
-    ours_cps, plain_cps = n / t_ours, n / t_plain
-    for name, cps, cpu in (
-        ("entry_append", ours_cps, cpu_ours),
-        ("plain INSERT", plain_cps, cpu_plain),
-    ):
-        print(f"  {name}: {cps:6.0f} commits/s ({1000 / cps:.3f} ms each; {cpu.per(n)})")
-    print(
-        f"  ratio ours/baseline: {ours_cps / plain_cps:.3f} "
-        f"(per round: median {statistics.median(ratios):.3f}, "
-        f"min {min(ratios):.3f}, max {max(ratios):.3f})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_plain_insert")
-    print_allowance(org, actor=actor, plain_seconds=t_plain / n, counter=counter)
+    return t_ours, t_plain, cpu_ours, cpu_plain, ratios
 
 
 def print_allowance(org, *, actor, plain_seconds: float, counter) -> None:
@@ -334,7 +335,7 @@ def main() -> None:
         print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if created:
-            drop_database()
+            database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

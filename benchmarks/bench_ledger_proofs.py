@@ -31,28 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_ledger_append import DEFAULT_SERVER, draft, setup_django  # noqa: E402
+from bench_ledger_append import draft  # noqa: E402
+from bench_postgres import (  # noqa: E402
+    DEFAULT_SERVER,
+    database_drop,
+    database_recreate,
+    setup_django,
+)
 
 BENCH_DB = "bench_ledger_proofs"
 SLUG = "bench-proofs"
-
-
-def recreate_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"{DEFAULT_SERVER}/{BENCH_DB}"
-
-
-def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def build(org, *, entries: int, batch: int) -> None:
@@ -107,14 +95,10 @@ def main() -> None:
     elif args.reuse:
         url, created = f"{DEFAULT_SERVER}/{BENCH_DB}", False
     else:
-        url, created = recreate_database(), not args.keep
+        url, created = database_recreate(BENCH_DB), not args.keep
     setup_django(url)
 
     from apps.ledger import selectors
-    from apps.ledger.core.checkpoint import open_checkpoint
-    from apps.ledger.core.merkle import verify_consistency, verify_inclusion
-    from apps.ledger.core.note import NoteVerifier
-    from apps.ledger.models import Entry
     from apps.tenancy.models import Organization
     from apps.tenancy.services import organization_create
 
@@ -126,53 +110,69 @@ def main() -> None:
             org = organization_create(slug=slug, name="Benchmark Proofs")
             build(org, entries=args.entries, batch=args.batch)
         log = selectors.log_for(organization=org)
-        n = log.size
-        print(f"log {log.origin}: {n} entries; {args.calls} timed calls per kind")
-
-        rng = random.Random(20261123)
-        calls = args.calls
-        at_head = [(rng.randrange(n), n) for _ in range(calls)]
-        sizes = [rng.randint(1, n) for _ in range(calls)]
-        anywhere = [(rng.randrange(s), s) for s in sizes]
-        to_head = [(rng.randint(1, n), n) for _ in range(calls)]
-        between = [tuple(sorted((rng.randint(1, n), rng.randint(1, n)))) for _ in range(calls)]
-
-        def inclusion(index: int, size: int) -> list[bytes]:
-            return selectors.inclusion_proof(log=log, index=index, size=size)
-
-        def consistency(old: int, new: int) -> list[bytes]:
-            return selectors.consistency_proof(log=log, old_size=old, new_size=new)
-
-        timed(inclusion, at_head[:50])  # warm the connection and caches
-        timed(consistency, to_head[:50])
-        report(f"inclusion_proof(index random, size={n})", timed(inclusion, at_head))
-        report("inclusion_proof(index, size both random)", timed(inclusion, anywhere))
-        report(f"consistency_proof(old random, new={n})", timed(consistency, to_head))
-        report("consistency_proof(old, new both random)", timed(consistency, between))
-
-        # Not timed: the proofs are right, checked against the signed checkpoint of n.
-        verifiers = [NoteVerifier.from_vkey(v) for v in selectors.verifier_keys(log=log)]
-        head, _ = open_checkpoint(selectors.checkpoint_latest(log=log).note, verifiers)
-        assert head.size == n
-        for index, size in at_head[:20]:
-            leaf = bytes(Entry.objects.get(log=log, seq=index).leaf_hash)
-            verify_inclusion(
-                index=index, size=size, leaf_hash=leaf, proof=inclusion(index, size), root=head.root
-            )
-        stored = list(log.checkpoints.filter(size__gt=0).values_list("size", flat=True))
-        for old in rng.sample(stored, min(20, len(stored))):
-            earlier, _ = open_checkpoint(selectors.checkpoint_at(log=log, size=old).note, verifiers)
-            verify_consistency(
-                old_size=old,
-                new_size=n,
-                old_root=earlier.root,
-                new_root=head.root,
-                proof=consistency(old, n),
-            )
-        print("  checked: 20 inclusion and 20 consistency proofs verify against signed checkpoints")
+        print(f"log {log.origin}: {log.size} entries; {args.calls} timed calls per kind")
+        time_and_check(log, calls=args.calls)
     finally:
         if created:
-            drop_database()
+            database_drop(BENCH_DB)
+
+
+def time_and_check(log, *, calls: int) -> None:
+    """Times each kind of proof on random sizes, then checks a sample of the proofs
+    against the signed checkpoints (not timed)."""
+    from apps.ledger import selectors
+
+    n = log.size
+    rng = random.Random(20261123)
+    at_head = [(rng.randrange(n), n) for _ in range(calls)]
+    sizes = [rng.randint(1, n) for _ in range(calls)]
+    anywhere = [(rng.randrange(s), s) for s in sizes]
+    to_head = [(rng.randint(1, n), n) for _ in range(calls)]
+    between = [tuple(sorted((rng.randint(1, n), rng.randint(1, n)))) for _ in range(calls)]
+
+    def inclusion(index: int, size: int) -> list[bytes]:
+        return selectors.inclusion_proof(log=log, index=index, size=size)
+
+    def consistency(old: int, new: int) -> list[bytes]:
+        return selectors.consistency_proof(log=log, old_size=old, new_size=new)
+
+    timed(inclusion, at_head[:50])  # warm the connection and caches
+    timed(consistency, to_head[:50])
+    report(f"inclusion_proof(index random, size={n})", timed(inclusion, at_head))
+    report("inclusion_proof(index, size both random)", timed(inclusion, anywhere))
+    report(f"consistency_proof(old random, new={n})", timed(consistency, to_head))
+    report("consistency_proof(old, new both random)", timed(consistency, between))
+    check(log, at_head=at_head[:20], rng=rng, inclusion=inclusion, consistency=consistency)
+
+
+def check(log, *, at_head, rng, inclusion, consistency) -> None:
+    """The proofs are right: checked against the signed checkpoint of the log's size."""
+    from apps.ledger import selectors
+    from apps.ledger.core.checkpoint import open_checkpoint
+    from apps.ledger.core.merkle import verify_consistency, verify_inclusion
+    from apps.ledger.core.note import NoteVerifier
+    from apps.ledger.models import Entry
+
+    n = log.size
+    verifiers = [NoteVerifier.from_vkey(v) for v in selectors.verifier_keys(log=log)]
+    head, _ = open_checkpoint(selectors.checkpoint_latest(log=log).note, verifiers)
+    assert head.size == n
+    for index, size in at_head:
+        leaf = bytes(Entry.objects.get(log=log, seq=index).leaf_hash)
+        verify_inclusion(
+            index=index, size=size, leaf_hash=leaf, proof=inclusion(index, size), root=head.root
+        )
+    stored = list(log.checkpoints.filter(size__gt=0).values_list("size", flat=True))
+    for old in rng.sample(stored, min(20, len(stored))):
+        earlier, _ = open_checkpoint(selectors.checkpoint_at(log=log, size=old).note, verifiers)
+        verify_consistency(
+            old_size=old,
+            new_size=n,
+            old_root=earlier.root,
+            new_root=head.root,
+            proof=consistency(old, n),
+        )
+    print("  checked: 20 inclusion and 20 consistency proofs verify against signed checkpoints")
 
 
 if __name__ == "__main__":

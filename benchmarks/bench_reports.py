@@ -38,8 +38,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench_postgres import database_drop, database_recreate, setup_django  # noqa: E402
+
 BENCH_DB = "bench_reports"
 
 
@@ -47,27 +49,7 @@ def prepare_database() -> tuple[str, bool]:
     given = os.environ.get("DATABASE_URL")
     if given:
         return given, False
-    import psycopg
-
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"{DEFAULT_SERVER}/{BENCH_DB}", True
-
-
-def setup_django(url: str, media: str, migrate: bool) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["MEDIA_ROOT"] = media
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audit_platform.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    if migrate:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
+    return database_recreate(BENCH_DB), True
 
 
 def seed(*, versions: int, entries: int):
@@ -232,11 +214,11 @@ def main() -> None:
         child_baseline(args.child_baseline)
         return
     if args.child:
-        setup_django(os.environ["DATABASE_URL"], media, migrate=False)
+        setup_django(os.environ["DATABASE_URL"], media=media, migrate=False)
         child(args.child[0], int(args.child[1]))
         return
     url, created = prepare_database()
-    setup_django(url, media, migrate=True)
+    setup_django(url, media=media)
     org, system = seed(versions=args.versions, entries=args.entries)
 
     from django.utils import timezone
@@ -273,12 +255,7 @@ def main() -> None:
             f"PDF {row['pdf_mb']:.2f} MB, {row['pages']} pages"
         )
     if created and not args.keep:
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        database_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

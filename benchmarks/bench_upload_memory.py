@@ -63,15 +63,8 @@ def main() -> None:
     manage("migrate", "--noinput")
     manage("create_org", "bench", "--name", "Bench")
     key = manage("create_api_key", "--org", "bench", "--role", "pipeline")
-
     payload = work / "payload.bin"
-    digest = hashlib.sha256()
-    with payload.open("wb") as f:
-        block = os.urandom(CHUNK)
-        for i in range(size_mb):
-            chunk = block[:-8] + i.to_bytes(8, "big")
-            digest.update(chunk)
-            f.write(chunk)
+    digest = write_payload(payload, size_mb)
 
     port = free_port()
     server = subprocess.Popen(
@@ -82,43 +75,78 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_listening(port)
         idle = peak_rss_mb(server.pid)
-        boundary = uuid.uuid4().hex
-        disposition = "Content-Disposition: form-data; name="
-        head = (
-            f'--{boundary}\r\n{disposition}"sha256"\r\n\r\n{digest.hexdigest()}\r\n'
-            f'--{boundary}\r\n{disposition}"file"; filename="payload.bin"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        connection.putrequest("POST", "/api/v1/artifacts/")
-        connection.putheader("Authorization", f"Bearer {key}")
-        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-        connection.putheader("Content-Length", str(len(head) + payload.stat().st_size + len(tail)))
-        connection.endheaders()
-        started = time.perf_counter()
-        connection.send(head)
-        with payload.open("rb") as f:
-            while chunk := f.read(CHUNK):
-                connection.send(chunk)
-        connection.send(tail)
-        response = connection.getresponse()
-        body = json.loads(response.read())
-        elapsed = time.perf_counter() - started
-        assert response.status == 201, body
-        assert body["sha256"] == digest.hexdigest()
+        elapsed = upload(port=port, key=key, payload=payload, digest=digest)
         ours = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait()
 
+    naive = naive_peak_rss_mb(payload)
+    print(f"upload of {size_mb} MB: {elapsed:.1f} s, {size_mb / elapsed:.0f} MB/s")
+    print(
+        f"server peak RSS: {ours:.0f} MB "
+        f"(idle {idle:.0f} MB, so +{ours - idle:.0f} MB for the upload)"
+    )
+    print(f"baseline (read the file whole): peak RSS {naive:.0f} MB")
+    print(f"ratio ours/baseline: {ours / naive:.2f}")
+
+
+def write_payload(payload: Path, size_mb: int) -> str:
+    """Writes ``size_mb`` MiB that do not compress; their SHA-256 (hex)."""
+    digest = hashlib.sha256()
+    with payload.open("wb") as f:
+        block = os.urandom(CHUNK)
+        for i in range(size_mb):
+            chunk = block[:-8] + i.to_bytes(8, "big")
+            digest.update(chunk)
+            f.write(chunk)
+    return digest.hexdigest()
+
+
+def wait_listening(port: int) -> None:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def upload(*, port: int, key: str, payload: Path, digest: str) -> float:
+    """Streams the payload to POST /api/v1/artifacts/ in chunks, as a multipart form
+    with its digest; the seconds it took, once the server answered 201."""
+    boundary = uuid.uuid4().hex
+    disposition = "Content-Disposition: form-data; name="
+    head = (
+        f'--{boundary}\r\n{disposition}"sha256"\r\n\r\n{digest}\r\n'
+        f'--{boundary}\r\n{disposition}"file"; filename="payload.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.putrequest("POST", "/api/v1/artifacts/")
+    connection.putheader("Authorization", f"Bearer {key}")
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Content-Length", str(len(head) + payload.stat().st_size + len(tail)))
+    connection.endheaders()
+    started = time.perf_counter()
+    connection.send(head)
+    with payload.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            connection.send(chunk)
+    connection.send(tail)
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    elapsed = time.perf_counter() - started
+    assert response.status == 201, body
+    assert body["sha256"] == digest
+    return elapsed
+
+
+def naive_peak_rss_mb(payload: Path) -> float:
+    """The baseline: peak RSS of a process that reads the file whole."""
     baseline = subprocess.run(
         [
             PYTHON,
@@ -130,14 +158,7 @@ def main() -> None:
         text=True,
         check=True,
     )
-    naive = float(baseline.stdout)
-    print(f"upload of {size_mb} MB: {elapsed:.1f} s, {size_mb / elapsed:.0f} MB/s")
-    print(
-        f"server peak RSS: {ours:.0f} MB "
-        f"(idle {idle:.0f} MB, so +{ours - idle:.0f} MB for the upload)"
-    )
-    print(f"baseline (read the file whole): peak RSS {naive:.0f} MB")
-    print(f"ratio ours/baseline: {ours / naive:.2f}")
+    return float(baseline.stdout)
 
 
 if __name__ == "__main__":

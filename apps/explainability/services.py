@@ -4,7 +4,6 @@ their ledger entries (``explanation.requested``/``completed``/``failed``)."""
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -25,8 +24,7 @@ from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
-from apps.tasks.models import TaskRecord
-from apps.tasks.services import task_record_create, task_record_finish
+from apps.tasks.services import task_record_create, task_record_finish, task_record_subject_set
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
@@ -115,6 +113,50 @@ def explanation_request(
             f"background_rows must be between 1 and {MAX_BACKGROUND_ROWS}.",
             fields={"background_rows": ["Out of range."]},
         )
+    method, estimate = _method_and_cost(
+        model_version=model_version, artifact=artifact, rows=rows, background_rows=background_rows
+    )
+    with transaction.atomic():
+        task = task_record_create(organization=actor.organization, kind=TASK_KIND)
+        explanation = Explanation.objects.create(
+            organization=actor.organization,
+            model_version=model_version,
+            dataset_version=dataset_version,
+            prediction_batch=prediction_batch,
+            input_sha256=artifact.sha256,
+            method=method,
+            background_rows=background_rows,
+            estimated_cost_seconds=estimate,
+            task=task,
+        )
+        task_record_subject_set(
+            task=task, subject_kind="explanation", subject_id=str(explanation.pk)
+        )
+        receipt = record_event(
+            actor=actor,
+            event=events.EXPLANATION_REQUESTED,
+            id=explanation.pk,
+            data={
+                "method": method,
+                "background_rows": background_rows,
+                "estimated_cost_seconds": estimate,
+                "task": str(task.pk),
+                **_refs(explanation),
+            },
+        )
+        from apps.explainability.tasks import explanation_run_task
+
+        pk = explanation.pk
+        transaction.on_commit(lambda: explanation_run_task.delay(pk))
+    return explanation, receipt
+
+
+def _method_and_cost(
+    *, model_version: ModelVersion, artifact: Artifact, rows: int | None, background_rows: int
+) -> tuple[str, float | None]:
+    """The explainer the model takes and, for the permutation explainer, its estimated
+    cost in seconds, checked on the CPU of this process; refuses a model that does not
+    load safely, input it cannot take, and a cost above SHAP_MAX_COST_SECONDS."""
     used_by = {"kind": "model_version", "id": str(model_version.pk)}
     try:
         model = inference.model_for(
@@ -149,39 +191,7 @@ def explanation_request(
             f"{settings.SHAP_MAX_COST_SECONDS}. Explain fewer rows or use fewer background rows.",
             fields={"background_rows": [f"Estimated cost {estimate:.0f} s."]},
         )
-    with transaction.atomic():
-        task = task_record_create(organization=actor.organization, kind=TASK_KIND)
-        explanation = Explanation.objects.create(
-            organization=actor.organization,
-            model_version=model_version,
-            dataset_version=dataset_version,
-            prediction_batch=prediction_batch,
-            input_sha256=artifact.sha256,
-            method=method,
-            background_rows=background_rows,
-            estimated_cost_seconds=estimate,
-            task=task,
-        )
-        TaskRecord.objects.filter(pk=task.pk).update(
-            subject_kind="explanation", subject_id=str(explanation.pk)
-        )
-        receipt = record_event(
-            actor=actor,
-            event=events.EXPLANATION_REQUESTED,
-            id=explanation.pk,
-            data={
-                "method": method,
-                "background_rows": background_rows,
-                "estimated_cost_seconds": estimate,
-                "task": str(task.pk),
-                **_refs(explanation),
-            },
-        )
-        from apps.explainability.tasks import explanation_run_task
-
-        pk = explanation.pk
-        transaction.on_commit(lambda: explanation_run_task.delay(pk))
-    return explanation, receipt
+    return method, estimate
 
 
 def explanation_claim(*, explanation_id: int) -> bool:
@@ -216,61 +226,67 @@ def explanation_execute(
         dataset_version=explanation.dataset_version,
         prediction_batch=explanation.prediction_batch,
     )
-    found = inference.artifact_digest(artifact)
     used_by = {"kind": "explanation", "id": str(explanation.pk)}
-    if found != explanation.input_sha256:
-        failure = IntegrityFailure(
-            what="input file", expected=explanation.input_sha256, found=found
-        )
-        inference._integrity_refused(artifact, failure, used_by)
-        raise failure
+    inference.input_digest_check(
+        artifact=artifact, expected=explanation.input_sha256, used_by=used_by
+    )
     model = inference.model_for(
         model_version=explanation.model_version, device=devices.select_device(), used_by=used_by
     )
     progress(5, f"model loaded on {model.device.kind}")
     background = _background(model, artifact, explanation.background_rows)
     explainer = engine.Explainer(model=model, method=explanation.method, background=background)
+    with Meter(model.device) as meter:
+        values, names, max_error = _explain_chunks(
+            explainer=explainer, model=model, artifact=artifact, rows=rows, progress=progress
+        )
+    engine.check_additivity(max_error)
+    telemetry = meter.result()
+    telemetry["rows_per_second"] = round(len(values) / max(meter.wall_seconds, 1e-9), 3)
+    with tempfile.TemporaryDirectory(prefix="shap-") as workdir:
+        path = os.path.join(workdir, "values.npy")
+        np.save(path, values, allow_pickle=False)
+        with inference.uploaded_file(
+            path,
+            name=f"explanation-{explanation.pk}-values.npy",
+            content_type="application/x-npy",
+        ) as uploaded:
+            return _complete(
+                explanation_id=explanation.pk,
+                uploaded=uploaded,
+                rows=len(values),
+                names=names,
+                importance=engine.global_importance(values, names),
+                max_error=max_error,
+                ran_on=inference.ran_on_facts(model),
+                telemetry=telemetry,
+            )
+
+
+def _explain_chunks(
+    *,
+    explainer: engine.Explainer,
+    model: Any,
+    artifact: Artifact,
+    rows: int | None,
+    progress: Callable[[int, str], None],
+) -> tuple[np.ndarray, list[str], float]:
+    """Every row's values, the feature names and the largest additivity error."""
     parts: list[np.ndarray] = []
     max_error = 0.0
     names: list[str] = []
     done = 0
-    with Meter(model.device) as meter:
-        for chunk_names, x in inference.feature_chunks(model=model, artifact=artifact):
-            names = chunk_names
-            result = explainer.explain(x)
-            max_error = max(max_error, result.max_error)
-            parts.append(result.values)
-            done += len(x)
-            if rows:
-                progress(5 + int(85 * min(done / rows, 1.0)), f"{done} rows explained")
+    for chunk_names, x in inference.feature_chunks(model=model, artifact=artifact):
+        names = chunk_names
+        result = explainer.explain(x)
+        max_error = max(max_error, result.max_error)
+        parts.append(result.values)
+        done += len(x)
+        if rows:
+            progress(5 + int(85 * min(done / rows, 1.0)), f"{done} rows explained")
     if not parts:
         raise JobRefused("the input file has no rows to explain")
-    values = np.concatenate(parts)
-    engine.check_additivity(max_error)
-    telemetry = meter.result()
-    telemetry["rows_per_second"] = round(done / max(meter.wall_seconds, 1e-9), 3)
-    ran_on = {"host": socket.gethostname(), "pid": os.getpid(), **model.ran_on()}
-    importance = engine.global_importance(values, names)
-    with tempfile.TemporaryDirectory(prefix="shap-") as workdir:
-        path = os.path.join(workdir, "values.npy")
-        np.save(path, values, allow_pickle=False)
-        with open(path, "rb") as handle:
-            uploaded = UploadedFile(
-                file=handle,
-                name=f"explanation-{explanation.pk}-values.npy",
-                content_type="application/x-npy",
-                size=os.path.getsize(path),
-            )
-            return _complete(
-                explanation_id=explanation.pk,
-                uploaded=uploaded,
-                rows=done,
-                names=names,
-                importance=importance,
-                max_error=max_error,
-                ran_on=ran_on,
-                telemetry=telemetry,
-            )
+    return np.concatenate(parts), names, max_error
 
 
 def _complete(
@@ -284,6 +300,8 @@ def _complete(
     ran_on: dict[str, Any],
     telemetry: dict[str, Any],
 ) -> Receipt | None:
+    """Stores the values and, in one transaction, completes the explanation, appends
+    ``explanation.completed`` and finishes the task record."""
     with transaction.atomic():
         explanation = (
             Explanation.objects.select_for_update(of=("self",))
@@ -327,13 +345,17 @@ def _complete(
         )
         explanation.ledger_seq = receipt.seq
         explanation.save()
-        if explanation.task_id:
-            task_record_finish(
-                task_id=explanation.task_id,
-                message="completed",
-                result_links={"explanation": f"/api/v1/explanations/{explanation.pk}"},
-            )
+        _task_finish(explanation)
     return receipt
+
+
+def _task_finish(explanation: Explanation) -> None:
+    if explanation.task_id:
+        task_record_finish(
+            task_id=explanation.task_id,
+            message="completed",
+            result_links={"explanation": f"/api/v1/explanations/{explanation.pk}"},
+        )
 
 
 def explanation_fail(*, explanation_id: int, reason: str) -> Receipt | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Task
 
-from apps.tasks.jobs import Job, job_run, job_task
+from apps.tasks.jobs import Job, job_run, job_task, task_id_of
 
 
 @job_task(name="apps.explainability.explanation_run", time_limit=6 * 3600)
@@ -25,9 +25,7 @@ def explanation_run_task(self: Task, explanation_id: int) -> None:
         job=Job(
             what="the explanation",
             claim=lambda: explanation_claim(explanation_id=explanation_id),
-            task_id=Explanation.objects.filter(pk=explanation_id)
-            .values_list("task_id", flat=True)
-            .first(),
+            task_id=task_id_of(Explanation, explanation_id),
             execute=lambda progress: explanation_execute(
                 explanation_id=explanation_id, progress=progress
             ),

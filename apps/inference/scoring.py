@@ -114,20 +114,75 @@ def score_file(
     total = _total_rows(stream)
     size = stream.seek(0, os.SEEK_END)
     stream.seek(0)
-    output_path = os.path.join(workdir, "output.parquet")
-    rows_path = os.path.join(workdir, "rows.parquet")
-    writers: dict[str, pq.ParquetWriter] = {}
-    rows_writer = pq.ParquetWriter(rows_path, ROWS_SCHEMA, **ROWS_WRITE_OPTIONS)
-    tree = rowhash.RowsAccumulator()
-    positions: list[int] | None = None
+    outputs = _Outputs(workdir)
 
-    def record(batch: pa.RecordBatch, predictions: np.ndarray, first_row: int) -> None:
+    def report() -> None:
+        done = outputs.tree.rows / total if total else stream.tell() / max(size, 1)
+        on_progress(min(done, 1.0), outputs.tree.rows)
+
+    try:
+        _score_chunks(model=model, stream=stream, outputs=outputs, report=report)
+        if outputs.tree.rows:
+            on_progress(1.0, outputs.tree.rows)
+    except TabularError as exc:
+        raise JobRefused(f"the input file is {exc}") from None
+    finally:
+        outputs.close()
+    return outputs.result()
+
+
+def _score_chunks(
+    *, model: LoadedModel, stream: IO[bytes], outputs: _Outputs, report: Callable[[], None]
+) -> None:
+    """Scores chunk after chunk while the previous chunk is recorded on a second
+    thread; ``report`` runs once a chunk is recorded."""
+    positions: list[int] | None = None
+    scored = 0
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1) as recorder:
+        for batch in _chunks(iter_batches(stream)):
+            if positions is None:
+                positions = feature_columns(batch.schema, model)
+            if batch.num_rows == 0:
+                continue
+            predictions = _predict(model, batch, positions)
+            if pending is not None:
+                pending.result()
+                report()
+            pending = recorder.submit(outputs.record, batch, predictions, scored)
+            scored += batch.num_rows
+        if pending is not None:
+            pending.result()
+
+
+def _predict(model: LoadedModel, batch: pa.RecordBatch, positions: list[int]) -> np.ndarray:
+    """The model's outputs for one chunk, one per row."""
+    try:
+        predictions = np.asarray(model.predict(matrix(batch, positions)))
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise JobRefused(f"the model could not score the input: {exc}") from None
+    if len(predictions) != batch.num_rows:
+        raise JobRefused(f"the model returned {len(predictions)} outputs for {batch.num_rows} rows")
+    return predictions
+
+
+class _Outputs:
+    """The files of one scoring run (outputs, row leaves) and its rows tree."""
+
+    def __init__(self, workdir: str) -> None:
+        self.output_path = os.path.join(workdir, "output.parquet")
+        self.rows_path = os.path.join(workdir, "rows.parquet")
+        self._out: pq.ParquetWriter | None = None
+        self._rows = pq.ParquetWriter(self.rows_path, ROWS_SCHEMA, **ROWS_WRITE_OPTIONS)
+        self.tree = rowhash.RowsAccumulator()
+
+    def record(self, batch: pa.RecordBatch, predictions: np.ndarray, first_row: int) -> None:
         # Output file, row leaves and rows tree of one chunk; runs beside the next
         # chunk's scoring, which the model does outside the GIL.
         table = _output_table(predictions)
-        if "out" not in writers:
-            writers["out"] = pq.ParquetWriter(output_path, table.schema)
-        writers["out"].write_table(table)
+        if self._out is None:
+            self._out = pq.ParquetWriter(self.output_path, table.schema)
+        self._out.write_table(table)
         try:
             leaves = rowhash.leaves(
                 first_row=first_row, digests=rowhash.input_digests(batch), outputs=predictions
@@ -141,52 +196,26 @@ def score_file(
                 "numbers"
             ) from None
         hashes = rowhash.leaf_hashes(leaves)
-        tree.add(hashes)
-        rows_writer.write_table(
+        self.tree.add(hashes)
+        self._rows.write_table(
             pa.table([leaves, pa.array(hashes, pa.binary(32))], schema=ROWS_SCHEMA)
         )
 
-    scored = 0
-    pending: Future[None] | None = None
-    try:
-        with ThreadPoolExecutor(max_workers=1) as recorder:
-            for batch in _chunks(iter_batches(stream)):
-                if positions is None:
-                    positions = feature_columns(batch.schema, model)
-                if batch.num_rows == 0:
-                    continue
-                try:
-                    predictions = np.asarray(model.predict(matrix(batch, positions)))
-                except (ValueError, TypeError, RuntimeError) as exc:
-                    raise JobRefused(f"the model could not score the input: {exc}") from None
-                if len(predictions) != batch.num_rows:
-                    raise JobRefused(
-                        f"the model returned {len(predictions)} outputs for {batch.num_rows} rows"
-                    )
-                if pending is not None:
-                    pending.result()
-                    done = tree.rows / total if total else stream.tell() / max(size, 1)
-                    on_progress(min(done, 1.0), tree.rows)
-                pending = recorder.submit(record, batch, predictions, scored)
-                scored += batch.num_rows
-            if pending is not None:
-                pending.result()
-                on_progress(1.0, tree.rows)
-    except TabularError as exc:
-        raise JobRefused(f"the input file is {exc}") from None
-    finally:
-        rows_writer.close()
-        if "out" in writers:
-            writers["out"].close()
-    if tree.rows == 0 or "out" not in writers:
-        raise JobRefused("the input file has no rows to score")
-    return ScoreResult(
-        rows=tree.rows,
-        rows_root=tree.root_hex(),
-        output_path=output_path,
-        output_sha256=file_sha256(output_path),
-        rows_path=rows_path,
-    )
+    def close(self) -> None:
+        self._rows.close()
+        if self._out is not None:
+            self._out.close()
+
+    def result(self) -> ScoreResult:
+        if self.tree.rows == 0 or self._out is None:
+            raise JobRefused("the input file has no rows to score")
+        return ScoreResult(
+            rows=self.tree.rows,
+            rows_root=self.tree.root_hex(),
+            output_path=self.output_path,
+            output_sha256=file_sha256(self.output_path),
+            rows_path=self.rows_path,
+        )
 
 
 def read_leaf(*, stream: IO[bytes], row: int) -> tuple[bytes, list[bytes]]:

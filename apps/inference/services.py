@@ -13,6 +13,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -29,11 +30,12 @@ from apps.registry import services as registry
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
 from apps.registry.tabular import TabularError, iter_batches
 from apps.tasks.models import TaskRecord
-from apps.tasks.services import task_record_create
+from apps.tasks.services import task_record_create, task_record_subject_set
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 
 TASK_KIND = "inference.prediction_batch"
+PARQUET = "application/vnd.apache.parquet"
 
 
 def artifact_bytes(artifact: Artifact) -> bytes:
@@ -50,6 +52,29 @@ def _integrity_refused(artifact: Artifact, exc: IntegrityFailure, used_by: dict[
     registry.artifact_integrity_failed(
         artifact=artifact, expected_sha256=exc.expected, found_sha256=exc.found, used_by=used_by
     )
+
+
+def input_digest_check(*, artifact: Artifact, expected: str, used_by: dict[str, str]) -> None:
+    """Refuses an input file whose bytes changed since the job was requested, and
+    records ``artifact.integrity_failed`` for it."""
+    found = artifact_digest(artifact)
+    if found != expected:
+        failure = IntegrityFailure(what="input file", expected=expected, found=found)
+        _integrity_refused(artifact, failure, used_by)
+        raise failure
+
+
+def uploaded_file(path: str, *, name: str, content_type: str) -> UploadedFile:
+    """A file a worker wrote, opened for the registry's artifact store; the caller
+    closes it."""
+    return UploadedFile(
+        file=open(path, "rb"), name=name, content_type=content_type, size=os.path.getsize(path)
+    )
+
+
+def ran_on_facts(model: loading.LoadedModel) -> dict[str, Any]:
+    """Where a job ran: host, process and the model's device, for the ledger."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), **model.ran_on()}
 
 
 def model_for(
@@ -118,23 +143,13 @@ def batch_run_request(
             model_version=model_version,
             task=task,
         )
-        TaskRecord.objects.filter(pk=task.pk).update(
-            subject_kind="prediction_batch", subject_id=str(batch.pk)
+        task_record_subject_set(
+            task=task, subject_kind="prediction_batch", subject_id=str(batch.pk)
         )
-        task.refresh_from_db()
         from apps.inference.tasks import prediction_batch_run_task
 
         transaction.on_commit(lambda: prediction_batch_run_task.delay(batch.pk))
     return batch, receipt, task
-
-
-def _uploaded(path: str, name: str) -> UploadedFile:
-    return UploadedFile(
-        file=open(path, "rb"),
-        name=name,
-        content_type="application/vnd.apache.parquet",
-        size=os.path.getsize(path),
-    )
 
 
 def runtime_versions(model: loading.LoadedModel) -> dict[str, str]:
@@ -160,15 +175,24 @@ def batch_execute(
     used_by = {"kind": "prediction_batch", "id": str(batch.pk)}
     if batch.input_artifact is None:
         raise JobRefused("the batch has no uploaded input file")
-    found = artifact_digest(batch.input_artifact)
-    if found != batch.input_sha256:
-        failure = IntegrityFailure(what="input file", expected=batch.input_sha256, found=found)
-        _integrity_refused(batch.input_artifact, failure, used_by)
-        raise failure
+    input_digest_check(artifact=batch.input_artifact, expected=batch.input_sha256, used_by=used_by)
     model = model_for(
         model_version=batch.model_version, device=devices.select_device(), used_by=used_by
     )
     progress(5, f"model loaded on {model.device.kind}")
+    with tempfile.TemporaryDirectory(prefix="batch-") as workdir:
+        with Meter(model.device) as meter, batch.input_artifact.file.open("rb") as stream:
+            result = scoring.score_file(
+                model=model, stream=stream, workdir=workdir, on_progress=_throttled(progress)
+            )
+        telemetry = meter.result()
+        telemetry["rows_per_second"] = round(result.rows / max(meter.wall_seconds, 1e-9), 3)
+        return _batch_complete(batch=batch, model=model, result=result, telemetry=telemetry)
+
+
+def _throttled(progress: Callable[[int, str], None]) -> Callable[[float, int], None]:
+    """Scoring's progress as the task's percent, at most once per
+    INFERENCE_PROGRESS_MS: each update is a committed write."""
     interval = settings.INFERENCE_PROGRESS_MS / 1000
     last_progress = time.monotonic()
 
@@ -176,41 +200,47 @@ def batch_execute(
         nonlocal last_progress
         now = time.monotonic()
         if now - last_progress < interval:
-            return  # each update is a committed write; see INFERENCE_PROGRESS_MS
+            return
         last_progress = now
         progress(5 + int(fraction * 90), f"{rows} rows scored")
 
-    with tempfile.TemporaryDirectory(prefix="batch-") as workdir:
-        with Meter(model.device) as meter, batch.input_artifact.file.open("rb") as stream:
-            result = scoring.score_file(
-                model=model, stream=stream, workdir=workdir, on_progress=on_progress
-            )
-        telemetry = meter.result()
-        telemetry["rows_per_second"] = round(result.rows / max(meter.wall_seconds, 1e-9), 3)
-        ran_on = {
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "framework": model.framework,
-            **model.ran_on(),
-            "versions": runtime_versions(model),
-        }
-        output_file = _uploaded(result.output_path, f"batch-{batch.pk}-output.parquet")
-        rows_file = _uploaded(result.rows_path, f"batch-{batch.pk}-rows.parquet")
-        try:
-            receipt = registry.prediction_batch_complete(
-                batch_id=batch.pk,
-                output_file=output_file,
-                rows_file=rows_file,
-                output_sha256=result.output_sha256,
-                rows=result.rows,
-                rows_root=result.rows_root,
-                ran_on=ran_on,
-                telemetry=telemetry,
-            )
-        finally:
-            output_file.close()
-            rows_file.close()
-    return receipt
+    return on_progress
+
+
+def _batch_complete(
+    *,
+    batch: PredictionBatch,
+    model: loading.LoadedModel,
+    result: scoring.ScoreResult,
+    telemetry: dict[str, Any],
+) -> Receipt | None:
+    """Hands the scored files and facts to the registry, which stores them and
+    completes the batch with its ledger entry in one transaction."""
+    ran_on = {
+        **ran_on_facts(model),
+        "framework": model.framework,
+        "versions": runtime_versions(model),
+    }
+    output_file = uploaded_file(
+        result.output_path, name=f"batch-{batch.pk}-output.parquet", content_type=PARQUET
+    )
+    rows_file = uploaded_file(
+        result.rows_path, name=f"batch-{batch.pk}-rows.parquet", content_type=PARQUET
+    )
+    try:
+        return registry.prediction_batch_complete(
+            batch_id=batch.pk,
+            output_file=output_file,
+            rows_file=rows_file,
+            output_sha256=result.output_sha256,
+            rows=result.rows,
+            rows_root=result.rows_root,
+            ran_on=ran_on,
+            telemetry=telemetry,
+        )
+    finally:
+        output_file.close()
+        rows_file.close()
 
 
 def batch_fail(*, batch_id: int, reason: str) -> Receipt | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Task
 
-from apps.tasks.jobs import Job, job_run, job_task
+from apps.tasks.jobs import Job, job_run, job_task, task_id_of
 
 
 @job_task(name="apps.inference.prediction_batch_run", time_limit=6 * 3600)
@@ -23,9 +23,7 @@ def prediction_batch_run_task(self: Task, batch_id: int) -> None:
         job=Job(
             what="inference",
             claim=lambda: prediction_batch_claim(batch_id=batch_id),
-            task_id=PredictionBatch.objects.filter(pk=batch_id)
-            .values_list("task_id", flat=True)
-            .first(),
+            task_id=task_id_of(PredictionBatch, batch_id),
             execute=lambda progress: batch_execute(batch_id=batch_id, progress=progress),
             fail=lambda reason: batch_fail(batch_id=batch_id, reason=reason),
             refused=(JobRefused,),

@@ -928,12 +928,10 @@ def _main_bundle(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     trusted_checkpoint = None
     if args.trusted_checkpoint is not None:
-        try:
-            with open(args.trusted_checkpoint, encoding="utf-8") as f:
-                trusted_checkpoint = f.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
-            print(f"FAIL --trusted-checkpoint {args.trusted_checkpoint}: cannot read: {reason}")
+        trusted_checkpoint = _read_text(
+            args.trusted_checkpoint, what=f"--trusted-checkpoint {args.trusted_checkpoint}"
+        )
+        if trusted_checkpoint is None:
             return 1
     report = verify_bundle(
         args.bundle,
@@ -952,25 +950,41 @@ def _main_proof(argv: Sequence[str]) -> int:
         description="Verify one C2SP tlog-proof file of a ledger entry offline.",
     )
     parser.add_argument("file", help="the .tlog-proof file")
+    _add_trusted_vkeys(parser)
+    args = parser.parse_args(argv)
+    text = _read_text(args.file, what=args.file)
+    if text is None:
+        return 1
+    return _print_verdict(args.file, lambda: verify_proof_file(text, args.vkey))
+
+
+def _add_trusted_vkeys(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vkey", action="append", required=True, metavar="VKEY", help="trusted log key"
     )
-    args = parser.parse_args(argv)
+
+
+def _read_text(path: str, *, what: str) -> str | None:
+    """The file's text, or None after printing the FAIL line that says why not."""
     try:
-        with open(args.file, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, encoding="utf-8") as f:
+            return f.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
-        print(f"FAIL {args.file}: cannot read: {reason}")
-        return 1
+        print(f"FAIL {what}: cannot read: {reason}")
+        return None
+
+
+def _print_verdict(file: str, verify: Callable[[], list[str]]) -> int:
+    """Prints the ``ok:`` lines and the verdict of one verified file; the exit status."""
     try:
-        lines = verify_proof_file(text, args.vkey)
+        lines = verify()
     except ValueError as exc:
-        print(f"FAIL {args.file}: {exc}")
+        print(f"FAIL {file}: {exc}")
         return 1
     for line in lines:
         print(line)
-    print(f"OK {args.file} verifies")
+    print(f"OK {file} verifies")
     return 0
 
 
@@ -1084,9 +1098,7 @@ def _main_receipt(argv: Sequence[str]) -> int:
         description="Verify one decision's row receipt (ledger format §6) offline.",
     )
     parser.add_argument("file", help="the receipt (.json), as served by the API")
-    parser.add_argument(
-        "--vkey", action="append", required=True, metavar="VKEY", help="trusted log key"
-    )
+    _add_trusted_vkeys(parser)
     parser.add_argument(
         "--input", metavar="ROW.json", help="the row's input {column: value} to check its digest"
     )
@@ -1102,15 +1114,7 @@ def _main_receipt(argv: Sequence[str]) -> int:
         reason = exc.strerror if isinstance(exc, OSError) else f"not valid JSON ({exc})"
         print(f"FAIL {args.file}: cannot read: {reason}")
         return 1
-    try:
-        lines = verify_receipt(receipt, args.vkey, row_input)
-    except ValueError as exc:
-        print(f"FAIL {args.file}: {exc}")
-        return 1
-    for line in lines:
-        print(line)
-    print(f"OK {args.file} verifies")
-    return 0
+    return _print_verdict(args.file, lambda: verify_receipt(receipt, args.vkey, row_input))
 
 
 # First-argument dispatch keeps 'verify BUNDLE.zip' working next to subcommands.

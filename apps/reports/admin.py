@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.reports.models import Report, SigningCertificate
+from apps.reports.views import pdf_response
 from audit_platform.admin import ReadOnlyAdmin
 
 
@@ -46,12 +47,7 @@ class ReportAdmin(ReadOnlyAdmin):
         report = Report.objects.filter(pk=pk, status=Report.Status.SUCCEEDED).first()
         if report is None or not report.pdf or not self.has_view_permission(request, report):
             raise Http404("No PDF for this report.")
-        return FileResponse(
-            report.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{report.kind}-{report.pk}.pdf",
-            content_type="application/pdf",
-        )
+        return pdf_response(report)
 
 
 @admin.register(SigningCertificate)

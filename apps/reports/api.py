@@ -22,6 +22,7 @@ from apps.ledger.digests import stream_sha256
 from apps.registry.models import AISystem, ModelVersion
 from apps.reports import selectors, services
 from apps.reports.models import Report
+from apps.reports.views import pdf_response
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.roles import Capability
@@ -118,12 +119,7 @@ class ReportDownloadView(RecordView):
             raise RuleViolation(
                 f"Report {report.pk} is {report.status}: there is no PDF to download."
             )
-        response = FileResponse(
-            report.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{report.kind}-{report.pk}.pdf",
-            content_type="application/pdf",
-        )
+        response = pdf_response(report)
         response["X-Content-SHA256"] = report.sha256
         return response
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from apps.ledger.digests import text_sha256
 from apps.registry import services as registry
-from apps.registry.models import AISystem
+from apps.registry.models import AISystem, DatasetVersion, Model, ModelVersion
 from audit_platform.principal import Principal
 
 DATASHEET = {
@@ -41,6 +41,39 @@ def demo_system_seed(
         "the decision of a credit officer.",
         role="provider",
     )
+    splits = _dataset_versions(actor=actor, system=system, name=name)
+    model, _ = registry.model_create(actor=actor, system=system, name="scorer")
+    deployment, _ = registry.deployment_create(
+        actor=actor, system=system, environment="production", resources={"cpu": 2}
+    )
+    versions = [
+        _trained_version(actor=actor, system=system, model=model, name=name, i=i, splits=splits)
+        for i in range(model_versions)
+    ]
+    registry.deployment_activate(
+        actor=actor, deployment=deployment, model_version=versions[0], reason="first release"
+    )
+    if len(versions) > 1:
+        registry.deployment_activate(
+            actor=actor, deployment=deployment, model_version=versions[-1], reason="better AUC"
+        )
+        registry.deployment_rollback(actor=actor, deployment=deployment, reason="drift alarm")
+    for b in range(batches):
+        registry.prediction_batch_record(
+            actor=actor,
+            deployment=deployment,
+            input_sha256=text_sha256(f"in-{b}"),
+            output_sha256=text_sha256(f"out-{b}"),
+            row_count=100 + b,
+            rows_root=text_sha256(f"root-{b}"),
+        )
+    return system
+
+
+def _dataset_versions(
+    *, actor: Principal, system: AISystem, name: str
+) -> dict[str, DatasetVersion]:
+    """The train and test versions of the system's one dataset, by split."""
     dataset, _ = registry.dataset_create(
         actor=actor, system=system, name="applications", description="Loan applications"
     )
@@ -60,52 +93,41 @@ def demo_system_seed(
             contains_special_category_data=False,
             uri=f"s3://demo/{split}.parquet",
         )
-    model, _ = registry.model_create(actor=actor, system=system, name="scorer")
-    deployment, _ = registry.deployment_create(
-        actor=actor, system=system, environment="production", resources={"cpu": 2}
+    return splits
+
+
+def _trained_version(
+    *,
+    actor: Principal,
+    system: AISystem,
+    model: Model,
+    name: str,
+    i: int,
+    splits: dict[str, DatasetVersion],
+) -> ModelVersion:
+    """Model version ``1.i``, from a completed training run on the train split."""
+    run, _ = registry.training_run_start(
+        actor=actor,
+        system=system,
+        model=model,
+        params={"max_depth": 4 + i % 3, "eta": 0.1},
+        dataset_versions=[splits["train"]],
+        code_revision=f"{i:07x}",
+        environment={"python": "3.11", "xgboost": "2.1"},
     )
-    versions = []
-    for i in range(model_versions):
-        run, _ = registry.training_run_start(
-            actor=actor,
-            system=system,
-            model=model,
-            params={"max_depth": 4 + i % 3, "eta": 0.1},
-            dataset_versions=[splits["train"]],
-            code_revision=f"{i:07x}",
-            environment={"python": "3.11", "xgboost": "2.1"},
-        )
-        auc = round(0.80 + 0.01 * (i % 7), 4)
-        run, _ = registry.training_run_complete(actor=actor, run=run, metrics={"auc": auc})
-        version, _ = registry.model_version_register(
-            actor=actor,
-            model=model,
-            version=f"1.{i}",
-            artifact_sha256=text_sha256(f"{name}-model-{i}"),
-            artifact_format="xgboost-json",
-            framework="xgboost",
-            framework_version="2.1.0",
-            training_run=run,
-            metrics={"auc": auc, "accuracy": round(0.75 + 0.005 * (i % 9), 4)},
-            dataset_versions=[splits["train"], splits["test"]],
-            uri=f"s3://demo/models/{i}.json",
-        )
-        versions.append(version)
-    registry.deployment_activate(
-        actor=actor, deployment=deployment, model_version=versions[0], reason="first release"
+    auc = round(0.80 + 0.01 * (i % 7), 4)
+    run, _ = registry.training_run_complete(actor=actor, run=run, metrics={"auc": auc})
+    version, _ = registry.model_version_register(
+        actor=actor,
+        model=model,
+        version=f"1.{i}",
+        artifact_sha256=text_sha256(f"{name}-model-{i}"),
+        artifact_format="xgboost-json",
+        framework="xgboost",
+        framework_version="2.1.0",
+        training_run=run,
+        metrics={"auc": auc, "accuracy": round(0.75 + 0.005 * (i % 9), 4)},
+        dataset_versions=[splits["train"], splits["test"]],
+        uri=f"s3://demo/models/{i}.json",
     )
-    if len(versions) > 1:
-        registry.deployment_activate(
-            actor=actor, deployment=deployment, model_version=versions[-1], reason="better AUC"
-        )
-        registry.deployment_rollback(actor=actor, deployment=deployment, reason="drift alarm")
-    for b in range(batches):
-        registry.prediction_batch_record(
-            actor=actor,
-            deployment=deployment,
-            input_sha256=text_sha256(f"in-{b}"),
-            output_sha256=text_sha256(f"out-{b}"),
-            row_count=100 + b,
-            rows_root=text_sha256(f"root-{b}"),
-        )
-    return system
+    return version

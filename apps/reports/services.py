@@ -12,6 +12,7 @@ import io
 import logging
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -99,55 +100,19 @@ def report_request(
     one of ``system``'s, else NotFound. Without it the report takes the latest.
     """
     kind = Report.Kind(kind)
-    needed = KIND_CAPABILITY[kind]
-    if not actor.can(needed):
-        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
+    system, subject = _report_about(
+        actor=actor, kind=kind, system=system, model_version=model_version
+    )
     organization = actor.organization
-    params: dict[str, Any] = {}
-    if kind in SYSTEM_KINDS and system is None:
-        raise InvalidInput(
-            "This report is about an AI system: give system_id.",
-            fields={"system_id": ["Required."]},
-        )
-    if kind == Report.Kind.MODEL_CARD:
-        if model_version is None:
-            raise InvalidInput(
-                "A model card is about a model version: give model_version_id.",
-                fields={"model_version_id": ["Required."]},
-            )
-        system = model_version.model.system
-    if kind in RANGE_KINDS:
-        time_from, time_to = _check_range(time_from, time_to)
-        params.update(time_from=time_from.isoformat(), time_to=time_to.isoformat())
-    if kind == Report.Kind.AUDIT_TRAIL:
-        log = ledger_selectors.log_for(organization=organization)
-        if not kinds.audit_entries(
-            log=log, system=system, time_from=time_from, time_to=time_to
-        ).exists():
-            raise InvalidInput(
-                "No ledger entry falls in this range: there is nothing to report.",
-                fields={"time_from": ["No entries in [time_from, time_to)."]},
-            )
-    if kind == Report.Kind.SERIOUS_INCIDENT:
-        stage = stage or "initial"
-        if stage not in STAGES:
-            raise InvalidInput(
-                "stage must be initial or follow_up.", fields={"stage": ["Invalid."]}
-            )
-        params["stage"] = stage
-        if incident_id is not None:
-            params["incident_id"] = _incident_of(system=system, incident_id=incident_id)
-    elif incident_id is not None:
-        raise InvalidInput(
-            "incident_id names the incident of a serious-incident report only.",
-            fields={"incident_id": ["Only for kind serious_incident."]},
-        )
-    if model_version is not None:
-        subject = Subject(kind="model_version", id=str(model_version.pk))
-    elif system is not None:
-        subject = Subject(kind="ai_system", id=str(system.pk))
-    else:
-        subject = Subject(kind="organization", id=organization.slug)
+    params = _report_params(
+        organization=organization,
+        kind=kind,
+        system=system,
+        time_from=time_from,
+        time_to=time_to,
+        stage=stage,
+        incident_id=incident_id,
+    )
     with transaction.atomic():
         task = task_services.task_record_create(
             organization=organization,
@@ -176,6 +141,80 @@ def report_request(
         report.requested_seq = receipt.seq
         transaction.on_commit(lambda: _enqueue(report.pk))
     return report, receipt
+
+
+def _report_about(
+    *,
+    actor: Principal,
+    kind: Report.Kind,
+    system: AISystem | None,
+    model_version: ModelVersion | None,
+) -> tuple[AISystem | None, Subject]:
+    """The system a report is about and its subject, once the actor may request the
+    kind and has named what the kind is about (a model card's system is its model's)."""
+    needed = KIND_CAPABILITY[kind]
+    if not actor.can(needed):
+        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
+    if kind in SYSTEM_KINDS and system is None:
+        raise InvalidInput(
+            "This report is about an AI system: give system_id.",
+            fields={"system_id": ["Required."]},
+        )
+    if kind == Report.Kind.MODEL_CARD:
+        if model_version is None:
+            raise InvalidInput(
+                "A model card is about a model version: give model_version_id.",
+                fields={"model_version_id": ["Required."]},
+            )
+        system = model_version.model.system
+    if model_version is not None:
+        return system, Subject(kind="model_version", id=str(model_version.pk))
+    if system is not None:
+        return system, Subject(kind="ai_system", id=str(system.pk))
+    return system, Subject(kind="organization", id=actor.organization.slug)
+
+
+def _report_params(
+    *,
+    organization: Any,
+    kind: Report.Kind,
+    system: AISystem | None,
+    time_from: datetime | None,
+    time_to: datetime | None,
+    stage: str | None,
+    incident_id: int | None,
+) -> dict[str, Any]:
+    """The kind's parameters (time range, stage, incident), checked: a range must
+    hold ledger entries for an audit trail; only a serious-incident report names
+    an incident or a stage."""
+    params: dict[str, Any] = {}
+    if kind in RANGE_KINDS:
+        time_from, time_to = _check_range(time_from, time_to)
+        params.update(time_from=time_from.isoformat(), time_to=time_to.isoformat())
+    if kind == Report.Kind.AUDIT_TRAIL:
+        log = ledger_selectors.log_for(organization=organization)
+        if not kinds.audit_entries(
+            log=log, system=system, time_from=time_from, time_to=time_to
+        ).exists():
+            raise InvalidInput(
+                "No ledger entry falls in this range: there is nothing to report.",
+                fields={"time_from": ["No entries in [time_from, time_to)."]},
+            )
+    if kind == Report.Kind.SERIOUS_INCIDENT:
+        stage = stage or "initial"
+        if stage not in STAGES:
+            raise InvalidInput(
+                "stage must be initial or follow_up.", fields={"stage": ["Invalid."]}
+            )
+        params["stage"] = stage
+        if incident_id is not None:
+            params["incident_id"] = _incident_of(system=system, incident_id=incident_id)
+    elif incident_id is not None:
+        raise InvalidInput(
+            "incident_id names the incident of a serious-incident report only.",
+            fields={"incident_id": ["Only for kind serious_incident."]},
+        )
+    return params
 
 
 def _incident_of(*, system: AISystem, incident_id: int) -> int:
@@ -244,6 +283,19 @@ def _proof_files(*, log: Any, checkpoint: Any, seqs: set[int]) -> list[rendering
     ]
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    """What a report is rendered from: its kind's document, the log, the checkpoint
+    that covers everything cited, the log's verifier keys and the cited entries."""
+
+    report: Report
+    document: kinds.Document
+    log: Any
+    checkpoint: Any
+    vkeys: list[str]
+    cited: set[int]
+
+
 def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
     """Gathers, renders and signs into ``output``; returns facts for the ledger."""
     organization = report.organization
@@ -261,62 +313,24 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
         _progress(report, 30, "verifying the log")
         verification = log_verify(log=log).summary()
     signer = signing.document_signer_for(organization=organization)
-    vkeys = ledger_selectors.verifier_keys(log=log)
+    rendered = _Rendered(
+        report=report,
+        document=document,
+        log=log,
+        checkpoint=checkpoint,
+        vkeys=ledger_selectors.verifier_keys(log=log),
+        cited=cited,
+    )
     generated_at = timezone.now()
     _progress(report, 45, "rendering")
     html = render_to_string(
         document.template,
-        {
-            **document.context,
-            "title": document.title,
-            "report": report,
-            "kind_label": report.get_kind_display(),
-            "organization": organization,
-            "origin": log.origin,
-            "checkpoint": kinds.checkpoint_facts(checkpoint),
-            "vkeys": vkeys,
-            "verification": verification,
-            "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "signer": {
-                "fingerprint": signer.fingerprint_sha256,
-                "subject": signer.subject,
-                "self_signed": signer.self_signed,
-            },
-            "cited_entries": (
-                kinds.cited_entries(log=log, seqs=cited) if document.cited_table else []
-            ),
-            "cited_count": len(cited),
-            "proofs_zipped": len(cited) > kinds.PROOFS_AS_FILES_MAX,
-            "requested_by": report.requested_by,
-        },
+        _template_context(
+            rendered, verification=verification, signer=signer, generated_at=generated_at
+        ),
     )
     _progress(report, 60, "computing tlog-proofs")
-    files = [
-        rendering.EmbeddedFile(
-            name="records.json",
-            content=kinds.records_json(
-                {"report": {"id": report.pk, "kind": report.kind}, **document.records}
-            ),
-            description="The records this report was generated from (JSON)",
-        ),
-        rendering.EmbeddedFile(
-            name="checkpoint.note",
-            content=checkpoint.note.encode("utf-8"),
-            description=f"Signed checkpoint of {log.origin} at size {checkpoint.size}",
-            relationship="Supplement",
-        ),
-        rendering.EmbeddedFile(
-            name="keys.vkey",
-            content=("\n".join(vkeys) + "\n").encode("ascii"),
-            description="Verifier keys of the ledger",
-            relationship="Supplement",
-        ),
-        *(
-            rendering.EmbeddedFile(name=n, content=c, description=d)
-            for n, c, d in document.attachments
-        ),
-        *_proof_files(log=log, checkpoint=checkpoint, seqs=cited),
-    ]
+    files = _attachments(rendered)
     _progress(report, 75, "writing the PDF/A-3b file")
     with tempfile.TemporaryFile() as unsigned:
         pages = rendering.pdf_render(html=html, attachments=files, target=unsigned)
@@ -336,6 +350,75 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
         "signer_sha256": signer.fingerprint_sha256,
         "missing": len(document.missing),
     }
+
+
+def _template_context(
+    rendered: _Rendered,
+    *,
+    verification: str | None,
+    signer: signing.DocumentSigner,
+    generated_at: datetime,
+) -> dict[str, Any]:
+    """What every report's template is given besides its kind's own context."""
+    report, document, log, cited = (
+        rendered.report,
+        rendered.document,
+        rendered.log,
+        rendered.cited,
+    )
+    return {
+        **document.context,
+        "title": document.title,
+        "report": report,
+        "kind_label": report.get_kind_display(),
+        "organization": report.organization,
+        "origin": log.origin,
+        "checkpoint": kinds.checkpoint_facts(rendered.checkpoint),
+        "vkeys": rendered.vkeys,
+        "verification": verification,
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "signer": {
+            "fingerprint": signer.fingerprint_sha256,
+            "subject": signer.subject,
+            "self_signed": signer.self_signed,
+        },
+        "cited_entries": (kinds.cited_entries(log=log, seqs=cited) if document.cited_table else []),
+        "cited_count": len(cited),
+        "proofs_zipped": len(cited) > kinds.PROOFS_AS_FILES_MAX,
+        "requested_by": report.requested_by,
+    }
+
+
+def _attachments(rendered: _Rendered) -> list[rendering.EmbeddedFile]:
+    """The files a report carries: its records as JSON, the checkpoint and keys to
+    check it with, the kind's own attachments and the tlog-proofs of what it cites."""
+    report, log, checkpoint = rendered.report, rendered.log, rendered.checkpoint
+    return [
+        rendering.EmbeddedFile(
+            name="records.json",
+            content=kinds.records_json(
+                {"report": {"id": report.pk, "kind": report.kind}, **rendered.document.records}
+            ),
+            description="The records this report was generated from (JSON)",
+        ),
+        rendering.EmbeddedFile(
+            name="checkpoint.note",
+            content=checkpoint.note.encode("utf-8"),
+            description=f"Signed checkpoint of {log.origin} at size {checkpoint.size}",
+            relationship="Supplement",
+        ),
+        rendering.EmbeddedFile(
+            name="keys.vkey",
+            content=("\n".join(rendered.vkeys) + "\n").encode("ascii"),
+            description="Verifier keys of the ledger",
+            relationship="Supplement",
+        ),
+        *(
+            rendering.EmbeddedFile(name=n, content=c, description=d)
+            for n, c, d in rendered.document.attachments
+        ),
+        *_proof_files(log=log, checkpoint=checkpoint, seqs=rendered.cited),
+    ]
 
 
 def report_generate(*, report_id: int) -> Report | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import Task
 
-from apps.tasks.jobs import Job, job_run, job_task
+from apps.tasks.jobs import Job, job_run, job_task, task_id_of
 
 
 @job_task(name="apps.reports.report_generate", time_limit=1800, soft_time_limit=1700)
@@ -21,7 +21,7 @@ def report_generate_task(self: Task, report_id: int) -> None:
         job=Job(
             what="the report",
             claim=lambda: services.report_claim(report_id=report_id),
-            task_id=Report.objects.filter(pk=report_id).values_list("task_id", flat=True).first(),
+            task_id=task_id_of(Report, report_id),
             execute=lambda progress: services.report_generate(report_id=report_id),
             fail=lambda reason: services.report_fail(report_id=report_id, reason=reason),
         ),

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.reports import selectors
+from apps.reports.models import Report
 
 
 @login_required
@@ -26,6 +27,11 @@ def report_pdf_page(request: HttpRequest, pk: int) -> FileResponse:
     report = selectors.report_pdf_readable_by(user=request.user, pk=pk)
     if report is None:
         raise Http404("No such report.")
+    return pdf_response(report)
+
+
+def pdf_response(report: Report) -> FileResponse:
+    """The report's signed PDF as a download, the same from the UI, the admin and the API."""
     return FileResponse(
         report.pdf.open("rb"),
         as_attachment=True,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, models, transaction
 
 from apps.tasks.services import task_record_claim, task_record_fail, task_record_progress
 
@@ -100,6 +100,12 @@ class Job(Generic[R]):
     complete: Callable[[R], object] | None = None
     fail: Callable[[str], object] | None = None
     refused: tuple[type[Exception], ...] = ()
+
+
+def task_id_of(model: type[models.Model], pk: Any) -> uuid.UUID | None:
+    """The task record of a job's entity, for ``Job.task_id``: every job entity names
+    it ``task``."""
+    return model._default_manager.filter(pk=pk).values_list("task_id", flat=True).first()
 
 
 def job_run(*, task: Task, job: Job[R]) -> R | None:

@@ -20,6 +20,13 @@ def task_record_create(
     )
 
 
+def task_record_subject_set(*, task: TaskRecord, subject_kind: str, subject_id: str) -> None:
+    """Names the entity a task record is for, once that entity exists: a job's entity
+    is created after its task record, which it points to."""
+    TaskRecord.objects.filter(pk=task.pk).update(subject_kind=subject_kind, subject_id=subject_id)
+    task.subject_kind, task.subject_id = subject_kind, subject_id
+
+
 def task_record_claim(*, task_id: uuid.UUID | str) -> bool:
     """Moves a queued (or redelivered, still running) record to running.
 

@@ -97,20 +97,46 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-class NoteSigner:
+class _NamedKey:
+    """What a signer and a verifier share: a key name, its raw Ed25519 public key and
+    the key ID of the two."""
+
+    __slots__ = ("_key_id", "_name", "_public")
+
+    def _set_name_and_key(self, name: str, public_key: bytes) -> None:
+        self._name = name
+        self._public = public_key
+        self._key_id = key_id(name, public_key)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> int:
+        return self._key_id
+
+    @property
+    def public_key_bytes(self) -> bytes:
+        return self._public
+
+    @property
+    def vkey(self) -> str:
+        return vkey(self._name, self._public)
+
+
+class NoteSigner(_NamedKey):
     """Signs notes with one Ed25519 key under a key name (the log's origin)."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public")
+    __slots__ = ("_key",)
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
         if not is_valid_key_name(name):
             raise NoteError(f"invalid key name {name!r}")
         if not isinstance(private_key, Ed25519PrivateKey):
             raise TypeError("private_key must be an Ed25519PrivateKey")
-        self._name = name
         self._key = private_key
-        self._public = _raw_public(private_key.public_key())
-        self._key_id = key_id(name, self._public)
+        self._set_name_and_key(name, _raw_public(private_key.public_key()))
 
     @classmethod
     def generate(cls, name: str) -> NoteSigner:
@@ -132,22 +158,6 @@ class NoteSigner:
             serialization.NoEncryption(),
         )
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key_bytes(self) -> bytes:
-        return self._public
-
-    @property
-    def vkey(self) -> str:
-        return vkey(self._name, self._public)
-
     def verifier(self) -> NoteVerifier:
         """The matching verifier."""
         return NoteVerifier(self._name, self._public)
@@ -160,19 +170,17 @@ class NoteSigner:
         return f"NoteSigner({self._name!r}, key_id={self._key_id:08x})"
 
 
-class NoteVerifier:
+class NoteVerifier(_NamedKey):
     """Verifies signatures by one Ed25519 key under a key name."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public")
+    __slots__ = ("_key",)
 
     def __init__(self, name: str, public_key: bytes) -> None:
         if not is_valid_key_name(name):
             raise NoteError(f"invalid key name {name!r}")
         if len(public_key) != 32:
             raise NoteError(f"Ed25519 public key must be 32 bytes, got {len(public_key)}")
-        self._name = name
-        self._public = bytes(public_key)
-        self._key_id = key_id(name, self._public)
+        self._set_name_and_key(name, bytes(public_key))
         try:
             self._key = Ed25519PublicKey.from_public_bytes(self._public)
         except ValueError:
@@ -198,22 +206,6 @@ class NoteVerifier:
         if verifier.key_id != int(hex_id, 16):
             raise NoteError("malformed verifier key: key ID does not match name and key")
         return verifier
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key_bytes(self) -> bytes:
-        return self._public
-
-    @property
-    def vkey(self) -> str:
-        return vkey(self._name, self._public)
 
     def verify(self, msg: bytes, sig: bytes) -> bool:
         """True if ``sig`` is a valid Ed25519 signature of ``msg`` by this key."""
