@@ -43,7 +43,8 @@ def foreign_model_writes(source: str, *, app: str) -> list[str]:
             continue
         name = _root_name(node.func)
         if name in foreign:
-            found.append(f"line {node.lineno}: {name}.objects….{node.func.attr}() ({foreign[name]})")
+            write = f"{name}.objects….{node.func.attr}()"
+            found.append(f"line {node.lineno}: {write} ({foreign[name]})")
     return found
 
 
