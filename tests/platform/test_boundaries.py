@@ -56,8 +56,8 @@ def test_no_app_writes_another_apps_tables():
         app = path.relative_to(ROOT / "apps").parts[0]
         for problem in foreign_model_writes(path.read_text(encoding="utf-8"), app=app):
             problems.append(f"{path.relative_to(ROOT)} {problem}")
-    assert not problems, (
-        "Write another app's records through that app's services:\n" + "\n".join(problems)
+    assert not problems, "Write another app's records through that app's services:\n" + "\n".join(
+        problems
     )
 
 
