@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from apps.tenancy.models import Membership, Organization
-from audit_platform.errors import NotFound
+from audit_platform.errors import InvalidInput, NotFound
 from audit_platform.roles import ROLE_CAPABILITIES, Capability
 
 
@@ -31,3 +31,23 @@ def organization_ids_where(*, user: Any, capability: Capability) -> list[int]:
         )
         if capability in ROLE_CAPABILITIES.get(role, frozenset())
     ]
+
+
+def member_user_by_email(
+    *, organization: Organization, email: str | None, field: str = "owner_email"
+) -> Any | None:
+    """The user of the organization's member with this e-mail (case-insensitive); None
+    when no e-mail is given. An e-mail of nobody in the organization is bad input on
+    ``field``."""
+    if not email:
+        return None
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(organization=organization, user__email__iexact=email)
+        .first()
+    )
+    if membership is None:
+        raise InvalidInput(
+            f"{email} is not a member of this organization.", fields={field: ["Not a member."]}
+        )
+    return membership.user

@@ -13,8 +13,8 @@ from apps.compliance.services._common import same_org
 from apps.ledger.digests import text_sha256
 from apps.ledger.types import Receipt
 from apps.registry.models import AISystem
-from apps.tenancy.models import Membership
 from apps.tenancy.records import record_event, record_ref
+from apps.tenancy.selectors import member_user_by_email
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 
@@ -30,22 +30,6 @@ RISK_FIELDS = (
     "status",
 )
 RISK_TEXT_FIELDS = ("hazard", "affected_persons", "mitigation")
-
-
-def _owner(actor: Principal, owner_email: str | None) -> Any:
-    if not owner_email:
-        return None
-    membership = (
-        Membership.objects.select_related("user")
-        .filter(organization=actor.organization, user__email__iexact=owner_email)
-        .first()
-    )
-    if membership is None:
-        raise InvalidInput(
-            f"{owner_email} is not a member of this organization.",
-            fields={"owner_email": ["Not a member."]},
-        )
-    return membership.user
 
 
 def _risk_data(risk: Risk) -> dict[str, Any]:
@@ -78,7 +62,7 @@ def risk_create(
     owner_email: str | None = None,
 ) -> tuple[Risk, Receipt]:
     same_org(actor, system)
-    owner = _owner(actor, owner_email)
+    owner = member_user_by_email(organization=actor.organization, email=owner_email)
     with transaction.atomic():
         risk = Risk.objects.create(
             system=system,
@@ -103,7 +87,12 @@ def risk_create(
 def risk_update(*, actor: Principal, risk: Risk, changes: dict[str, Any]) -> tuple[Risk, Receipt]:
     """Changes some fields of a risk; the entry names what changed and the new state."""
     if "owner_email" in changes:
-        changes = {**changes, "owner": _owner(actor, changes.pop("owner_email"))}
+        changes = {
+            **changes,
+            "owner": member_user_by_email(
+                organization=actor.organization, email=changes.pop("owner_email")
+            ),
+        }
     unknown = sorted(set(changes) - set(RISK_FIELDS))
     if unknown:
         raise InvalidInput(

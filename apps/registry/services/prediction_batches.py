@@ -80,16 +80,23 @@ def _served_during(
     return served
 
 
+def _batch_result_data(batch: PredictionBatch) -> dict[str, Any]:
+    """What a batch's entry says of its files and rows, whoever ran it."""
+    return {
+        "input_sha256": batch.input_sha256,
+        "output_sha256": batch.output_sha256,
+        "rows": batch.row_count,
+        "rows_root": batch.rows_root,
+    }
+
+
 def _recorded_batch_entry(*, actor: Principal, batch: PredictionBatch) -> Receipt:
     return record_event(
         actor=actor,
         event=events.PREDICTION_BATCH_RECORDED,
         id=batch.pk,
         data={
-            "input_sha256": batch.input_sha256,
-            "output_sha256": batch.output_sha256,
-            "rows": batch.row_count,
-            "rows_root": batch.rows_root,
+            **_batch_result_data(batch),
             "model_version": record_ref("model_version", batch.model_version),
             "model_sha256": batch.model_version.artifact_sha256,
             "window": [
@@ -288,10 +295,7 @@ def _completed_batch_entry(*, actor: Principal, batch: PredictionBatch) -> Recei
         event=events.PREDICTION_BATCH_COMPLETED,
         id=batch.pk,
         data={
-            "input_sha256": batch.input_sha256,
-            "output_sha256": batch.output_sha256,
-            "rows": batch.row_count,
-            "rows_root": batch.rows_root,
+            **_batch_result_data(batch),
             "ran_on": batch.ran_on,
             "telemetry": batch.telemetry,
             **_batch_refs(batch),

@@ -8,28 +8,16 @@ from apps.ledger.digests import text_sha256
 from apps.ledger.types import Receipt
 from apps.registry import events
 from apps.registry.models import AISystem
-from apps.tenancy.models import Membership
 from apps.tenancy.records import record_event
-from audit_platform.errors import InvalidInput, RuleViolation
+from apps.tenancy.selectors import member_user_by_email
+from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
 
 
 def ai_system_register(
     *, actor: Principal, name: str, intended_purpose: str, role: str, owner_email: str | None = None
 ) -> tuple[AISystem, Receipt]:
-    owner = None
-    if owner_email:
-        membership = (
-            Membership.objects.select_related("user")
-            .filter(organization=actor.organization, user__email__iexact=owner_email)
-            .first()
-        )
-        if membership is None:
-            raise InvalidInput(
-                f"{owner_email} is not a member of this organization.",
-                fields={"owner_email": ["Not a member."]},
-            )
-        owner = membership.user
+    owner = member_user_by_email(organization=actor.organization, email=owner_email)
     try:
         with transaction.atomic():
             system = AISystem.objects.create(
