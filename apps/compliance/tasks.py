@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Task
 
-from apps.tasks.jobs import Job, Progress, job_run, job_task
+from apps.tasks.jobs import Job, Progress, job_run, job_task, task_id_of
 
 
 @job_task(name="apps.compliance.assessment_run", time_limit=3600)
@@ -31,9 +31,7 @@ def assessment_run_task(self: Task, assessment_id: int) -> None:
         job=Job(
             what="the assessment",
             claim=lambda: assessment_claim(assessment_id=assessment_id),
-            task_id=Assessment.objects.filter(pk=assessment_id)
-            .values_list("task_id", flat=True)
-            .first(),
+            task_id=task_id_of(Assessment, assessment_id),
             execute=execute,
             complete=complete,
             fail=lambda reason: assessment_fail(assessment_id=assessment_id, reason=reason),
