@@ -58,6 +58,29 @@ def test_every_risk_change_is_on_the_ledger_without_its_text(call, make_system, 
     assert Risk.objects.get(pk=risk["id"]).revision == 2
 
 
+def test_a_risks_owner_can_be_handed_to_another_member(call, make_system, org, person):
+    system = make_system(annex_iii_area="essential_services")
+    person("compliance_officer", "first.owner@acme.example")
+    person("compliance_officer", "next.owner@acme.example")
+    risk = call(
+        "post",
+        "risk-list",
+        {"system_id": system["id"], "owner_email": "first.owner@acme.example", **RISK},
+    )
+    changed = call(
+        "patch",
+        "risk-detail",
+        {"owner_email": "next.owner@acme.example"},
+        status=200,
+        pk=risk["id"],
+    )
+    assert (changed["owner_email"], changed["revision"]) == ("next.owner@acme.example", 2)
+    assert last_entry(org, "risk.updated")["data"]["changed"] == ["owner"]
+    # Someone outside the organization cannot own it; nothing is written.
+    call("patch", "risk-detail", {"owner_email": "stranger@x.example"}, status=400, pk=risk["id"])
+    assert Risk.objects.get(pk=risk["id"]).owner.email == "next.owner@acme.example"
+
+
 def test_a_risk_needs_its_fields_and_a_member_as_owner(call, make_system):
     system = make_system()
     error = call("post", "risk-list", {"system_id": system["id"], "hazard": "x"}, status=400)

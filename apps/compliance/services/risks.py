@@ -87,12 +87,11 @@ def risk_create(
 def risk_update(*, actor: Principal, risk: Risk, changes: dict[str, Any]) -> tuple[Risk, Receipt]:
     """Changes some fields of a risk; the entry names what changed and the new state."""
     if "owner_email" in changes:
-        changes = {
-            **changes,
-            "owner": member_user_by_email(
-                organization=actor.organization, email=changes.pop("owner_email")
-            ),
-        }
+        # The caller names the owner by e-mail; the risk holds the member's user.
+        changes = dict(changes)
+        changes["owner"] = member_user_by_email(
+            organization=actor.organization, email=changes.pop("owner_email")
+        )
     unknown = sorted(set(changes) - set(RISK_FIELDS))
     if unknown:
         raise InvalidInput(
