@@ -14,6 +14,7 @@ def report_generate_task(self: Task, report_id: int) -> None:
     ``report_generate`` records the completion itself: the signed file exists only
     while it runs."""
     from apps.reports import services
+    from apps.reports.kinds import RecordUnreadable
     from apps.reports.models import Report
 
     job_run(
@@ -24,5 +25,8 @@ def report_generate_task(self: Task, report_id: int) -> None:
             task_id=task_id_of(Report, report_id),
             execute=lambda progress: services.report_generate(report_id=report_id),
             fail=lambda reason: services.report_fail(report_id=report_id, reason=reason),
+            # A record the report cannot read will not become readable on retry: the
+            # report fails at once, with the reason, and no traceback.
+            refused=(RecordUnreadable,),
         ),
     )
