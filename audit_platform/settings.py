@@ -185,7 +185,7 @@ REST_FRAMEWORK = {
         "apps.tenancy.authentication.OrganizationSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["audit_platform.permissions.HasOrganizationRole"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["audit_platform.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "audit_platform.api.Pagination",
     "PAGE_SIZE": 50,

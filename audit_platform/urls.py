@@ -27,3 +27,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# Django's own errors on /api/ paths answer in the API's JSON error shape.
+handler400 = "audit_platform.http_errors.bad_request"
+handler403 = "audit_platform.http_errors.permission_denied"
+handler404 = "audit_platform.http_errors.page_not_found"
+handler500 = "audit_platform.http_errors.server_error"

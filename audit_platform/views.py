@@ -14,17 +14,29 @@ wires them into the request.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Field, IntegerField, Model, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.tenancy import idempotency
+from audit_platform.errors import InvalidInput
+from audit_platform.parsers import MAX_SAFE_INTEGER, text_problem
 from audit_platform.permissions import request_principal
 from audit_platform.principal import Principal
+
+
+def is_json(request: Request) -> bool:
+    return request.content_type.split(";")[0].strip().lower() == "application/json"
+
+
+INTEGER = re.compile(r"[0-9]{1,16}")
+MAX_INTEGER = MAX_SAFE_INTEGER
 
 
 class OrganizationScopedMixin:
@@ -59,6 +71,10 @@ class ScopedGenericAPIView(OrganizationScopedMixin, generics.GenericAPIView):
         # Taken before authentication, which may parse (and so consume) the raw body.
         keyed_write = idempotency.KeyedWrite.from_request(request)
         super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS and is_json(request):
+            # Parsed now, so that a body the parser refuses (audit_platform/parsers.py)
+            # is refused before the view runs, also by a write that reads no body.
+            request.data  # noqa: B018
         if keyed_write is not None:
             keyed_write.wrap_handler(
                 view=self, request=request, organization=self.principal.organization
@@ -120,11 +136,22 @@ class RecordListView(RecordView):
     filters: dict[str, str] = {}
 
     def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The queryset narrowed by each filter given, every value checked against its
+        field first (a 400 naming the parameter, never a database error)."""
+        values: dict[str, Any] = {}
+        problems: dict[str, list[str]] = {}
         for param, lookup in self.filters.items():
-            value = self.request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{lookup: value})
-        return queryset
+            raw = self.request.query_params.get(param)
+            if not raw:
+                continue
+            try:
+                values[lookup] = filter_value(filter_field(self.model, lookup), raw)
+            except InvalidInput as exc:
+                problems[param] = [exc.message]
+        if problems:
+            names = ", ".join(sorted(problems))
+            raise InvalidInput(f"Fix the query parameter(s) {names}.", fields=problems)
+        return queryset.filter(**values)
 
     def get(self, request: Request, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filtered(self.get_queryset()))
@@ -136,6 +163,35 @@ class RecordDetailView(RecordView):
 
     def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
         return Response(self.out(self.get_object()).data)
+
+
+def filter_field(model: type[Model], lookup: str) -> Field:
+    """The model field a list filter's lookup (``system_id``, ``status``) compares; for
+    a foreign key, the field of the key it holds."""
+    field = model._meta.get_field(lookup)
+    if field.is_relation:
+        return field.target_field
+    return field
+
+
+def filter_value(field: Field, raw: str) -> Any:
+    """``raw`` (a query parameter) as a value of ``field``, or InvalidInput saying what
+    the parameter accepts."""
+    problem = text_problem(raw)
+    if problem:
+        raise InvalidInput(f"The value {problem}.")
+    if field.choices:
+        allowed = [str(value) for value, _ in field.flatchoices]
+        if raw not in allowed:
+            raise InvalidInput(f"Use one of: {', '.join(allowed)}.")
+        return raw
+    if isinstance(field, IntegerField):
+        if not INTEGER.fullmatch(raw) or int(raw) > MAX_INTEGER:
+            raise InvalidInput(f"Use a whole number from 0 to {MAX_INTEGER}; got {raw[:40]!r}.")
+        return int(raw)
+    if field.max_length and len(raw) > field.max_length:
+        raise InvalidInput(f"Use at most {field.max_length} characters.")
+    return raw
 
 
 def receipt_response(data: dict[str, Any], receipt: Any, *, status_code: int = 201) -> Response:

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +25,7 @@ from apps.reports.models import Report
 from apps.reports.views import pdf_response
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.parsers import StrictJSONParser
 from audit_platform.roles import Capability
 from audit_platform.views import RecordDetailView, RecordListView, RecordView, receipt_response
 
@@ -165,7 +166,7 @@ class VerifyOut(serializers.Serializer):
 class ReportVerifyView(RecordView):
     model = Report
     write_capability = Capability.VERIFY
-    parser_classes = [MultiPartParser, PdfParser, JSONParser]
+    parser_classes = [MultiPartParser, PdfParser, StrictJSONParser]
     serializer_class = VerifyOut
 
     @extend_schema(
