@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import warnings
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from audit_platform.env import env_bool, env_choice, env_int, env_list, env_str
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "apps.tenancy",
     "apps.ledger",
     "apps.tasks",
@@ -60,6 +64,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "audit_platform.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too.
+    "csp.middleware.CSPMiddleware",
+    # Static files (admin, API docs) from the application server itself: gunicorn in
+    # production and under bin/serve, no separate web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,23 +103,53 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {exc}") from exc
 if _database["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
     raise ImproperlyConfigured("DATABASE_URL must be postgres://... or sqlite:///...")
+_options = _database.setdefault("OPTIONS", {})
+DB_POOL = False
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # Appends serialize on the log head; SQLite has no row locks, so writers queue on the
     # database lock instead and must wait for it rather than fail at once.
-    _database.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    _options.update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
     _database["CONN_MAX_AGE"] = 0
-elif env_bool("DB_PREPARED_STATEMENTS", True):
-    # The ledger sends its append statement with the parameters apart from the text,
-    # hundreds of times a second. Prepared once per connection with a generic plan,
-    # it is neither parsed nor planned again: that halves the database's CPU per append
-    # (docs/benchmarks.md). Django's own queries bind client-side and are never
-    # prepared. Turn off behind a pooler in transaction mode that cannot keep prepared
-    # statements (PgBouncer before 1.21).
-    _options = _database.setdefault("OPTIONS", {})
-    _options.setdefault("prepare_threshold", 5)
-    _options["options"] = " ".join(
-        filter(None, [_options.get("options"), "-c plan_cache_mode=force_generic_plan"])
-    )
+else:
+    # Each process borrows connections from its own pool (psycopg_pool through Django)
+    # and hands each back at the end of the request, so a process never holds more than
+    # DB_POOL_MAX_SIZE connections however many clients it serves. A gunicorn worker
+    # runs WEB_THREADS requests at once: keep the pool at least that large, and
+    # WEB_CONCURRENCY x DB_POOL_MAX_SIZE (plus the Celery workers) under PostgreSQL's
+    # max_connections.
+    DB_POOL = env_bool("DB_POOL", True)
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8, minimum=1)
+    DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1, minimum=0)
+    if DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE:
+        raise ImproperlyConfigured(
+            f"DB_POOL_MIN_SIZE ({DB_POOL_MIN_SIZE}) must not exceed "
+            f"DB_POOL_MAX_SIZE ({DB_POOL_MAX_SIZE})"
+        )
+    if DB_POOL:
+        _options["pool"] = {
+            "min_size": DB_POOL_MIN_SIZE,
+            "max_size": DB_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
+        }
+        # Pooled connections go back to the pool after each request: Django refuses
+        # persistent connections (CONN_MAX_AGE) with a pool, and checks each one the
+        # pool hands out.
+        _database["CONN_MAX_AGE"] = 0
+        _database["CONN_HEALTH_CHECKS"] = True
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # The ledger sends its append statement with the parameters apart from the
+        # text, hundreds of times a second. Prepared once per connection with a generic
+        # plan, it is neither parsed nor planned again: that halves the database's CPU
+        # per append (docs/benchmarks.md). Django's own queries bind client-side and are
+        # never prepared. Our pool keeps whole server sessions, so a pooled connection
+        # keeps its prepared statements from one request to the next. Turn off behind
+        # an external pooler in transaction mode that cannot keep prepared statements
+        # (PgBouncer before 1.21).
+        _options.setdefault("prepare_threshold", 5)
+        _options["options"] = " ".join(
+            filter(None, [_options.get("options"), "-c plan_cache_mode=force_generic_plan"])
+        )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -119,6 +158,14 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# In development WhiteNoise serves straight from the apps' static folders (no
+# collectstatic); in production from STATIC_ROOT, filled by `manage.py collectstatic`.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    # Nothing is collected in development; an empty STATIC_ROOT is expected there.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 # Uploads are spooled to disk and hashed as they arrive; this is the largest accepted.
 ARTIFACT_MAX_BYTES = env_int("ARTIFACT_MAX_BYTES", 2 * 1024**3, minimum=1)
 FILE_UPLOAD_HANDLERS = ["apps.registry.artifacts.HashingUploadHandler"]
@@ -224,6 +271,27 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- API schema and docs ---------------------------------------------------------
+# Swagger UI (/api/docs/) and ReDoc (/api/redoc/) come from drf-spectacular-sidecar's
+# static files, served by us: the docs pages load nothing from another origin. The
+# schema and both pages are public in development; in production (DEBUG off) only to a
+# signed-in person or an API key, unless API_SCHEMA_PUBLIC=true.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", DEBUG)
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        # No badge fetched from validator.swagger.io.
+        "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+        "SERVE_PERMISSIONS": [
+            "rest_framework.permissions.AllowAny"
+            if API_SCHEMA_PUBLIC
+            else "rest_framework.permissions.IsAuthenticated"
+        ],
+    }
+)
+
 # --- Compliance -----------------------------------------------------------------
 # Approvals by owners or compliance officers that a high-risk system's deployment needs
 # before a model version may serve it (Art. 14).
@@ -275,6 +343,25 @@ USE_TZ = True
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and
+# connections to this origin only, no inline script or style, no plugins, no framing.
+# The one loosening is per view, in audit_platform/urls.py: ReDoc builds its styles
+# at run time, so its page allows inline styles (never inline scripts).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI and the admin draw their icons from data: URIs in their CSS.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -1,9 +1,19 @@
-"""URL map: admin, health, the REST API under /api/v1/, and its OpenAPI schema and docs."""
+"""URL map: admin, health, the REST API under /api/v1/, and its OpenAPI schema and docs.
 
+The docs pages load Swagger UI and ReDoc from our own static files and run under the
+site's Content-Security-Policy; who may read them is SPECTACULAR_SETTINGS'
+SERVE_PERMISSIONS (API_SCHEMA_PUBLIC in settings)."""
+
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from audit_platform.health import healthz
 
@@ -25,7 +35,24 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI's start-up script is fetched from the same URL with ?script (no inline
+    # script on the page).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="api_docs/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
+    # ReDoc writes its styles into <style> elements as it renders and searches in a
+    # worker it starts from a blob: URL; scripts stay our own files only.
+    path(
+        "api/redoc/",
+        csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")
+        ),
+        name="api-redoc",
+    ),
 ]
 
 # Django's own errors on /api/ paths answer in the API's JSON error shape.
