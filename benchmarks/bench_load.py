@@ -394,6 +394,7 @@ def run_load(
     database: str = "bench_load",
     baseline: bool = False,
     log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Result:
     """Long because it is one run told in order: database, server, seed, load, count,
     stop, verify; each step is a call."""
@@ -401,6 +402,7 @@ def run_load(
     env = server_env(url, workers=workers, threads=threads, pool=pool)
     if baseline:
         env.update(DB_POOL="false", DB_CONN_MAX_AGE="60")
+    env.update(extra_env or {})
     port = free_port()
     command = runserver_command(port) if baseline else gunicorn_command(port)
     log = (log_dir or Path("/tmp")) / f"bench_load_{database}_{port}.log"
