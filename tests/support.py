@@ -180,17 +180,47 @@ BASELINE: dict[str, Any] = {
 }
 
 
+# The follow-up answers a test means when it does not say: the area's first point (5(b)
+# for essential services, credit scoring), no profiling, no exemption, nothing public,
+# not yet on the market, no Art. 25 trigger.
+DEFAULT_POINTS = {
+    "biometrics": "1a",
+    "critical_infrastructure": "2",
+    "education": "3a",
+    "employment": "4a",
+    "essential_services": "5b",
+    "law_enforcement": "6a",
+    "migration": "7a",
+    "justice_democracy": "8a",
+}
+FOLLOW_UP_DEFAULTS: dict[str, Any] = {
+    "art_25_trigger": "none",
+    "profiling": False,
+    "art_6_3_exemption": "none",
+    "biometrics_law_enforcement_or_migration": False,
+    "harmonised_standards_in_full": False,
+    "public_service_deployer": False,
+    "public_authority_deployer": False,
+    "workplace_use": False,
+    "systemic_risk": False,
+    "placed_on_market_on": "not_yet",
+    "significant_change_since": False,
+    "intended_for_public_authorities": False,
+}
+
+
 def answers(role: str = "provider", **overrides: Any) -> dict[str, Any]:
-    """Baseline answers; an Annex III area adds its follow-up questions (no profiling,
-    no exemption, not a public-service deployer) unless overridden."""
+    """Baseline answers plus every follow-up question the answers so far make the
+    questionnaire ask (FOLLOW_UP_DEFAULTS), unless overridden."""
+    from apps.compliance import rules
+
     out = {**BASELINE, **overrides}
     if out["annex_iii_area"] != "none":
-        out.setdefault("profiling", False)
-        out.setdefault("art_6_3_exemption", "none")
-        if role == "deployer":
-            out.setdefault("public_service_deployer", False)
-    if out["general_purpose_ai_model"]:
-        out.setdefault("systemic_risk", False)
+        out.setdefault("annex_iii_point", DEFAULT_POINTS[out["annex_iii_area"]])
+    for question in rules.QUESTIONS:
+        asked = question.when is None or question.when(out, role)
+        if asked and question.key not in out and question.key in FOLLOW_UP_DEFAULTS:
+            out[question.key] = FOLLOW_UP_DEFAULTS[question.key]
     return out
 
 

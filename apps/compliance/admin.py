@@ -16,6 +16,7 @@ from apps.compliance.models import (
     Incident,
     IncidentReport,
     ObligationEvidence,
+    RetentionSetting,
     Risk,
 )
 from audit_platform.admin import ReadOnlyAdmin
@@ -88,3 +89,8 @@ class IncidentAdmin(ReadOnlyAdmin):
 @admin.register(FundamentalRightsAssessment)
 class FundamentalRightsAssessmentAdmin(ReadOnlyAdmin):
     list_display = ["system", "version", "created_at"]
+
+
+@admin.register(RetentionSetting)
+class RetentionSettingAdmin(ReadOnlyAdmin):
+    list_display = ["system", "version", "documentation_years", "log_months", "created_at"]

@@ -25,6 +25,7 @@ from apps.compliance.models import (
     Incident,
     IncidentReport,
     ObligationEvidence,
+    RetentionSetting,
     Risk,
 )
 from apps.registry import services as registry_services
@@ -680,3 +681,40 @@ class FriaListCreateView(ListCreateView):
 
 class FriaDetailView(DetailView):
     model, out, serializer_class = FundamentalRightsAssessment, FriaOut, FriaOut
+
+
+# --- Retention settings (Art. 18, 19, 26(6)) ------------------------------------------
+
+
+class RetentionOut(serializers.ModelSerializer):
+    class Meta:
+        model = RetentionSetting
+        fields = [
+            "id",
+            "system",
+            "version",
+            "documentation_years",
+            "log_months",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class RetentionIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    documentation_years = serializers.IntegerField(help_text="Art. 18(1): 10 to count.")
+    log_months = serializers.IntegerField(help_text="Art. 19(1), Art. 26(6): 6 to count.")
+
+
+class RetentionListCreateView(ListCreateView):
+    model, out, serializer_class = RetentionSetting, RetentionOut, RetentionOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=RetentionIn, responses={201: RetentionOut})
+    def post(self, request: Request) -> Response:
+        data = validated(RetentionIn, request)
+        setting, receipt = services.retention_setting_record(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(RetentionOut(setting).data, receipt)

@@ -184,3 +184,14 @@ FRIA_RECORDED = declare(
         "measures_if_risks_materialise_sha256": "Art. 27(1)(f)",
     },
 )
+RETENTION_SET = declare(
+    "retention.set",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "previous version or null",
+        "documentation_years": "Art. 18(1): at least 10 to count",
+        "log_months": "Art. 19(1), Art. 26(6): at least 6 to count",
+    },
+)

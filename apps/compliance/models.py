@@ -29,7 +29,10 @@ class Classification(models.Model):
         "registry.AISystem", on_delete=models.PROTECT, related_name="classifications"
     )
     version = models.PositiveIntegerField()
-    role = models.CharField(max_length=16, help_text="The system's role when classified.")
+    role = models.CharField(
+        max_length=32,
+        help_text="The operator role whose duties apply (a provider after Art. 25(1) or (3)).",
+    )
     answers = models.JSONField()
     category = models.CharField(max_length=16, choices=Category.choices)
     high_risk_basis = models.CharField(max_length=16, blank=True)  # annex_i / annex_iii
@@ -77,6 +80,33 @@ class ObligationEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} {self.obligation}"
+
+
+class RetentionSetting(models.Model):
+    """How long the organization keeps a system's documentation and its logs, versioned.
+    Art. 18 (documentation, 10 years), Art. 19 and Art. 26(6) (logs, at least six months)
+    count as met only when the current setting covers them."""
+
+    organization_path = "system__organization"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="retention_settings"
+    )
+    version = models.PositiveIntegerField()
+    documentation_years = models.PositiveSmallIntegerField()
+    log_months = models.PositiveSmallIntegerField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "version"], name="retention_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"retention v{self.version} of {self.system}"
 
 
 class Risk(models.Model):

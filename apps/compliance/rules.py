@@ -1,8 +1,13 @@
 """The Act as data: the classification questionnaire, how answers map to a category,
-which obligations follow from category and role, and the dates they apply from.
+which obligations follow from category and operator role, and the dates they apply from.
+
+Regulation (EU) 2024/1689 as amended by the 2026 Digital Omnibus on AI. Every rule
+carries its legal source (article, paragraph, point) and the date it applies from;
+``docs/compliance.md`` lists them, generated from this module (``rules_markdown``).
+Where the Regulation leaves a choice (the Art. 43(1) procedure, whether a biometric
+system serves law enforcement), the questionnaire asks instead of guessing.
 
 Pure functions, no Django: the rules are tested table by table (tests/compliance).
-The rules and dates are explained, with their legal sources, in docs/compliance.md.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# --- Application dates (Art. 113, as amended in 2026) --------------------------------
+# --- Application dates (Art. 113, Art. 111, Art. 50(2), as amended in 2026) -------------
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,10 @@ class ApplicationDate:
     applies_from: date
     legal_source: str
 
+
+OMNIBUS = "as amended in 2026 (Digital Omnibus on AI)"
+GENERAL_APPLICATION = date(2026, 8, 2)
+GPAI_APPLICATION = date(2025, 8, 2)
 
 DATES = {
     d.key: d
@@ -32,56 +41,124 @@ DATES = {
             "ai_literacy", date(2025, 2, 2), "Art. 113(a): Chapters I and II (Art. 4, Art. 5)"
         ),
         ApplicationDate(
-            "general_purpose_ai", date(2025, 8, 2), "Art. 113(b): Chapter V (general-purpose AI)"
+            "general_purpose_ai", GPAI_APPLICATION, "Art. 113(b): Chapter V (general-purpose AI)"
         ),
         ApplicationDate(
-            "general", date(2026, 8, 2), "Art. 113, second paragraph (general application)"
+            "general", GENERAL_APPLICATION, "Art. 113, second paragraph (general application)"
         ),
-        ApplicationDate("transparency", date(2026, 8, 2), "Art. 113, second paragraph (Art. 50)"),
+        ApplicationDate(
+            "transparency", GENERAL_APPLICATION, "Art. 113, second paragraph (Art. 50)"
+        ),
+        ApplicationDate(
+            "prohibitions_2026",
+            date(2026, 12, 2),
+            f"Art. 113 {OMNIBUS}: the Art. 5(1) prohibition of non-consensual intimate "
+            "imagery and child sexual abuse material",
+        ),
+        ApplicationDate(
+            "transparency_legacy",
+            date(2026, 12, 2),
+            f"Art. 50(2) transition {OMNIBUS}: generative systems placed on the market "
+            "before 2 Aug 2026",
+        ),
         ApplicationDate(
             "annex_iii_high_risk",
             date(2027, 12, 2),
-            "Art. 113 as amended in 2026 (Digital Omnibus): Annex III high-risk systems",
+            f"Art. 113 {OMNIBUS}: Annex III high-risk systems",
+        ),
+        ApplicationDate(
+            "general_purpose_ai_legacy",
+            date(2027, 8, 2),
+            "Art. 111(3): general-purpose AI models placed on the market before 2 Aug 2025",
         ),
         ApplicationDate(
             "annex_i_high_risk",
             date(2028, 8, 2),
-            "Art. 113 as amended in 2026 (Digital Omnibus): Art. 6(1), Annex I high-risk systems",
+            f"Art. 113 {OMNIBUS}: Art. 6(1), Annex I high-risk systems",
+        ),
+        ApplicationDate(
+            "public_authority_legacy",
+            date(2030, 8, 2),
+            "Art. 111(2), second sentence: high-risk systems intended for public "
+            "authorities, placed on the market or put into service before 2 Aug 2026",
         ),
     )
 }
 
-# --- The questionnaire ----------------------------------------------------------------
+# --- The questionnaire's vocabulary -------------------------------------------------------
 
-PROHIBITED_PRACTICES: dict[str, tuple[str, str]] = {
-    "subliminal_manipulation": ("Art. 5(1)(a)", "subliminal, manipulative or deceptive techniques"),
-    "exploiting_vulnerabilities": (
-        "Art. 5(1)(b)",
-        "exploiting vulnerabilities of age, disability or social or economic situation",
-    ),
-    "social_scoring": ("Art. 5(1)(c)", "social scoring"),
-    "crime_risk_profiling": ("Art. 5(1)(d)", "predicting criminal offences from profiling alone"),
-    "untargeted_facial_scraping": ("Art. 5(1)(e)", "untargeted scraping of facial images"),
-    "emotion_recognition_work_education": (
-        "Art. 5(1)(f)",
-        "emotion recognition in the workplace or education",
-    ),
-    "biometric_categorisation_sensitive": (
-        "Art. 5(1)(g)",
-        "biometric categorisation inferring sensitive characteristics",
-    ),
-    "realtime_remote_biometric_identification": (
-        "Art. 5(1)(h)",
-        "real-time remote biometric identification in public spaces for law enforcement",
-    ),
-    "non_consensual_intimate_imagery": (
-        "Art. 5 as amended in 2026",
-        "generating non-consensual intimate imagery of identifiable persons",
-    ),
-    "child_sexual_abuse_material": (
-        "Art. 5 as amended in 2026",
-        "generating child sexual abuse material",
-    ),
+# The 2026 prohibition is one new point of Art. 5(1); we could not confirm its letter
+# in the published text, so it is cited without one (see docs/compliance.md).
+ART_5_2026 = "Art. 5(1), point added in 2026 (Digital Omnibus on AI)"
+
+
+@dataclass(frozen=True)
+class Practice:
+    code: str
+    article: str
+    text: str
+    date_key: str
+
+
+PROHIBITED_PRACTICES: dict[str, Practice] = {
+    p.code: p
+    for p in (
+        Practice(
+            "subliminal_manipulation",
+            "Art. 5(1)(a)",
+            "subliminal, manipulative or deceptive techniques",
+            "prohibitions",
+        ),
+        Practice(
+            "exploiting_vulnerabilities",
+            "Art. 5(1)(b)",
+            "exploiting vulnerabilities of age, disability or social or economic situation",
+            "prohibitions",
+        ),
+        Practice("social_scoring", "Art. 5(1)(c)", "social scoring", "prohibitions"),
+        Practice(
+            "crime_risk_profiling",
+            "Art. 5(1)(d)",
+            "predicting criminal offences from profiling alone",
+            "prohibitions",
+        ),
+        Practice(
+            "untargeted_facial_scraping",
+            "Art. 5(1)(e)",
+            "untargeted scraping of facial images",
+            "prohibitions",
+        ),
+        Practice(
+            "emotion_recognition_work_education",
+            "Art. 5(1)(f)",
+            "emotion recognition in the workplace or education",
+            "prohibitions",
+        ),
+        Practice(
+            "biometric_categorisation_sensitive",
+            "Art. 5(1)(g)",
+            "biometric categorisation inferring sensitive characteristics",
+            "prohibitions",
+        ),
+        Practice(
+            "realtime_remote_biometric_identification",
+            "Art. 5(1)(h)",
+            "real-time remote biometric identification in public spaces for law enforcement",
+            "prohibitions",
+        ),
+        Practice(
+            "non_consensual_intimate_imagery",
+            ART_5_2026,
+            "generating non-consensual intimate imagery of identifiable persons",
+            "prohibitions_2026",
+        ),
+        Practice(
+            "child_sexual_abuse_material",
+            ART_5_2026,
+            "generating child sexual abuse material",
+            "prohibitions_2026",
+        ),
+    )
 }
 
 ANNEX_III_AREAS: dict[str, tuple[str, str]] = {
@@ -91,8 +168,7 @@ ANNEX_III_AREAS: dict[str, tuple[str, str]] = {
     "employment": ("Annex III, point 4", "employment, workers management, self-employment"),
     "essential_services": (
         "Annex III, point 5",
-        "access to essential private and public services and benefits, including "
-        "creditworthiness and life and health insurance risk and pricing",
+        "access to essential private and public services and benefits",
     ),
     "law_enforcement": ("Annex III, point 6", "law enforcement"),
     "migration": ("Annex III, point 7", "migration, asylum and border control management"),
@@ -100,6 +176,187 @@ ANNEX_III_AREAS: dict[str, tuple[str, str]] = {
         "Annex III, point 8",
         "administration of justice and democratic processes",
     ),
+}
+
+
+@dataclass(frozen=True)
+class AnnexIIIPoint:
+    """One sub-point of Annex III, or a use its text excludes (``excluded``: not
+    high-risk under that point, with the words of the exclusion as the source)."""
+
+    code: str
+    area: str
+    citation: str
+    text: str
+    excluded: bool = False
+
+
+ANNEX_III_POINTS: dict[str, AnnexIIIPoint] = {
+    p.code: p
+    for p in (
+        AnnexIIIPoint(
+            "1a", "biometrics", "Annex III, point 1(a)", "remote biometric identification"
+        ),
+        AnnexIIIPoint(
+            "1a_verification_only",
+            "biometrics",
+            "Annex III, point 1(a), exclusion",
+            "biometric verification whose sole purpose is to confirm that a person is who "
+            "they claim to be (1:1): not point 1(a)",
+            excluded=True,
+        ),
+        AnnexIIIPoint(
+            "1b",
+            "biometrics",
+            "Annex III, point 1(b)",
+            "biometric categorisation according to sensitive or protected attributes",
+        ),
+        AnnexIIIPoint("1c", "biometrics", "Annex III, point 1(c)", "emotion recognition"),
+        AnnexIIIPoint(
+            "2",
+            "critical_infrastructure",
+            "Annex III, point 2",
+            "safety component in the management and operation of critical digital "
+            "infrastructure, road traffic, or the supply of water, gas, heating or electricity",
+        ),
+        AnnexIIIPoint(
+            "3a", "education", "Annex III, point 3(a)", "determining access or admission"
+        ),
+        AnnexIIIPoint("3b", "education", "Annex III, point 3(b)", "evaluating learning outcomes"),
+        AnnexIIIPoint(
+            "3c",
+            "education",
+            "Annex III, point 3(c)",
+            "assessing the appropriate level of education a person will receive",
+        ),
+        AnnexIIIPoint(
+            "3d",
+            "education",
+            "Annex III, point 3(d)",
+            "monitoring and detecting prohibited behaviour of students during tests",
+        ),
+        AnnexIIIPoint(
+            "4a",
+            "employment",
+            "Annex III, point 4(a)",
+            "recruitment or selection (targeted job ads, filtering applications, "
+            "evaluating candidates)",
+        ),
+        AnnexIIIPoint(
+            "4b",
+            "employment",
+            "Annex III, point 4(b)",
+            "decisions on terms of work relationships, promotion, termination, task "
+            "allocation, monitoring and evaluating performance and behaviour",
+        ),
+        AnnexIIIPoint(
+            "5a",
+            "essential_services",
+            "Annex III, point 5(a)",
+            "public authorities evaluating eligibility for essential public assistance "
+            "benefits and services",
+        ),
+        AnnexIIIPoint(
+            "5b",
+            "essential_services",
+            "Annex III, point 5(b)",
+            "evaluating creditworthiness or establishing a credit score",
+        ),
+        AnnexIIIPoint(
+            "5b_fraud_detection",
+            "essential_services",
+            "Annex III, point 5(b), exclusion",
+            "detecting financial fraud: excluded from point 5(b)",
+            excluded=True,
+        ),
+        AnnexIIIPoint(
+            "5c",
+            "essential_services",
+            "Annex III, point 5(c)",
+            "risk assessment and pricing in life and health insurance",
+        ),
+        AnnexIIIPoint(
+            "5d",
+            "essential_services",
+            "Annex III, point 5(d)",
+            "evaluating and classifying emergency calls, dispatching emergency first "
+            "response services, emergency healthcare patient triage",
+        ),
+        AnnexIIIPoint(
+            "6a",
+            "law_enforcement",
+            "Annex III, point 6(a)",
+            "assessing the risk of a person becoming the victim of criminal offences",
+        ),
+        AnnexIIIPoint(
+            "6b", "law_enforcement", "Annex III, point 6(b)", "polygraphs and similar tools"
+        ),
+        AnnexIIIPoint(
+            "6c",
+            "law_enforcement",
+            "Annex III, point 6(c)",
+            "evaluating the reliability of evidence",
+        ),
+        AnnexIIIPoint(
+            "6d",
+            "law_enforcement",
+            "Annex III, point 6(d)",
+            "assessing the risk of offending or re-offending not solely on profiling",
+        ),
+        AnnexIIIPoint(
+            "6e",
+            "law_enforcement",
+            "Annex III, point 6(e)",
+            "profiling in the detection, investigation or prosecution of criminal offences",
+        ),
+        AnnexIIIPoint("7a", "migration", "Annex III, point 7(a)", "polygraphs and similar tools"),
+        AnnexIIIPoint(
+            "7b",
+            "migration",
+            "Annex III, point 7(b)",
+            "assessing a security, irregular-migration or health risk posed by a person",
+        ),
+        AnnexIIIPoint(
+            "7c",
+            "migration",
+            "Annex III, point 7(c)",
+            "examining applications for asylum, visa or residence permits and complaints",
+        ),
+        AnnexIIIPoint(
+            "7d",
+            "migration",
+            "Annex III, point 7(d)",
+            "detecting, recognising or identifying persons in migration, asylum or border control",
+        ),
+        AnnexIIIPoint(
+            "7d_travel_document_verification",
+            "migration",
+            "Annex III, point 7(d), exclusion",
+            "verification of travel documents: excluded from point 7(d)",
+            excluded=True,
+        ),
+        AnnexIIIPoint(
+            "8a",
+            "justice_democracy",
+            "Annex III, point 8(a)",
+            "assisting a judicial authority in researching and interpreting facts and the "
+            "law, or in alternative dispute resolution",
+        ),
+        AnnexIIIPoint(
+            "8b",
+            "justice_democracy",
+            "Annex III, point 8(b)",
+            "influencing the outcome of an election or referendum or voting behaviour",
+        ),
+        AnnexIIIPoint(
+            "8b_campaign_logistics",
+            "justice_democracy",
+            "Annex III, point 8(b), exclusion",
+            "tools organising, optimising or structuring political campaigns from an "
+            "administrative or logistical point of view: excluded from point 8(b)",
+            excluded=True,
+        ),
+    )
 }
 
 EXEMPTIONS: dict[str, tuple[str, str]] = {
@@ -134,28 +391,154 @@ TRANSPARENCY_CASES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Operator roles (Art. 3(3)-(8)) and the registry role ("provider"/"deployer") each
+# may be recorded with.
+OPERATOR_ROLES: dict[str, tuple[str, str]] = {
+    "provider": ("Art. 3(3)", "provider"),
+    "product_manufacturer": ("Art. 25(3)", "product manufacturer (provider of the product)"),
+    "deployer": ("Art. 3(4)", "deployer"),
+    "importer": ("Art. 3(6)", "importer"),
+    "distributor": ("Art. 3(7)", "distributor"),
+    "authorised_representative": ("Art. 3(5)", "authorised representative"),
+}
+ROLES_BY_REGISTRY_ROLE = {
+    "provider": ("provider", "product_manufacturer"),
+    "deployer": ("deployer", "importer", "distributor", "authorised_representative"),
+}
+# Art. 25(1): a distributor, importer, deployer or other third party becomes a provider.
+ART_25_TRIGGERS: dict[str, tuple[str, str]] = {
+    "own_name_or_trademark": (
+        "Art. 25(1)(a)",
+        "puts its name or trademark on a high-risk system already placed on the market",
+    ),
+    "substantial_modification": (
+        "Art. 25(1)(b)",
+        "makes a substantial modification to a high-risk system that stays high-risk",
+    ),
+    "changed_intended_purpose": (
+        "Art. 25(1)(c)",
+        "changes the intended purpose of a system so that it becomes high-risk",
+    ),
+}
+ART_25_ROLES = ("deployer", "importer", "distributor")
+CONFORMITY_PROCEDURES = {
+    "internal_control": "Annex VI",
+    "notified_body": "Annex VII",
+}
+NOT_YET = "not_yet"
+
+# --- The questionnaire ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Question:
     key: str
     text: str
-    kind: str  # "bool", "choice", "choices"
+    kind: str  # "bool", "choice", "choices", "date" (ISO date or "not_yet")
     options: tuple[str, ...] = ()
     # Asked only when this returns true for the answers so far (and the system's role).
     when: Callable[[Mapping[str, Any], str], bool] | None = None
     when_text: str = ""
+    # Optional questions take the default when unanswered ("" meaning the registry role).
+    required: bool = True
+
+
+def operator_role_of(answers: Mapping[str, Any], role: str) -> str:
+    """The operator role answered, or the registry role (provider or deployer)."""
+    value = answers.get("operator_role")
+    return value if isinstance(value, str) and value else role
+
+
+def _area(answers: Mapping[str, Any]) -> str:
+    value = answers.get("annex_iii_area", "none")
+    return value if isinstance(value, str) and value in ANNEX_III_AREAS else ""
+
+
+def _point(answers: Mapping[str, Any]) -> AnnexIIIPoint | None:
+    value = answers.get("annex_iii_point")
+    return ANNEX_III_POINTS.get(value) if isinstance(value, str) else None
+
+
+def placed_on(answers: Mapping[str, Any]) -> date | None:
+    """The placing-on-market / putting-into-service date answered, None if not yet."""
+    value = answers.get("placed_on_market_on")
+    if not isinstance(value, str) or value == NOT_YET:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _annex_iii(answers: Mapping[str, Any], role: str) -> bool:
+    # An invalid area still asks its follow-ups, so that every problem is named at once.
     return answers.get("annex_iii_area", "none") not in ("none", None)
 
 
+def _biometrics(answers: Mapping[str, Any], role: str) -> bool:
+    return _area(answers) == "biometrics"
+
+
+def _high_risk_candidate(answers: Mapping[str, Any], role: str) -> bool:
+    return answers.get("annex_i_safety_component") is True or _annex_iii(answers, role)
+
+
+def _may_become_provider(answers: Mapping[str, Any], role: str) -> bool:
+    return operator_role_of(answers, role) in ART_25_ROLES
+
+
+def _acts_as_provider(answers: Mapping[str, Any], role: str) -> bool:
+    trigger = answers.get("art_25_trigger", "none")
+    return operator_role_of(answers, role) in ROLES_BY_REGISTRY_ROLE["provider"] or (
+        trigger in ART_25_TRIGGERS
+    )
+
+
+def _point_1_provider(answers: Mapping[str, Any], role: str) -> bool:
+    point = _point(answers)
+    return (
+        _acts_as_provider(answers, role)
+        and point is not None
+        and point.code.startswith("1")
+        and not point.excluded
+        and answers.get("annex_i_safety_component") is not True
+    )
+
+
+def _standards_in_full(answers: Mapping[str, Any], role: str) -> bool:
+    return _point_1_provider(answers, role) and answers.get("harmonised_standards_in_full") is True
+
+
 def _deployer_annex_iii(answers: Mapping[str, Any], role: str) -> bool:
-    return role == "deployer" and _annex_iii(answers, role)
+    return operator_role_of(answers, role) == "deployer" and _annex_iii(answers, role)
+
+
+def _deployer_high_risk(answers: Mapping[str, Any], role: str) -> bool:
+    return operator_role_of(answers, role) == "deployer" and _high_risk_candidate(answers, role)
 
 
 def _gpai(answers: Mapping[str, Any], role: str) -> bool:
     return answers.get("general_purpose_ai_model") is True
+
+
+def _needs_placing_date(answers: Mapping[str, Any], role: str) -> bool:
+    generative = answers.get("generates_synthetic_content") is True
+    return (
+        (generative and _acts_as_provider(answers, role))
+        or _gpai(answers, role)
+        or _high_risk_candidate(answers, role)
+    )
+
+
+def _legacy_high_risk(answers: Mapping[str, Any], role: str) -> bool:
+    placed = placed_on(answers)
+    return (
+        _high_risk_candidate(answers, role) and placed is not None and placed < GENERAL_APPLICATION
+    )
+
+
+def _legacy_unchanged(answers: Mapping[str, Any], role: str) -> bool:
+    return _legacy_high_risk(answers, role) and answers.get("significant_change_since") is False
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -164,6 +547,26 @@ QUESTIONS: tuple[Question, ...] = (
         "Which of the practices of Art. 5 does the system engage in? (empty list: none)",
         "choices",
         tuple(PROHIBITED_PRACTICES),
+    ),
+    Question(
+        "operator_role",
+        "In which role does the organization act for this system (Art. 3(3)-(8))? "
+        "Defaults to the system's registered role; a system registered as provider may be "
+        "'provider' or 'product_manufacturer', one registered as deployer 'deployer', "
+        "'importer', 'distributor' or 'authorised_representative'.",
+        "choice",
+        tuple(OPERATOR_ROLES),
+        required=False,
+    ),
+    Question(
+        "art_25_trigger",
+        "Has the organization put its name or trademark on the high-risk system, "
+        "substantially modified it, or changed its intended purpose so that it becomes "
+        "high-risk? It is then a provider (Art. 25(1)). ('none' if not)",
+        "choice",
+        (*ART_25_TRIGGERS, "none"),
+        when=_may_become_provider,
+        when_text="asked of deployers, importers and distributors",
     ),
     Question(
         "annex_i_safety_component",
@@ -177,6 +580,15 @@ QUESTIONS: tuple[Question, ...] = (
         "Is the system intended for use in one of the areas of Annex III? ('none' if not)",
         "choice",
         (*ANNEX_III_AREAS, "none"),
+    ),
+    Question(
+        "annex_iii_point",
+        "Which point of Annex III, within that area, describes the intended use? The "
+        "options ending in an exclusion are uses the point's text leaves out.",
+        "choice",
+        tuple(ANNEX_III_POINTS),
+        when=_annex_iii,
+        when_text="asked when annex_iii_area is not 'none'",
     ),
     Question(
         "profiling",
@@ -195,12 +607,55 @@ QUESTIONS: tuple[Question, ...] = (
         when_text="asked when annex_iii_area is not 'none'",
     ),
     Question(
+        "biometrics_law_enforcement_or_migration",
+        "Is the biometric system used in the areas of law enforcement, migration, asylum "
+        "or border control management? (its registration is then in the non-public "
+        "section of the EU database, Art. 49(4))",
+        "bool",
+        when=_biometrics,
+        when_text="asked when annex_iii_area is 'biometrics'",
+    ),
+    Question(
+        "harmonised_standards_in_full",
+        "Has the provider applied in full harmonised standards (Art. 40) or, where "
+        "applicable, common specifications (Art. 41) covering the requirements of "
+        "Chapter III, Section 2? (Art. 43(1))",
+        "bool",
+        when=_point_1_provider,
+        when_text="asked of providers of Annex III point 1 systems",
+    ),
+    Question(
+        "conformity_procedure",
+        "The Regulation lets the provider choose: internal control (Annex VI) or a "
+        "notified body (Annex VII)? (Art. 43(1), first subparagraph)",
+        "choice",
+        tuple(CONFORMITY_PROCEDURES),
+        when=_standards_in_full,
+        when_text="asked when harmonised_standards_in_full is true",
+    ),
+    Question(
         "public_service_deployer",
         "Is the deployer a body governed by public law or a private entity providing public "
         "services? (Art. 27(1))",
         "bool",
         when=_deployer_annex_iii,
         when_text="asked of deployers when annex_iii_area is not 'none'",
+    ),
+    Question(
+        "public_authority_deployer",
+        "Is the deployer a public authority or a Union institution, body, office or agency, "
+        "or acting on their behalf? (Art. 26(8), Art. 49(3))",
+        "bool",
+        when=_deployer_annex_iii,
+        when_text="asked of deployers when annex_iii_area is not 'none'",
+    ),
+    Question(
+        "workplace_use",
+        "Does the deployer, as an employer, put the system into service or use it at the "
+        "workplace? (Art. 26(7))",
+        "bool",
+        when=_deployer_high_risk,
+        when_text="asked of deployers of an Annex I or Annex III system",
     ),
     *(
         Question(key, f"{article}: does the system {text.split(':')[0]}?", "bool")
@@ -218,21 +673,73 @@ QUESTIONS: tuple[Question, ...] = (
         when=_gpai,
         when_text="asked when general_purpose_ai_model is true",
     ),
+    Question(
+        "placed_on_market_on",
+        "When was the system (or model) first placed on the market or put into service? "
+        "An ISO date, or 'not_yet'. (Art. 50(2) transition, Art. 111)",
+        "date",
+        when=_needs_placing_date,
+        when_text="asked of generative systems' providers, general-purpose AI models and "
+        "Annex I or Annex III systems",
+    ),
+    Question(
+        "significant_change_since",
+        "Has the system's design changed significantly since 2 Aug 2026? (Art. 111(2))",
+        "bool",
+        when=_legacy_high_risk,
+        when_text="asked when an Annex I or Annex III system was placed on the market "
+        "before 2 Aug 2026",
+    ),
+    Question(
+        "intended_for_public_authorities",
+        "Is the system intended to be used by public authorities? (Art. 111(2), second sentence)",
+        "bool",
+        when=_legacy_unchanged,
+        when_text="asked when significant_change_since is false",
+    ),
 )
 QUESTION_KEYS = {q.key for q in QUESTIONS}
 
 
 class QuestionnaireError(ValueError):
-    """Answers that cannot be classified: per question, what is wrong."""
+    """Answers that cannot be classified: per question, what is wrong. ``conflicts``
+    says which answers contradict each other (each problem names the conflict)."""
 
-    def __init__(self, problems: dict[str, list[str]]) -> None:
+    def __init__(self, problems: dict[str, list[str]], *, conflicts: bool = False) -> None:
         super().__init__(", ".join(sorted(problems)))
         self.problems = problems
+        self.conflicts = conflicts
+
+
+def _problem(question: Question, value: Any) -> str | None:
+    """What is wrong with one answer's value, or None."""
+    if question.kind == "bool" and not isinstance(value, bool):
+        return "Must be true or false."
+    if question.kind == "choice" and value not in question.options:
+        return f"Must be one of: {', '.join(question.options)}."
+    if question.kind == "choices" and (
+        not isinstance(value, list) or any(v not in question.options for v in value)
+    ):
+        return f"Must be a list drawn from: {', '.join(question.options)}."
+    if question.kind == "date" and value != NOT_YET and not _iso_date(value):
+        return f"Must be an ISO date (YYYY-MM-DD) or '{NOT_YET}'."
+    return None
+
+
+def _iso_date(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_answers(answers: Any, *, role: str) -> dict[str, Any]:
     """The answers, checked: each question that applies answered with a valid value;
-    no question that does not exist. Raises QuestionnaireError naming every problem."""
+    no question that does not exist; no two answers that contradict each other.
+    Raises QuestionnaireError naming every problem."""
     if not isinstance(answers, dict):
         raise QuestionnaireError({"answers": ["Must be an object keyed by question."]})
     problems: dict[str, list[str]] = {}
@@ -245,22 +752,67 @@ def validate_answers(answers: Any, *, role: str) -> dict[str, Any]:
                 problems[question.key] = [f"Not asked here ({question.when_text})."]
             continue
         if question.key not in answers or answers[question.key] is None:
-            problems[question.key] = ["Unanswered."]
+            if question.required:
+                problems[question.key] = ["Unanswered."]
             continue
         value = answers[question.key]
-        if question.kind == "bool" and not isinstance(value, bool):
-            problems[question.key] = ["Must be true or false."]
-        elif question.kind == "choice" and value not in question.options:
-            problems[question.key] = [f"Must be one of: {', '.join(question.options)}."]
-        elif question.kind == "choices" and (
-            not isinstance(value, list) or any(v not in question.options for v in value)
-        ):
-            problems[question.key] = [f"Must be a list drawn from: {', '.join(question.options)}."]
+        problem = _problem(question, value)
+        if problem:
+            problems[question.key] = [problem]
         else:
             clean[question.key] = sorted(set(value)) if question.kind == "choices" else value
     if problems:
         raise QuestionnaireError(problems)
+    conflicts = answer_conflicts(clean, role=role)
+    if conflicts:
+        raise QuestionnaireError(conflicts, conflicts=True)
     return clean
+
+
+def answer_conflicts(answers: Mapping[str, Any], *, role: str) -> dict[str, list[str]]:
+    """Answers that are each valid but contradict each other or the system's registered
+    role, per question, each message naming the conflict."""
+    conflicts: dict[str, list[str]] = {}
+    operator_role = operator_role_of(answers, role)
+    if operator_role not in ROLES_BY_REGISTRY_ROLE.get(role, ()):
+        allowed = "', '".join(ROLES_BY_REGISTRY_ROLE.get(role, ()))
+        conflicts["operator_role"] = [
+            f"Conflict: the system is registered as {role}, so it cannot answer as "
+            f"'{operator_role}' and take on that role's duties (allowed: '{allowed}'). "
+            + (
+                "A deployer, importer or distributor becomes a provider only through "
+                "art_25_trigger (Art. 25(1))."
+                if role == "deployer"
+                else "Register the system as deployer for that role."
+            )
+        ]
+    point = _point(answers)
+    if point is not None and point.area != _area(answers):
+        conflicts["annex_iii_point"] = [
+            f"Conflict: point '{point.code}' ({point.citation}) belongs to area "
+            f"'{point.area}', not to annex_iii_area '{answers.get('annex_iii_area')}'."
+        ]
+    if operator_role == "product_manufacturer" and not answers.get("annex_i_safety_component"):
+        conflicts["operator_role"] = [
+            "Conflict: a product manufacturer is a provider under Art. 25(3) only for a "
+            "product covered by Annex I, but annex_i_safety_component is false."
+        ]
+    trigger = answers.get("art_25_trigger", "none")
+    if trigger in ("own_name_or_trademark", "substantial_modification") and not _high_risk_use(
+        answers
+    ):
+        conflicts["art_25_trigger"] = [
+            f"Conflict: {ART_25_TRIGGERS[trigger][0]} concerns a high-risk system, but no "
+            "Annex I product or Annex III use is answered."
+        ]
+    return conflicts
+
+
+def _high_risk_use(answers: Mapping[str, Any]) -> bool:
+    point = _point(answers)
+    return bool(answers.get("annex_i_safety_component")) or (
+        point is not None and not point.excluded
+    )
 
 
 # --- Classification -------------------------------------------------------------------
@@ -269,9 +821,10 @@ def validate_answers(answers: Any, *, role: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Outcome:
     category: str
-    high_risk_basis: str  # "annex_i", "annex_iii" or ""
+    high_risk_basis: str  # "annex_i", "annex_iii", "annex_i_and_iii" or ""
     annex_iii_area: str
     exemption: str
+    role: str  # the operator role the duties follow (a provider after Art. 25)
     flags: dict[str, Any]
     rationale: list[str]
     citations: list[str]
@@ -290,7 +843,8 @@ class _Finding:
 
 def classify(answers: Mapping[str, Any], *, role: str) -> Outcome:
     """The category that validated answers put the system in, with reasons: the risk
-    tier first (Art. 5, Art. 6), then the duties that add to it (Art. 50, Art. 53)."""
+    tier first (Art. 5, Art. 6), the operator role the duties follow (Art. 25), then the
+    duties that add to it (Art. 50, Art. 53)."""
     prohibited = list(answers["prohibited_practices"])
     area = answers["annex_iii_area"] if answers["annex_iii_area"] != "none" else ""
     transparency = [k for k in TRANSPARENCY_CASES if answers[k]]
@@ -298,39 +852,66 @@ def classify(answers: Mapping[str, Any], *, role: str) -> Outcome:
     systemic = bool(gpai and answers.get("systemic_risk"))
 
     finding = _risk_tier(answers, prohibited=prohibited, area=area)
+    effective_role = _operator_role(finding, answers, role=role)
     _add_transparency(finding, transparency)
     _add_general_purpose_ai(finding, gpai=gpai, systemic=systemic)
-    flags = {
-        "prohibited_practices": prohibited,
-        "annex_iii_exempted": bool(finding.exemption),
-        "transparency": transparency,
-        "general_purpose_ai_model": gpai,
-        "systemic_risk": systemic,
-        "public_service_deployer": bool(answers.get("public_service_deployer")),
-    }
+    _add_transition(finding, answers)
     return Outcome(
         category=finding.category,
         high_risk_basis=finding.basis,
         annex_iii_area=area,
         exemption=finding.exemption,
-        flags=flags,
+        role=effective_role,
+        flags=_flags(answers, finding, role=role, effective_role=effective_role),
         rationale=finding.rationale,
         citations=list(dict.fromkeys(finding.citations)),
     )
 
 
+def _flags(
+    answers: Mapping[str, Any], finding: _Finding, *, role: str, effective_role: str
+) -> dict[str, Any]:
+    """What the obligations are derived from, kept with the classification."""
+    gpai = answers["general_purpose_ai_model"]
+    placed = placed_on(answers)
+    return {
+        "prohibited_practices": list(answers["prohibited_practices"]),
+        "annex_iii_point": answers.get("annex_iii_point") or "",
+        "annex_iii_exempted": bool(finding.exemption),
+        "transparency": [k for k in TRANSPARENCY_CASES if answers[k]],
+        "general_purpose_ai_model": gpai,
+        "systemic_risk": bool(gpai and answers.get("systemic_risk")),
+        "operator_role": operator_role_of(answers, role),
+        "reclassified_as_provider": effective_role == "provider"
+        and operator_role_of(answers, role) != "provider",
+        "art_25_trigger": answers.get("art_25_trigger") or "none",
+        "public_service_deployer": bool(answers.get("public_service_deployer")),
+        "public_authority_deployer": bool(answers.get("public_authority_deployer")),
+        "workplace_use": bool(answers.get("workplace_use")),
+        "biometrics_law_enforcement_or_migration": bool(
+            answers.get("biometrics_law_enforcement_or_migration")
+        ),
+        "harmonised_standards_in_full": answers.get("harmonised_standards_in_full"),
+        "conformity_procedure": answers.get("conformity_procedure") or "",
+        "placed_on_market_on": placed.isoformat() if placed else None,
+        "legacy_unchanged": _legacy_unchanged(answers, role),
+        "intended_for_public_authorities": bool(answers.get("intended_for_public_authorities")),
+    }
+
+
 def _risk_tier(answers: Mapping[str, Any], *, prohibited: list[str], area: str) -> _Finding:
-    """Prohibited (Art. 5) before high-risk under Annex I (Art. 6(1)), before an Annex III
-    area (Art. 6(2), (3)), before minimal risk."""
+    """Prohibited (Art. 5) first; otherwise Annex I (Art. 6(1)) and Annex III (Art. 6(2),
+    (3)) each add their basis: a system under both gets both sets of duties."""
     if prohibited:
         finding = _Finding("prohibited")
         for code in prohibited:
-            article, text = PROHIBITED_PRACTICES[code]
-            finding.rationale.append(f"Prohibited practice: {text} ({article}).")
-            finding.citations.append(article)
+            practice = PROHIBITED_PRACTICES[code]
+            finding.rationale.append(f"Prohibited practice: {practice.text} ({practice.article}).")
+            finding.citations.append(practice.article)
         return finding
+    annex_iii = _annex_iii_tier(answers, area=area) if area else None
     if answers["annex_i_safety_component"]:
-        return _Finding(
+        finding = _Finding(
             "high_risk",
             basis="annex_i",
             rationale=[
@@ -339,8 +920,16 @@ def _risk_tier(answers: Mapping[str, Any], *, prohibited: list[str], area: str) 
             ],
             citations=["Art. 6(1)"],
         )
-    if area:
-        return _annex_iii_tier(answers, area=area)
+        if annex_iii is not None and annex_iii.category == "high_risk":
+            finding.basis = "annex_i_and_iii"
+            finding.rationale += [
+                *annex_iii.rationale,
+                "Both Annex I and Annex III apply: the duties of both follow.",
+            ]
+            finding.citations += annex_iii.citations
+        return finding
+    if annex_iii is not None:
+        return annex_iii
     return _Finding(
         "minimal_risk",
         rationale=["No prohibited practice, no Annex I product, no Annex III area."],
@@ -348,17 +937,25 @@ def _risk_tier(answers: Mapping[str, Any], *, prohibited: list[str], area: str) 
 
 
 def _annex_iii_tier(answers: Mapping[str, Any], *, area: str) -> _Finding:
-    """An Annex III use is high-risk unless an Art. 6(3) condition applies; profiling
-    makes it high-risk whatever the condition (Art. 6(3), last subparagraph)."""
-    article, text = ANNEX_III_AREAS[area]
-    citations = ["Art. 6(2)", article]
+    """An Annex III use is high-risk unless its point's text excludes it or an Art. 6(3)
+    condition applies; profiling makes it high-risk whatever the condition (Art. 6(3),
+    last subparagraph)."""
+    point = ANNEX_III_POINTS[answers["annex_iii_point"]]
+    if point.excluded:
+        return _Finding(
+            "minimal_risk",
+            rationale=[f"The use is {point.text} ({point.citation}): not high-risk."],
+            citations=[point.citation],
+        )
+    citations = ["Art. 6(2)", point.citation]
     if answers["profiling"]:
         return _Finding(
             "high_risk",
             basis="annex_iii",
             rationale=[
-                f"Intended use in {text} ({article}) with profiling of natural persons: "
-                "always high-risk, no Art. 6(3) exemption applies (Art. 6(3), last subparagraph)."
+                f"Intended use: {point.text} ({point.citation}) with profiling of natural "
+                "persons: always high-risk, no Art. 6(3) exemption applies (Art. 6(3), last "
+                "subparagraph)."
             ],
             citations=[*citations, "Art. 6(3), last subparagraph"],
         )
@@ -369,19 +966,43 @@ def _annex_iii_tier(answers: Mapping[str, Any], *, area: str) -> _Finding:
             "minimal_risk",
             exemption=exemption,
             rationale=[
-                f"Intended use in {text} ({article}), but the system {ex_text} ({ex_article}) and "
-                "does not profile natural persons: not high-risk. The provider must document "
-                "this assessment before placing it on the market (Art. 6(4)) and still "
-                "register the system (Art. 49(2))."
+                f"Intended use: {point.text} ({point.citation}), but the system {ex_text} "
+                f"({ex_article}) and does not profile natural persons: not high-risk. The "
+                "provider must document this assessment before placing it on the market "
+                "(Art. 6(4)) and still register the system (Art. 49(2))."
             ],
             citations=[*citations, ex_article, "Art. 6(4)", "Art. 49(2)"],
         )
     return _Finding(
         "high_risk",
         basis="annex_iii",
-        rationale=[f"Intended use in {text} ({article}): high-risk (Art. 6(2))."],
+        rationale=[f"Intended use: {point.text} ({point.citation}): high-risk (Art. 6(2))."],
         citations=citations,
     )
+
+
+def _operator_role(finding: _Finding, answers: Mapping[str, Any], *, role: str) -> str:
+    """The role whose duties apply: a product manufacturer of an Annex I system, and a
+    deployer, importer or distributor that triggers Art. 25(1) for a high-risk system,
+    are providers."""
+    operator_role = operator_role_of(answers, role)
+    if operator_role == "product_manufacturer":
+        finding.rationale.append(
+            "The product manufacturer places the system on the market with its product "
+            "under its own name: it is the provider (Art. 25(3))."
+        )
+        finding.citations.append("Art. 25(3)")
+        return "provider"
+    trigger = answers.get("art_25_trigger", "none")
+    if trigger in ART_25_TRIGGERS and finding.category == "high_risk":
+        article, text = ART_25_TRIGGERS[trigger]
+        finding.rationale.append(
+            f"The {OPERATOR_ROLES[operator_role][1]} {text}: it is considered a provider and "
+            f"has the provider's duties (Art. 16) ({article})."
+        )
+        finding.citations.append(article)
+        return "provider"
+    return operator_role
 
 
 def _add_transparency(finding: _Finding, transparency: list[str]) -> None:
@@ -409,6 +1030,25 @@ def _add_general_purpose_ai(finding: _Finding, *, gpai: bool, systemic: bool) ->
         finding.citations.extend(["Art. 51", "Art. 55"])
 
 
+def _add_transition(finding: _Finding, answers: Mapping[str, Any]) -> None:
+    """Art. 111(2): a high-risk system on the market before 2 Aug 2026 and unchanged
+    since is bound only from a significant change (public authorities: 2 Aug 2030)."""
+    if finding.category != "high_risk" or answers.get("significant_change_since") is not False:
+        return
+    if answers.get("intended_for_public_authorities"):
+        finding.rationale.append(
+            "Placed on the market before 2 Aug 2026 and intended for public authorities: "
+            "the high-risk duties apply by 2 Aug 2030 (Art. 111(2), second sentence)."
+        )
+    else:
+        finding.rationale.append(
+            "Placed on the market before 2 Aug 2026 and not significantly changed since: "
+            "the high-risk duties apply only from a significant change in its design "
+            "(Art. 111(2))."
+        )
+    finding.citations.append("Art. 111(2)")
+
+
 # --- Obligations ----------------------------------------------------------------------
 
 
@@ -432,28 +1072,68 @@ class Profile:
     role: str
     flags: Mapping[str, Any]
 
+    @property
+    def point(self) -> str:
+        return str(self.flags.get("annex_iii_point") or "")
+
+    @property
+    def annex_i(self) -> bool:
+        return self.high_risk_basis in ("annex_i", "annex_i_and_iii")
+
+    @property
+    def annex_iii(self) -> bool:
+        return self.high_risk_basis in ("annex_iii", "annex_i_and_iii")
+
+    @property
+    def placed_on(self) -> date | None:
+        value = self.flags.get("placed_on_market_on")
+        return date.fromisoformat(value) if value else None
+
 
 def _high_risk_date(profile: Profile) -> str:
+    """Annex III (also for a system under both annexes: it is high-risk under Art. 6(2)
+    from then) or Annex I; Art. 111(2) for legacy systems of public authorities."""
+    if profile.flags.get("intended_for_public_authorities") and profile.flags.get(
+        "legacy_unchanged"
+    ):
+        return "public_authority_legacy"
     return "annex_i_high_risk" if profile.high_risk_basis == "annex_i" else "annex_iii_high_risk"
 
 
-# The date key of a high-risk duty: Annex I or Annex III, by the system's high-risk basis.
-HIGH_RISK = "high_risk"
+def _art_50_2_date(profile: Profile) -> str:
+    """Art. 50(2) as amended: systems placed before 2 Aug 2026 mark output by 2 Dec 2026."""
+    placed = profile.placed_on
+    return "transparency_legacy" if placed and placed < GENERAL_APPLICATION else "transparency"
+
+
+def _gpai_date(profile: Profile) -> str:
+    """Art. 111(3): models placed before 2 Aug 2025 comply by 2 Aug 2027."""
+    placed = profile.placed_on
+    return (
+        "general_purpose_ai_legacy"
+        if placed and placed < GPAI_APPLICATION
+        else "general_purpose_ai"
+    )
+
+
+DateRule = str | Callable[[Profile], str]
 
 
 @dataclass(frozen=True)
 class ObligationRule:
-    """One obligation of the Act and which systems it binds: the rule as data."""
+    """One obligation of the Act and which systems it binds: the rule as data. ``when``
+    says in words which systems (for docs/compliance.md)."""
 
     code: str
     article: str
     requirement: str
-    date_key: str  # a key of DATES, or HIGH_RISK
+    date: DateRule  # a key of DATES, or a function of the profile giving one
     evidence: str
     applies: Callable[[Profile], bool]
+    when: str
 
     def obligation(self, profile: Profile) -> Obligation:
-        date_key = _high_risk_date(profile) if self.date_key == HIGH_RISK else self.date_key
+        date_key = self.date if isinstance(self.date, str) else self.date(profile)
         return Obligation(self.code, self.article, self.requirement, date_key, self.evidence)
 
 
@@ -461,36 +1141,115 @@ def _provider(profile: Profile) -> bool:
     return profile.role == "provider"
 
 
-def _everyone(profile: Profile) -> bool:
-    return True
+def _provider_or_deployer(profile: Profile) -> bool:
+    return profile.role in ("provider", "deployer")
 
 
-def _prohibited(profile: Profile) -> bool:
-    return profile.category == "prohibited"
+def _practice(code: str) -> Callable[[Profile], bool]:
+    def applies(profile: Profile) -> bool:
+        return code in (profile.flags.get("prohibited_practices") or [])
+
+    return applies
 
 
-def _high_risk_provider(profile: Profile) -> bool:
-    return profile.category == "high_risk" and _provider(profile)
+def _bound_high_risk(profile: Profile) -> bool:
+    """High-risk, and not a legacy system left alone by Art. 111(2)."""
+    legacy_exempt = profile.flags.get("legacy_unchanged") and not profile.flags.get(
+        "intended_for_public_authorities"
+    )
+    return profile.category == "high_risk" and not legacy_exempt
 
 
-def _high_risk_deployer(profile: Profile) -> bool:
-    return profile.category == "high_risk" and not _provider(profile)
+def _high_risk_as(role: str) -> Callable[[Profile], bool]:
+    def applies(profile: Profile) -> bool:
+        return _bound_high_risk(profile) and profile.role == role
+
+    return applies
+
+
+_high_risk_provider = _high_risk_as("provider")
+_high_risk_deployer = _high_risk_as("deployer")
+
+
+def _legacy_left_alone(profile: Profile) -> bool:
+    return (
+        profile.category == "high_risk"
+        and bool(profile.flags.get("legacy_unchanged"))
+        and not profile.flags.get("intended_for_public_authorities")
+    )
+
+
+def _conformity(route: str) -> Callable[[Profile], bool]:
+    """Art. 43: Annex I product procedure (43(3)); point 1 notified body unless
+    standards applied in full and the provider chose internal control (43(1));
+    points 2-8 internal control (43(2))."""
+
+    def applies(profile: Profile) -> bool:
+        if not _high_risk_provider(profile):
+            return False
+        if profile.annex_i:
+            return route == "43_3"
+        if profile.point.startswith("1"):
+            chose_internal = (
+                profile.flags.get("harmonised_standards_in_full") is True
+                and profile.flags.get("conformity_procedure") == "internal_control"
+            )
+            return route == ("43_1_annex_vi" if chose_internal else "43_1_annex_vii")
+        return route == "43_2"
+
+    return applies
+
+
+def _registration(where: str) -> Callable[[Profile], bool]:
+    """Art. 49: point 2 at national level (49(5)); points 6, 7, and 1 in law
+    enforcement or migration in the non-public section (49(4)); the rest in the EU
+    database (49(1)). Annex I systems register under their sectoral rules."""
+
+    def applies(profile: Profile) -> bool:
+        if not (_high_risk_provider(profile) and profile.annex_iii):
+            return False
+        point = profile.point
+        non_public = point[:1] in ("6", "7") or (
+            point.startswith("1")
+            and bool(profile.flags.get("biometrics_law_enforcement_or_migration"))
+        )
+        actual = "national" if point == "2" else ("non_public" if non_public else "eu")
+        return actual == where
+
+    return applies
 
 
 def _fria_deployer(profile: Profile) -> bool:
-    """Art. 27(1): every deployer of an Annex III point 5 system, and deployers that are
-    public bodies or provide public services, except for Annex III point 2."""
+    """Art. 27(1): deployers that are bodies governed by public law or private entities
+    providing public services, and deployers of Annex III points 5(b) and 5(c), of
+    systems under Art. 6(2), except those of Annex III point 2."""
     return (
         _high_risk_deployer(profile)
-        and profile.high_risk_basis == "annex_iii"
-        and bool(
-            profile.annex_iii_area == "essential_services"
-            or (
-                profile.flags.get("public_service_deployer")
-                and profile.annex_iii_area != "critical_infrastructure"
-            )
-        )
+        and profile.annex_iii
+        and profile.point != "2"
+        and (bool(profile.flags.get("public_service_deployer")) or profile.point in ("5b", "5c"))
     )
+
+
+def _deployer_flag(flag: str) -> Callable[[Profile], bool]:
+    def applies(profile: Profile) -> bool:
+        return _high_risk_deployer(profile) and bool(profile.flags.get(flag))
+
+    return applies
+
+
+def _public_authority_deployer(profile: Profile) -> bool:
+    """Art. 26(8), Art. 49(3): public-authority deployers of Annex III systems other
+    than point 2 register their use."""
+    return (
+        _deployer_flag("public_authority_deployer")(profile)
+        and profile.annex_iii
+        and profile.point != "2"
+    )
+
+
+def _annex_iii_deployer(profile: Profile) -> bool:
+    return _high_risk_deployer(profile) and profile.annex_iii
 
 
 def _exempted_provider(profile: Profile) -> bool:
@@ -503,11 +1262,10 @@ _PROVIDER_TRANSPARENCY = ("interacts_with_persons", "generates_synthetic_content
 
 def _transparency(key: str) -> Callable[[Profile], bool]:
     """The Art. 50 case ``key``, for the role it binds."""
-    provider_duty = key in _PROVIDER_TRANSPARENCY
+    bound = "provider" if key in _PROVIDER_TRANSPARENCY else "deployer"
 
     def applies(profile: Profile) -> bool:
-        declared = key in (profile.flags.get("transparency") or [])
-        return declared and provider_duty == _provider(profile)
+        return key in (profile.flags.get("transparency") or []) and profile.role == bound
 
     return applies
 
@@ -519,6 +1277,9 @@ def _gpai_provider(profile: Profile) -> bool:
 def _systemic_gpai_provider(profile: Profile) -> bool:
     return _gpai_provider(profile) and bool(profile.flags.get("systemic_risk"))
 
+
+HIGH_RISK_PROVIDER = "high-risk system, provider (Art. 16)"
+HIGH_RISK_DEPLOYER = "high-risk system, deployer (Art. 26)"
 
 _PROVIDER_HIGH_RISK = (
     ("art_9", "Art. 9", "Run a risk-management system over the whole lifecycle.", "risks"),
@@ -533,22 +1294,41 @@ _PROVIDER_HIGH_RISK = (
         "Achieve declared accuracy, robustness and cybersecurity.",
         "assessments",
     ),
-    ("art_17", "Art. 17", "Put a quality-management system in place.", "attested"),
     (
-        "art_18",
-        "Art. 18",
-        "Keep the documentation for 10 years after placing on the market.",
-        "ledger",
-    ),
-    ("art_19", "Art. 19", "Keep automatically generated logs for at least six months.", "ledger"),
-    (
-        "art_43",
-        "Art. 43",
-        "Undergo the conformity assessment before placing on the market.",
+        "art_16_b",
+        "Art. 16(b)",
+        "Indicate the provider's name, registered trade name or trademark and contact "
+        "address on the system, its packaging or its documentation.",
         "attested",
     ),
-    ("art_47", "Art. 47", "Draw up the EU declaration of conformity.", "attested"),
-    ("art_49", "Art. 49(1)", "Register the system in the EU database.", "attested"),
+    (
+        "art_18",
+        "Art. 18(1)",
+        "Keep the documentation for 10 years after placing on the market (met by a "
+        "retention setting of at least 10 years for documentation).",
+        "retention_documentation",
+    ),
+    (
+        "art_19",
+        "Art. 19(1)",
+        "Keep the automatically generated logs under the provider's control for at least "
+        "six months (met by a retention setting of at least 6 months for logs).",
+        "retention_logs",
+    ),
+    (
+        "art_20",
+        "Art. 20(1)",
+        "Take corrective action on a non-conforming system and inform distributors, "
+        "deployers, the authorised representative and importers.",
+        "attested",
+    ),
+    (
+        "art_47",
+        "Art. 47(1)",
+        "Draw up the EU declaration of conformity (Annex V) and keep it for 10 years.",
+        "attested",
+    ),
+    ("art_48", "Art. 16(h), Art. 48", "Affix the CE marking.", "attested"),
     ("art_72", "Art. 72", "Run post-market monitoring under a plan.", "attested"),
     (
         "art_73",
@@ -557,6 +1337,301 @@ _PROVIDER_HIGH_RISK = (
         "incidents",
     ),
 )
+
+# Art. 17(1): the quality-management system, item by item, each with its own evidence.
+QMS_ITEMS = (
+    (
+        "a",
+        "a strategy for regulatory compliance, incl. conformity assessment procedures "
+        "and the management of modifications",
+        "attested",
+    ),
+    (
+        "b",
+        "techniques, procedures and systematic actions for design, design control and "
+        "design verification",
+        "attested",
+    ),
+    (
+        "c",
+        "techniques, procedures and systematic actions for development, quality control "
+        "and quality assurance",
+        "attested",
+    ),
+    (
+        "d",
+        "examination, test and validation procedures before, during and after "
+        "development, and their frequency",
+        "assessments",
+    ),
+    ("e", "technical specifications, including standards, to be applied", "attested"),
+    ("f", "systems and procedures for data management", "datasets"),
+    ("g", "the risk-management system of Art. 9", "risks"),
+    ("h", "the post-market monitoring system of Art. 72", "attested"),
+    ("i", "procedures for reporting a serious incident under Art. 73", "attested"),
+    (
+        "j",
+        "the handling of communication with authorities, notified bodies, other "
+        "operators and customers",
+        "attested",
+    ),
+    ("k", "systems and procedures for record-keeping of all relevant documentation", "attested"),
+    ("l", "resource management, including security-of-supply measures", "attested"),
+    (
+        "m",
+        "an accountability framework setting out the responsibilities of management and "
+        "other staff",
+        "attested",
+    ),
+)
+
+_CONFORMITY = (
+    (
+        "43_1_annex_vii",
+        "Art. 43(1), Annex VII",
+        "Have a notified body assess the quality-management system and the technical "
+        "documentation (Annex III point 1: harmonised standards or common specifications "
+        "not applied in full, or the provider chose Annex VII).",
+    ),
+    (
+        "43_1_annex_vi",
+        "Art. 43(1), Annex VI",
+        "Carry out the conformity assessment by internal control (Annex III point 1, "
+        "harmonised standards or common specifications applied in full; the provider's "
+        "choice).",
+    ),
+    (
+        "43_2",
+        "Art. 43(2), Annex VI",
+        "Carry out the conformity assessment by internal control (Annex III points 2 to 8).",
+    ),
+    (
+        "43_3",
+        "Art. 43(3)",
+        "Follow the conformity assessment procedure of the product's Union harmonisation "
+        "legislation (Annex I), covering the requirements of Chapter III, Section 2.",
+    ),
+)
+
+_REGISTRATION = (
+    (
+        "eu",
+        "Art. 49(1), Annex VIII Section A",
+        "Register the provider and the system in the EU database before placing it on the market.",
+    ),
+    (
+        "non_public",
+        "Art. 49(4), Annex VIII Section A",
+        "Register the system in the secure non-public section of the EU database (Annex "
+        "III points 1, 6 and 7 in law enforcement, migration, asylum and border control).",
+    ),
+    (
+        "national",
+        "Art. 49(5)",
+        "Register the system at national level (Annex III point 2, critical "
+        "infrastructure), not in the EU database.",
+    ),
+)
+
+_DEPLOYER_HIGH_RISK = (
+    (
+        "art_26_1",
+        "Art. 26(1)",
+        "Take technical and organisational measures to use the system in accordance with "
+        "its instructions for use.",
+        "attested",
+        _high_risk_deployer,
+        HIGH_RISK_DEPLOYER,
+    ),
+    (
+        "art_26_2",
+        "Art. 26(2)",
+        "Assign human oversight to natural persons with the competence, training, "
+        "authority and support it needs.",
+        "approvals",
+        _high_risk_deployer,
+        HIGH_RISK_DEPLOYER,
+    ),
+    (
+        "art_26_4",
+        "Art. 26(4)",
+        "Ensure input data under the deployer's control is relevant and sufficiently "
+        "representative for the intended purpose.",
+        "attested",
+        _high_risk_deployer,
+        HIGH_RISK_DEPLOYER,
+    ),
+    (
+        "art_26_5",
+        "Art. 26(5)",
+        "Monitor the operation on the basis of the instructions; inform the provider (and "
+        "the authority) of risks and serious incidents, and suspend use where needed.",
+        "attested",
+        _high_risk_deployer,
+        HIGH_RISK_DEPLOYER,
+    ),
+    (
+        "art_26_6",
+        "Art. 26(6)",
+        "Keep the logs under the deployer's control for at least six months (met by a "
+        "retention setting of at least 6 months for logs).",
+        "retention_logs",
+        _high_risk_deployer,
+        HIGH_RISK_DEPLOYER,
+    ),
+    (
+        "art_26_7",
+        "Art. 26(7)",
+        "Before putting the system into service or using it at the workplace, inform the "
+        "workers' representatives and the affected workers.",
+        "attested",
+        _deployer_flag("workplace_use"),
+        "high-risk system, deployer using it at the workplace",
+    ),
+    (
+        "art_26_8",
+        "Art. 26(8), Art. 49(3), Annex VIII Section C",
+        "Register the use of the system in the EU database (public-authority deployer; "
+        "not for Annex III point 2).",
+        "attested",
+        _public_authority_deployer,
+        "Annex III system other than point 2, deployer that is a public authority",
+    ),
+    (
+        "art_26_11",
+        "Art. 26(11)",
+        "Inform the natural persons subject to decisions the system makes or assists with "
+        "that they are subject to its use.",
+        "attested",
+        _annex_iii_deployer,
+        "Annex III system, deployer",
+    ),
+    (
+        "art_27",
+        "Art. 27(1)",
+        "Assess the impact on fundamental rights before first use.",
+        "fria",
+        _fria_deployer,
+        "Annex III system (not point 2), deployer that is a body governed by public law or "
+        "a private entity providing public services, or any deployer of points 5(b) and 5(c)",
+    ),
+    (
+        "art_27_3",
+        "Art. 27(3)",
+        "Notify the market surveillance authority of the assessment's results, with the "
+        "filled-out template.",
+        "attested",
+        _fria_deployer,
+        "as Art. 27(1)",
+    ),
+)
+
+_OTHER_OPERATORS = (
+    (
+        "importer",
+        (
+            (
+                "art_23_1",
+                "Art. 23(1)(a)-(d)",
+                "Before placing the system on the market, "
+                "verify: the conformity assessment (Art. 43), the technical documentation "
+                "(Art. 11, Annex IV), the CE marking, the EU declaration and instructions, "
+                "and the authorised representative (Art. 22(1)).",
+            ),
+            (
+                "art_23_2",
+                "Art. 23(2)",
+                "Do not place a non-conforming or falsified system "
+                "on the market; inform the provider, the authorised representative and the "
+                "authorities of a risk (Art. 79(1)).",
+            ),
+            (
+                "art_23_3",
+                "Art. 23(3)",
+                "Indicate the importer's name, registered trade "
+                "name or trademark and address on the system, its packaging or documentation.",
+            ),
+            (
+                "art_23_4",
+                "Art. 23(4)",
+                "Ensure storage or transport conditions do not jeopardise compliance.",
+            ),
+            (
+                "art_23_5",
+                "Art. 23(5)",
+                "Keep a copy of the notified body's certificate, "
+                "the instructions for use and the EU declaration for 10 years.",
+            ),
+        ),
+    ),
+    (
+        "distributor",
+        (
+            (
+                "art_24_1",
+                "Art. 24(1)",
+                "Before making the system available, verify the CE "
+                "marking, the EU declaration and instructions, and that the provider and "
+                "importer met Art. 16(b), (c) and Art. 23(3).",
+            ),
+            (
+                "art_24_2",
+                "Art. 24(2)",
+                "Do not make a non-conforming system available; "
+                "inform the provider or importer of a risk (Art. 79(1)).",
+            ),
+            (
+                "art_24_3",
+                "Art. 24(3)",
+                "Ensure storage or transport conditions do not jeopardise compliance.",
+            ),
+            (
+                "art_24_4",
+                "Art. 24(4)",
+                "Take corrective action on a non-conforming system "
+                "made available, or see that the provider or importer does.",
+            ),
+        ),
+    ),
+    (
+        "authorised_representative",
+        (
+            (
+                "art_22_3",
+                "Art. 22(3)(a)-(e)",
+                "Perform the mandate: verify the EU "
+                "declaration, the technical documentation and the conformity assessment; "
+                "keep the provider's contact details, the declaration, the documentation and "
+                "any certificate for 10 years; inform and cooperate with authorities; comply "
+                "with or verify the registration (Art. 49(1)).",
+            ),
+            (
+                "art_22_4",
+                "Art. 22(4)",
+                "Terminate the mandate if the provider acts contrary "
+                "to its obligations, and inform the market surveillance authority.",
+            ),
+        ),
+    ),
+)
+
+
+def _operator_rules() -> tuple[ObligationRule, ...]:
+    """Importer (Art. 23), distributor (Art. 24) and authorised representative
+    (Art. 22) duties for high-risk systems."""
+    return tuple(
+        ObligationRule(
+            code,
+            article,
+            text,
+            _high_risk_date,
+            "attested",
+            _high_risk_as(role),
+            f"high-risk system, {OPERATOR_ROLES[role][1]}",
+        )
+        for role, items in _OTHER_OPERATORS
+        for code, article, text in items
+    )
 
 
 # Walked in this order; each rule that applies to a profile gives one checklist item.
@@ -567,36 +1642,79 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
         "Ensure staff dealing with the system have AI literacy.",
         "ai_literacy",
         "attested",
-        _everyone,
-    ),
-    ObligationRule(
-        "art_5",
-        "Art. 5",
-        "Do not place on the market, put into service or use: the practice is prohibited.",
-        "prohibitions",
-        "never",
-        _prohibited,
+        _provider_or_deployer,
+        "every provider and deployer",
     ),
     *(
-        ObligationRule(code, article, text, HIGH_RISK, evidence, _high_risk_provider)
+        ObligationRule(
+            f"art_5_{code}",
+            practice.article,
+            f"Prohibited practice ({practice.text}): do not place the system on the market, "
+            "put it into service or use it.",
+            practice.date_key,
+            "never",
+            _practice(code),
+            f"the practice '{code}' is answered",
+        )
+        for code, practice in PROHIBITED_PRACTICES.items()
+    ),
+    *(
+        ObligationRule(
+            code, article, text, _high_risk_date, evidence, _high_risk_provider, HIGH_RISK_PROVIDER
+        )
         for code, article, text, evidence in _PROVIDER_HIGH_RISK
     ),
-    ObligationRule(
-        "art_26",
-        "Art. 26",
-        "Use per instructions, assign human oversight, monitor, keep logs six "
-        "months, inform the provider and authorities of risks and incidents.",
-        HIGH_RISK,
-        "approvals",
-        _high_risk_deployer,
+    *(
+        ObligationRule(
+            f"art_17_1_{item}",
+            f"Art. 17(1)({item})",
+            f"Quality-management system: {text}.",
+            _high_risk_date,
+            evidence,
+            _high_risk_provider,
+            HIGH_RISK_PROVIDER,
+        )
+        for item, text, evidence in QMS_ITEMS
     ),
+    *(
+        ObligationRule(
+            "art_43",
+            article,
+            text,
+            _high_risk_date,
+            "attested",
+            _conformity(route),
+            f"{HIGH_RISK_PROVIDER}: route {route}",
+        )
+        for route, article, text in _CONFORMITY
+    ),
+    *(
+        ObligationRule(
+            "art_49",
+            article,
+            text,
+            _high_risk_date,
+            "attested",
+            _registration(where),
+            f"Annex III high-risk system, provider: registration {where}",
+        )
+        for where, article, text in _REGISTRATION
+    ),
+    *(
+        ObligationRule(code, article, text, _high_risk_date, evidence, applies, when)
+        for code, article, text, evidence, applies, when in _DEPLOYER_HIGH_RISK
+    ),
+    *_operator_rules(),
     ObligationRule(
-        "art_27",
-        "Art. 27",
-        "Assess the impact on fundamental rights before first use.",
-        HIGH_RISK,
-        "fria",
-        _fria_deployer,
+        "art_111_2",
+        "Art. 111(2)",
+        "Placed on the market or put into service before 2 Aug 2026 and not significantly "
+        "changed since: the high-risk duties apply from a significant change in design; "
+        "classify again when the design changes.",
+        "general",
+        "classification",
+        _legacy_left_alone,
+        "high-risk system placed before 2 Aug 2026, unchanged, not for public authorities",
     ),
     ObligationRule(
         "art_6_4",
@@ -605,42 +1723,47 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
         "annex_iii_high_risk",
         "classification",
         _exempted_provider,
+        "Annex III system exempted under Art. 6(3), provider",
     ),
     ObligationRule(
         "art_49_2",
-        "Art. 49(2)",
+        "Art. 49(2), Annex VIII Section B",
         "Register the exempted system in the EU database.",
         "annex_iii_high_risk",
         "attested",
         _exempted_provider,
+        "Annex III system exempted under Art. 6(3), provider",
     ),
     *(
         ObligationRule(
             f"art_50_{article[8]}",
             article,
             text[0].upper() + text[1:] + ".",
-            "transparency",
+            _art_50_2_date if key == "generates_synthetic_content" else "transparency",
             "attested",
             _transparency(key),
+            f"'{key}' answered, " + ("provider" if key in _PROVIDER_TRANSPARENCY else "deployer"),
         )
         for key, (article, text) in TRANSPARENCY_CASES.items()
     ),
     ObligationRule(
         "art_53",
-        "Art. 53",
-        "Keep technical documentation, inform downstream providers, respect copyright, "
-        "publish a training-content summary.",
-        "general_purpose_ai",
+        "Art. 53(1)",
+        "Keep technical documentation (Annex XI), inform downstream providers (Annex XII), "
+        "respect copyright, publish a training-content summary.",
+        _gpai_date,
         "attested",
         _gpai_provider,
+        "general-purpose AI model, provider",
     ),
     ObligationRule(
         "art_55",
-        "Art. 55",
+        "Art. 55(1)",
         "Evaluate and mitigate systemic risk, report serious incidents, ensure cybersecurity.",
-        "general_purpose_ai",
+        _gpai_date,
         "attested",
         _systemic_gpai_provider,
+        "general-purpose AI model with systemic risk, provider",
     ),
 )
 
@@ -649,3 +1772,53 @@ def obligations_for(profile: Profile) -> list[tuple[Obligation, ApplicationDate]
     """The checklist for one system: obligation and the date it applies from."""
     items = [rule.obligation(profile) for rule in OBLIGATION_RULES if rule.applies(profile)]
     return [(o, DATES[o.date_key]) for o in items]
+
+
+# --- docs/compliance.md ---------------------------------------------------------------
+
+DOC_START = "<!-- rules:start (generated by manage.py compliance_doc; do not edit) -->"
+DOC_END = "<!-- rules:end -->"
+
+
+def _date_words(rule: ObligationRule) -> str:
+    if isinstance(rule.date, str):
+        keys = [rule.date]
+    elif rule.date is _high_risk_date:
+        keys = ["annex_iii_high_risk", "annex_i_high_risk", "public_authority_legacy"]
+    elif rule.date is _art_50_2_date:
+        keys = ["transparency", "transparency_legacy"]
+    else:
+        keys = ["general_purpose_ai", "general_purpose_ai_legacy"]
+    return "; ".join(f"{DATES[k].applies_from:%-d %b %Y} ({DATES[k].legal_source})" for k in keys)
+
+
+def rules_markdown() -> str:
+    """The tables of docs/compliance.md that come from this module: every obligation
+    rule with its source, who it binds and its date; the Annex III points; the dates."""
+    lines = [
+        DOC_START,
+        "",
+        "| code | legal source | requirement | binds | applies from |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in OBLIGATION_RULES:
+        lines.append(
+            f"| `{rule.code}` | {rule.article} | {rule.requirement} | {rule.when} | "
+            f"{_date_words(rule)} |"
+        )
+    lines += ["", "| Annex III answer | legal source | use | high-risk |", "|---|---|---|---|"]
+    for point in ANNEX_III_POINTS.values():
+        verdict = "no (excluded)" if point.excluded else "yes"
+        lines.append(f"| `{point.code}` | {point.citation} | {point.text} | {verdict} |")
+    lines += ["", "| date key | applies from | legal source |", "|---|---|---|"]
+    for key, when in sorted(DATES.items(), key=lambda kv: (kv[1].applies_from, kv[0])):
+        lines.append(f"| `{key}` | {when.applies_from:%-d %b %Y} | {when.legal_source} |")
+    lines += ["", DOC_END]
+    return "\n".join(lines)
+
+
+# Evidence kinds met only by the current retention setting: field and minimum, source.
+RETENTION_MINIMUMS = {
+    "retention_documentation": ("documentation_years", 10, "Art. 18(1)"),
+    "retention_logs": ("log_months", 6, "Art. 19(1), Art. 26(6)"),
+}

@@ -20,6 +20,7 @@ from apps.compliance.models import (
     FundamentalRightsAssessment,
     Incident,
     ObligationEvidence,
+    RetentionSetting,
     Risk,
 )
 from apps.ledger import selectors as ledger_selectors
@@ -108,9 +109,25 @@ def _system_entry(system: Any) -> dict[str, Any] | None:
     return {"kind": "ledger_entry", "id": seq, "ledger_seq": seq} if seq is not None else None
 
 
+def retention_setting_current(*, system: Any) -> RetentionSetting | None:
+    return RetentionSetting.objects.filter(system=system).order_by("-version").first()
+
+
+def _retention_evidence(system: Any, kind: str) -> list[dict[str, Any]]:
+    """The current retention setting, when it covers the duty (Art. 18, 19, 26(6));
+    a ledger entry or an attached document does not."""
+    setting = retention_setting_current(system=system)
+    field, minimum, _source = rules.RETENTION_MINIMUMS[kind]
+    if setting is None or getattr(setting, field) < minimum:
+        return []
+    return [_link("retention_setting", setting, setting.ledger_seq)]
+
+
 def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[dict[str, Any]]:
     from apps.registry.models import DatasetVersion, PredictionBatch
 
+    if obligation.evidence in rules.RETENTION_MINIMUMS:
+        return _retention_evidence(system, obligation.evidence)
     links = [
         _link("obligation_evidence", e, e.ledger_seq)
         for e in ObligationEvidence.objects.filter(system=system, obligation=obligation.code)
@@ -169,7 +186,7 @@ def obligations_for_system(*, system: Any, today: date | None = None) -> dict[st
         category=current.category,
         high_risk_basis=current.high_risk_basis,
         annex_iii_area=current.annex_iii_area,
-        role=system.role,
+        role=current.role,
         flags=current.result,
     )
     overdue = Incident.objects.filter(

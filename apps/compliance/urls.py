@@ -53,4 +53,5 @@ urlpatterns = [
     path("incidents/<int:pk>/close", api.IncidentCloseView.as_view(), name="incident-close"),
     path("frias/", api.FriaListCreateView.as_view(), name="fria-list"),
     path("frias/<int:pk>", api.FriaDetailView.as_view(), name="fria-detail"),
+    path("retention-settings/", api.RetentionListCreateView.as_view(), name="retention-list"),
 ]

@@ -36,13 +36,21 @@ def test_follow_up_questions_of_an_annex_iii_area_must_be_answered(call, make_sy
         {"system_id": system["id"], "answers": {**BASELINE, "annex_iii_area": "education"}},
         status=400,
     )["error"]
-    assert "unanswered art_6_3_exemption, profiling" in error["message"]
+    assert (
+        "unanswered annex_iii_point, art_6_3_exemption, placed_on_market_on, profiling"
+        in error["message"]
+    )
 
 
 def test_invalid_and_unknown_answers_are_refused_by_name(call, make_system):
     system = make_system(classify=False)
     bad = {**BASELINE, "annex_iii_area": "astrology", "favourite_colour": "blue"}
-    bad.update(profiling=False, art_6_3_exemption="none")
+    bad.update(
+        profiling=False,
+        art_6_3_exemption="none",
+        annex_iii_point="3a",
+        placed_on_market_on="not_yet",
+    )
     bad["interacts_with_persons"] = "yes"
     error = call(
         "post", "classification-list", {"system_id": system["id"], "answers": bad}, status=400

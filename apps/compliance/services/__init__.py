@@ -33,6 +33,7 @@ from apps.compliance.services.incidents import (
     incident_report_add,
 )
 from apps.compliance.services.overrides import decision_override_record
+from apps.compliance.services.retention import retention_setting_record
 from apps.compliance.services.risks import RISK_FIELDS, RISK_TEXT_FIELDS, risk_create, risk_update
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "incident_open",
     "incident_report_add",
     "obligation_evidence_attach",
+    "retention_setting_record",
     "risk_create",
     "risk_update",
 ]

@@ -18,24 +18,35 @@ from audit_platform.errors import InvalidInput
 from audit_platform.principal import Principal
 
 
+def _validated_answers(answers: Any, *, role: str) -> dict[str, Any]:
+    """The answers, checked by the rules; InvalidInput naming every unanswered,
+    invalid or contradicting answer otherwise."""
+    try:
+        return rules.validate_answers(answers, role=role)
+    except rules.QuestionnaireError as exc:
+        unanswered = sorted(k for k, v in exc.problems.items() if v == ["Unanswered."])
+        if exc.conflicts:
+            message = "The answers contradict each other: " + " ".join(
+                m for k in sorted(exc.problems) for m in exc.problems[k]
+            )
+        elif unanswered:
+            message = f"The questionnaire is incomplete: unanswered {', '.join(unanswered)}."
+        else:
+            message = (
+                "The questionnaire has invalid answers: " + ", ".join(sorted(exc.problems)) + "."
+            )
+        raise InvalidInput(
+            message, fields={f"answers.{k}": v for k, v in exc.problems.items()}
+        ) from None
+
+
 def classification_record(
     *, actor: Principal, system: AISystem, answers: Any
 ) -> tuple[Classification, Receipt]:
     """Classifies the system from the questionnaire. A new classification is a new
     version; earlier ones stay on the record."""
     same_org(actor, system)
-    try:
-        clean = rules.validate_answers(answers, role=system.role)
-    except rules.QuestionnaireError as exc:
-        unanswered = sorted(k for k, v in exc.problems.items() if v == ["Unanswered."])
-        message = (
-            f"The questionnaire is incomplete: unanswered {', '.join(unanswered)}."
-            if unanswered
-            else "The questionnaire has invalid answers: " + ", ".join(sorted(exc.problems)) + "."
-        )
-        raise InvalidInput(
-            message, fields={f"answers.{k}": v for k, v in exc.problems.items()}
-        ) from None
+    clean = _validated_answers(answers, role=system.role)
     outcome = rules.classify(clean, role=system.role)
     with transaction.atomic():
         AISystem.objects.select_for_update().get(pk=system.pk)
@@ -44,7 +55,7 @@ def classification_record(
         classification = Classification(
             system=system,
             version=(previous.version + 1) if previous else 1,
-            role=system.role,
+            role=outcome.role,
             answers=clean,
             category=outcome.category,
             high_risk_basis=outcome.high_risk_basis,
@@ -63,7 +74,7 @@ def classification_record(
             data={
                 "version": classification.version,
                 "supersedes": previous.version if previous else None,
-                "role": system.role,
+                "role": outcome.role,
                 "category": outcome.category,
                 "high_risk_basis": outcome.high_risk_basis or None,
                 "annex_iii_area": outcome.annex_iii_area or None,

@@ -21,7 +21,7 @@ from apps.reports.models import Report
 # Annex IV topics the report would otherwise call missing on its own, and the
 # obligations of the compliance checklist that answer for them.
 TOPIC_OBLIGATIONS = {
-    "oversight": {"art_14", "art_26"},
+    "oversight": {"art_14", "art_26", "art_26_2"},
     "risks": {"art_9"},
     "datasheets": {"art_10"},
     "post_market_plan": {"art_72"},
