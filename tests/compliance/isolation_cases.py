@@ -90,4 +90,5 @@ CASES = {
     "incident-close": RouteCase("post", lambda v: {"pk": v["c_incident"].pk}, DETAIL),
     "fria-list": RouteCase("get", lambda v: {}, 200),
     "fria-detail": RouteCase("get", lambda v: {"pk": v["c_fria"].pk}, DETAIL),
+    "retention-list": RouteCase("get", lambda v: {}, 200),
 }
