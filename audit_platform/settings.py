@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import warnings
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -329,6 +330,17 @@ for _name in ("REPORT_SIGNING_CERT", "REPORT_SIGNING_KEY"):
     _path = globals()[_name]
     if _path is not None and not Path(_path).is_file():
         raise ImproperlyConfigured(f"{_name}={_path!r} is not a readable file")
+# An RFC 3161 time-stamping authority (http:// or https:// URL). Set: every report
+# signature carries its timestamp and the validation data (PAdES B-LTA), so it can be
+# checked after the certificates expire. Unset: baseline-B signatures only.
+REPORT_TSA_URL = env_str("REPORT_TSA_URL")
+if REPORT_TSA_URL is not None and not re.fullmatch(r"https?://\S+", REPORT_TSA_URL):
+    raise ImproperlyConfigured("REPORT_TSA_URL must be an http:// or https:// URL")
+# PEM file of trust anchors for embedding validation data: the TSA's root, and the root
+# of REPORT_SIGNING_CERT when a CA issued it (a self-signed signer is its own anchor).
+REPORT_TRUST_ROOTS = env_str("REPORT_TRUST_ROOTS")
+if REPORT_TRUST_ROOTS is not None and not Path(REPORT_TRUST_ROOTS).is_file():
+    raise ImproperlyConfigured(f"REPORT_TRUST_ROOTS={REPORT_TRUST_ROOTS!r} is not a readable file")
 
 # --- Auth, sessions, security ---------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,6 +12,19 @@ from apps.ledger.core.bundle import verifier_sources, write_bundle
 from apps.ledger.models import Log
 
 VERIFY_MD_PATH = settings.BASE_DIR / "docs" / "VERIFY.md"
+FORMATS_MD_PATH = settings.BASE_DIR / "docs" / "formats.md"
+
+
+def verify_md() -> str:
+    """The bundle's ``VERIFY.md``: how to run the verifier and what each check means,
+    then the format document in full, so that the bundle describes itself. (A
+    ``ledger-export/v1`` bundle has no other place for it: verifiers reject a file at a
+    path the format does not define.)"""
+    return (
+        VERIFY_MD_PATH.read_text(encoding="utf-8").rstrip("\n")
+        + "\n\n---\n\n"
+        + FORMATS_MD_PATH.read_text(encoding="utf-8")
+    )
 
 
 def bundle_write(
@@ -45,7 +58,7 @@ def bundle_write(
         checkpoints=checkpoints,
         vkeys=selectors.verifier_keys(log=log),
         created=timezone.now(),
-        verify_md=VERIFY_MD_PATH.read_text(encoding="utf-8"),
+        verify_md=verify_md(),
         verifier_sources=verifier_sources(),
     )
     return checkpoint.size

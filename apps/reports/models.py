@@ -1,4 +1,4 @@
-"""Generated reports (signed PDF/A-3b documents bound to the ledger) and the
+"""Generated reports (signed PDF/A-3a documents bound to the ledger) and the
 certificate each organization signs them with."""
 
 from __future__ import annotations

@@ -330,8 +330,11 @@ def report_render(*, report: Report, output: BinaryIO) -> dict[str, Any]:
         ),
     )
     _progress(report, 60, "computing tlog-proofs")
-    files = _attachments(rendered)
-    _progress(report, 75, "writing the PDF/A-3b file")
+    files = [
+        *_attachments(rendered),
+        *rendering.self_contained_files(signing_certificate_pem=signer.certificate_pem),
+    ]
+    _progress(report, 75, "writing the PDF/A-3 file")
     with tempfile.TemporaryFile() as unsigned:
         pages = rendering.pdf_render(html=html, attachments=files, target=unsigned)
         del files, html
@@ -382,6 +385,7 @@ def _template_context(
             "subject": signer.subject,
             "self_signed": signer.self_signed,
         },
+        "timestamped": signing.timestamper() is not None,
         "cited_entries": (kinds.cited_entries(log=log, seqs=cited) if document.cited_table else []),
         "cited_count": len(cited),
         "proofs_zipped": len(cited) > kinds.PROOFS_AS_FILES_MAX,

@@ -25,8 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata import model as pdf_metadata_model
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers import constants as pdf_constants
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from apps.reports.models import SigningCertificate
@@ -170,19 +176,107 @@ def document_signer_for(*, organization: Any) -> DocumentSigner:
     )
 
 
+class _ArchivalPdfSigner(signers.PdfSigner):
+    """pyHanko's signer, but the file stays PDF 1.7 (what PDF/A-3 is based on).
+
+    pyHanko declares PDF 2.0 (ISO 32002) for an ECDSA key on a NIST curve; PAdES over
+    PDF 1.7 (the ESIC extension, which pyHanko registers for every PAdES signature)
+    already covers ECDSA, and a PDF 2.0 header breaks the file's PDF/A-3
+    identification."""
+
+    def register_extensions(self, pdf_out: Any, *, md_algorithm: str) -> None:
+        pdf_out.ensure_output_version(version=(1, 7))
+        pdf_out.register_extension(pdf_constants.ESIC_EXTENSION_1)
+
+
+def _archival_fixups(writer: IncrementalPdfFileWriter) -> None:
+    """Repairs two things WeasyPrint's PDF/A-3 output gets wrong, in the signed
+    update so that the rendered body stays as it was written: the catalog's ``/AF``
+    lists every attachment twice (once from the name tree, once from the file
+    specifications), and the document information's ``/Producer`` would no longer
+    match the XMP ``pdf:Producer`` that pyHanko rewrites (PDF/A requires them equal)."""
+    root = writer.root
+    if "/AF" in root:
+        seen: set[tuple[int, int]] = set()
+        unique = generic.ArrayObject()
+        for ref in root.raw_get("/AF"):
+            key = (ref.idnum, ref.generation)
+            if key not in seen:
+                seen.add(key)
+                unique.append(ref)
+        root["/AF"] = unique
+        writer.update_root()
+    info_ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    if info_ref is not None:
+        info_ref.get_object()["/Producer"] = generic.TextStringObject(pdf_metadata_model.VENDOR)
+        writer.mark_update(info_ref)
+
+
+def _trust_roots(signer: DocumentSigner) -> list[asn1_x509.Certificate]:
+    roots = []
+    cert = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(signer.certificate_pem).public_bytes(
+            serialization.Encoding.DER
+        )
+    )
+    if cert.self_issued:
+        roots.append(cert)
+    if settings.REPORT_TRUST_ROOTS:
+        roots.extend(
+            asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+            for c in x509.load_pem_x509_certificates(Path(settings.REPORT_TRUST_ROOTS).read_bytes())
+        )
+    return roots
+
+
+class TimestampUnavailable(ConnectionError):
+    """The time-stamping authority did not answer: retried like any lost connection."""
+
+
+def timestamper() -> RequestsHTTPTimeStamper | None:
+    """The configured RFC 3161 time-stamping authority (``REPORT_TSA_URL``), if any."""
+    if not settings.REPORT_TSA_URL:
+        return None
+    return RequestsHTTPTimeStamper(settings.REPORT_TSA_URL, timeout=30)
+
+
 def pdf_sign(
     *, source: BinaryIO, output: BinaryIO, signer: DocumentSigner, reason: str, location: str
 ) -> None:
-    """Writes ``source`` with a PAdES baseline-B signature over the whole file to
-    ``output``: an incremental update, so the PDF/A-3b body stays byte for byte as
-    rendered."""
+    """Writes ``source`` with a PAdES signature over the whole file to ``output``, as
+    incremental updates, so the PDF/A-3 body stays byte for byte as rendered.
+
+    With a time-stamping authority configured the signature is PAdES B-LTA: an RFC 3161
+    signature timestamp, the certificates and revocation data of the signer and the TSA
+    in the document security store (DSS), then a document timestamp over all of it, so
+    the signature can still be validated after the certificates expire. Without one it
+    is baseline-B."""
     source.seek(0)
     writer = IncrementalPdfFileWriter(source, strict=False)
+    _archival_fixups(writer)
+    tsa = timestamper()
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=reason,
         location=location,
+        embed_validation_info=tsa is not None,
+        use_pades_lta=tsa is not None,
+        validation_context=(
+            ValidationContext(
+                trust_roots=_trust_roots(signer), allow_fetching=True, revocation_mode="hard-fail"
+            )
+            if tsa is not None
+            else None
+        ),
     )
-    signers.sign_pdf(writer, meta, signer=signer.pyhanko_signer(), output=output)
+    try:
+        _ArchivalPdfSigner(meta, signer=signer.pyhanko_signer(), timestamper=tsa).sign_pdf(
+            writer, output=output
+        )
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(
+            f"the time-stamping authority at {settings.REPORT_TSA_URL} did not give a "
+            f"timestamp ({exc}); the report is tried again later"
+        ) from exc

@@ -1,4 +1,4 @@
-"""The archival form and its evidence: PDF/A-3b markers, proofs in a ZIP for large
+"""The archival form and its evidence: PDF/A-3a markers, proofs in a ZIP for large
 reports, and a configured signing certificate."""
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from tests.reports.conftest import pdf_attachments
 from tests.reports.test_generation import payload_for
 
 
-def test_pdf_is_pdf_a_3b_with_related_attachments(demo_system, request_report, download):
+def test_pdf_is_pdf_a_3a_with_related_attachments(demo_system, request_report, download):
     pdf = download(request_report(payload_for("declaration_of_conformity", demo_system)))
     root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
     # pyHanko rewrites the XMP packet when it signs; the PDF/A identification stays.
     assert re.search(r'pdfaid:part(="|>)3', xmp), xmp
-    assert re.search(r'pdfaid:conformance(="|>)B', xmp), xmp
+    assert re.search(r'pdfaid:conformance(="|>)A', xmp), xmp
     assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     relations = {
         str(spec.get_object()["/F"]): str(spec.get_object()["/AFRelationship"])

@@ -1,4 +1,4 @@
-"""Each report kind renders for the demo system into a signed PDF/A-3b that carries
+"""Each report kind renders for the demo system into a signed PDF/A-3a that carries
 its evidence, and the ledger records the exact file."""
 
 from __future__ import annotations
