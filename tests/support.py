@@ -11,6 +11,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -260,3 +261,30 @@ def train_xgboost(
 
 def xgboost_bytes(booster, fmt: str = "json") -> bytes:
     return bytes(booster.save_raw(raw_format=fmt))
+
+
+# The only packages the offline verifier may need besides the standard library
+# (cryptography's compiled parts load cffi's backend).
+OFFLINE_VERIFIER_PACKAGES = ("cryptography", "cffi", "_cffi_backend", "rfc8785")
+
+
+def clean_python(folder: Path) -> Path:
+    """A new virtual environment under ``folder`` whose Python sees the standard
+    library and ``OFFLINE_VERIFIER_PACKAGES`` only (linked from this environment, so
+    nothing is downloaded); returns its ``python``. What runs there cannot import this
+    project, Django or any other package by accident."""
+    import site
+    import subprocess
+    import sys
+
+    venv, packages = folder / "venv", folder / "packages"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    packages.mkdir()
+    source = Path(site.getsitepackages()[0])
+    for name in OFFLINE_VERIFIER_PACKAGES:
+        for path in source.glob(f"{name}*"):
+            if path.name.split("-")[0].split(".")[0] == name:
+                (packages / path.name).symlink_to(path)
+    (site_packages,) = (venv / "lib").glob("python3*/site-packages")
+    (site_packages / "offline-verifier-packages.pth").write_text(f"{packages}\n")
+    return venv / "bin" / "python"

@@ -190,11 +190,12 @@ class _ArchivalPdfSigner(signers.PdfSigner):
 
 
 def _archival_fixups(writer: IncrementalPdfFileWriter) -> None:
-    """Repairs two things WeasyPrint's PDF/A-3 output gets wrong, in the signed
-    update so that the rendered body stays as it was written: the catalog's ``/AF``
-    lists every attachment twice (once from the name tree, once from the file
-    specifications), and the document information's ``/Producer`` would no longer
-    match the XMP ``pdf:Producer`` that pyHanko rewrites (PDF/A requires them equal)."""
+    """Repairs what WeasyPrint's PDF/A-3 output gets wrong, in the signed update so
+    that the rendered body stays as it was written: the catalog's ``/AF`` lists every
+    attachment twice (once from the name tree, once from the file specifications); the
+    attachments' name tree is not sorted; and the document information's ``/Producer``
+    would no longer match the XMP ``pdf:Producer`` that pyHanko rewrites (PDF/A
+    requires them equal)."""
     root = writer.root
     if "/AF" in root:
         seen: set[tuple[int, int]] = set()
@@ -206,10 +207,30 @@ def _archival_fixups(writer: IncrementalPdfFileWriter) -> None:
                 unique.append(ref)
         root["/AF"] = unique
         writer.update_root()
+    _sort_embedded_files(writer)
     info_ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
     if info_ref is not None:
         info_ref.get_object()["/Producer"] = generic.TextStringObject(pdf_metadata_model.VENDOR)
         writer.mark_update(info_ref)
+
+
+def _sort_embedded_files(writer: IncrementalPdfFileWriter) -> None:
+    """A name tree's keys must be in lexical order (ISO 32000-1, 7.9.6); WeasyPrint
+    writes the attachments in the order they were given."""
+    names = writer.root.get("/Names")
+    if names is None or "/EmbeddedFiles" not in names:
+        return
+    tree_ref = names.raw_get("/EmbeddedFiles")
+    tree = tree_ref.get_object()
+    if "/Names" not in tree:
+        return
+    flat = list(tree.raw_get("/Names"))
+    pairs = sorted(zip(flat[0::2], flat[1::2], strict=True), key=lambda pair: str(pair[0]))
+    tree["/Names"] = generic.ArrayObject([item for pair in pairs for item in pair])
+    if isinstance(tree_ref, generic.IndirectObject):
+        writer.mark_update(tree_ref)
+    else:
+        writer.update_root()
 
 
 def _trust_roots(signer: DocumentSigner) -> list[asn1_x509.Certificate]:

@@ -58,10 +58,72 @@ class TestTSA:
     tsa_pem: bytes
     crl_url: str
     served: dict[str, int]
+    root_key: ec.EllipticCurvePrivateKey
 
     def write_root(self, path: Path) -> Path:
         path.write_bytes(self.root_pem)
         return path
+
+    def issue_signer(self, *, days: int, folder: Path) -> tuple[Path, Path]:
+        """A document-signing certificate from this TSA's root CA, valid for ``days``
+        (with the root's CRL as its distribution point), written as PEM files."""
+        root = x509.load_pem_x509_certificate(self.root_pem)
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name("Acme document signing"))
+            .issuer_name(root.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_signing_key_usage(), critical=True)
+            .add_extension(_crl_distribution(self.crl_url), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()),
+                False,
+            )
+            .sign(self.root_key, hashes.SHA256())
+        )
+        cert_path, key_path = folder / "signer.pem", folder / "signer.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return cert_path, key_path
+
+
+def _signing_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _crl_distribution(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+        ]
+    )
 
 
 def _certificates(crl_url: str, years: int) -> tuple:
@@ -105,19 +167,7 @@ def _certificates(crl_url: str, years: int) -> tuple:
         .not_valid_after(now + dt.timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        full_name=[x509.UniformResourceIdentifier(crl_url)],
-                        relative_name=None,
-                        reasons=None,
-                        crl_issuer=None,
-                    )
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(_crl_distribution(crl_url), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
         )
@@ -134,7 +184,7 @@ def _certificates(crl_url: str, years: int) -> tuple:
         )
         .sign(root_key, hashes.SHA256())
     )
-    return root, tsa, tsa_key, crl
+    return root, root_key, tsa, tsa_key, crl
 
 
 def tsa_start(*, years: int = 20) -> tuple[TestTSA, ThreadingHTTPServer]:
@@ -174,7 +224,7 @@ def tsa_start(*, years: int = 20) -> tuple[TestTSA, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    root, tsa, tsa_key, crl = _certificates(f"{base}/root.crl", years)
+    root, root_key, tsa, tsa_key, crl = _certificates(f"{base}/root.crl", years)
     state["crl"] = crl.public_bytes(serialization.Encoding.DER)
     state["stamper"] = DummyTimeStamper(
         tsa_cert=_asn1_cert(tsa),
@@ -189,6 +239,7 @@ def tsa_start(*, years: int = 20) -> tuple[TestTSA, ThreadingHTTPServer]:
             tsa_pem=tsa.public_bytes(serialization.Encoding.PEM),
             crl_url=f"{base}/root.crl",
             served=served,
+            root_key=root_key,
         ),
         server,
     )
