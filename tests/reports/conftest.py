@@ -8,6 +8,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from apps.reports.demo import demo_system_seed
+from tests.reports.tsa import tsa_start
 from tests.support import assert_nothing_written
 
 
@@ -59,3 +60,14 @@ def pdf_text(pdf: bytes) -> str:
 def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
     reader = PdfReader(io.BytesIO(pdf))
     return {name: contents[0] for name, contents in reader.attachments.items()}
+
+
+@pytest.fixture
+def tsa(settings, tmp_path):
+    """The test time-stamping authority on loopback (tests/reports/tsa.py), configured
+    as the service's: report signatures get RFC 3161 timestamps and validation data."""
+    authority, server = tsa_start()
+    settings.REPORT_TSA_URL = authority.url
+    settings.REPORT_TRUST_ROOTS = str(authority.write_root(tmp_path / "tsa-root.pem"))
+    yield authority
+    server.shutdown()

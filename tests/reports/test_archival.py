@@ -24,22 +24,11 @@ from apps.reports import signing
 from apps.reports.models import SigningCertificate
 from tests.reports.conftest import pdf_attachments
 from tests.reports.test_generation import HEADINGS, payload_for
-from tests.reports.tsa import tsa_start
 from tests.support import clean_python
 
 PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
 FORMATS_MD = (Path(settings.BASE_DIR) / "docs" / "formats.md").read_bytes()
 PDFA_ID = "{http://www.aiim.org/pdfa/ns/id/}"
-
-
-@pytest.fixture
-def tsa(settings, tmp_path):
-    """The test time-stamping authority on loopback, configured as the service's."""
-    authority, server = tsa_start()
-    settings.REPORT_TSA_URL = authority.url
-    settings.REPORT_TRUST_ROOTS = str(authority.write_root(tmp_path / "tsa-root.pem"))
-    yield authority
-    server.shutdown()
 
 
 def _signed(request_report, download, payload: dict, tmp_path: Path) -> Path:
