@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import warnings
 import re
+import warnings
 from pathlib import Path
 
 import dj_database_url
