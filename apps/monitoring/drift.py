@@ -69,6 +69,9 @@ HISTOGRAM_BINS = 20
 HISTOGRAM_CATEGORIES = 20
 OTHER = "(other)"
 HOLM = "holm"
+# Below this many window values a distance test's fixed threshold is often reached by
+# sampling noise alone (docs/monitoring.md, "False alarms, measured"); the result says so.
+SMALL_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ class Histogram:
 @dataclass(frozen=True)
 class FeatureDrift:
     """One feature's result. ``kind`` is "numerical", "categorical" or "untestable";
-    an untestable feature says why in ``reason`` and has no test. ``statistic`` is
+    an untestable feature says why in ``reason`` and has no test; a tested one may carry
+    a note there (one value on both sides; a distance test on a window under
+    SMALL_WINDOW values, whose fixed threshold chance alone often reaches). ``statistic`` is
     the KS D, the chi-square statistic, the normed Wasserstein distance, the
     Jensen-Shannon distance or the PSI; ``p_value`` only for KS and chi-square.
     ``*_missing``: nulls, NaN and ±inf, left out of the test. ``p_value_adjusted``:
@@ -347,6 +352,17 @@ def default_test(kind: str, *, reference_values: int, distinct: int) -> str:
     return KS if small else WASSERSTEIN
 
 
+def small_window_note(test: str, current_values: int) -> str | None:
+    """A warning for a distance test on a small window (None: no warning)."""
+    if test in P_VALUE_TESTS or current_values >= SMALL_WINDOW:
+        return None
+    return (
+        f"window of {current_values:,} values: below {SMALL_WINDOW:,} the fixed threshold of "
+        f"{test} is often reached by chance alone (measured on identical distributions: up "
+        "to 87% of 100-value windows); use a larger window, a higher threshold, or ks/chi2"
+    )
+
+
 def check_test(feature: str, kind: str, test: str) -> None:
     """Refuse a test that does not apply to the feature's kind."""
     if test not in TESTS_FOR_KIND[kind]:
@@ -394,7 +410,7 @@ def feature_drift(
         p_value=p_value,
         threshold=limit,
         drifted=bool(drifted),
-        reason=note,
+        reason=note or small_window_note(chosen, current.present),
         reference_histogram=ref_hist,
         current_histogram=cur_hist,
         reference_missing=reference.missing,
@@ -551,6 +567,7 @@ def counts_result(
     missing: tuple[int, int],
     statistic: tuple[float, float | None] | None = None,
     distinct: int = 0,
+    current_values: int = SMALL_WINDOW,
 ) -> FeatureDrift:
     """A result from the two sides' counts (chi-square, JS distance, PSI), or from a
     statistic already computed (KS, Wasserstein). ``test`` is the test asked for or
@@ -579,7 +596,7 @@ def counts_result(
         p_value=p_value,
         threshold=limit,
         drifted=bool(drifted),
-        reason=note,
+        reason=note or small_window_note(chosen, current_values),
         reference_histogram=histograms[0],
         current_histogram=histograms[1],
         reference_missing=missing[0],

@@ -9,7 +9,7 @@ distance reuses the sorted arrays the rest of the report needs).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from scipy.spatial import distance
 
 # Evidently's floor for the reference standard deviation that norms the Wasserstein
@@ -82,15 +82,20 @@ def _too_small(cell: np.ndarray, totals: np.ndarray) -> bool:
 def chi2_two_sample(
     reference_counts: np.ndarray, current_counts: np.ndarray
 ) -> tuple[float, float] | None:
-    """Chi-square test of homogeneity on the 2 x k table of category counts
-    (scipy.stats.chi2_contingency, no continuity correction: with two categories it
-    equals the two-proportion z-test). Rare categories are pooled (pooled_table).
-    None when fewer than two cells are left (nothing to compare)."""
+    """Chi-square test of homogeneity on the 2 x k table of category counts (what
+    scipy.stats.chi2_contingency computes without continuity correction; with two
+    categories it equals the two-proportion z-test). Rare categories are pooled
+    (pooled_table). None when fewer than two cells are left (nothing to compare).
+
+    Computed here rather than through chi2_contingency, whose argument handling costs
+    about 3 ms a call (a third of a 1,000-feature report); the same numbers to 1e-9
+    (tests/monitoring/test_drift_scipy.py)."""
     table = pooled_table(reference_counts, current_counts)
     if table.shape[1] < 2:
         return None
-    result = stats.chi2_contingency(table, correction=False)
-    return float(result.statistic), float(result.pvalue)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return statistic, float(special.chdtrc(table.shape[1] - 1, statistic))
 
 
 def jensen_shannon_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:

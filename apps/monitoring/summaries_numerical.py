@@ -120,7 +120,7 @@ def whole_counts(counts: np.ndarray) -> tuple[int, ...]:
     """Fractional counts rounded to whole ones with the same total (largest
     remainders first)."""
     floors = np.floor(counts + 1e-9)
-    short = int(round(counts.sum() - floors.sum()))
+    short = int(np.rint(counts.sum() - floors.sum()))
     if short > 0:
         floors[np.argsort(floors - counts)[:short]] += 1
     return tuple(int(c) for c in floors)
@@ -173,6 +173,7 @@ def numerical_feature(
         "reference_values": reference.present,
         "histograms": _histograms(ref, cur, missing),
         "missing": missing,
+        "current_values": int(cur.total),
     }
     if chosen in (d.KS, d.WASSERSTEIN):
         statistic, distance, ks_bound, w_bound = ks_and_wasserstein(

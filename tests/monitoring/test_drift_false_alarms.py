@@ -111,3 +111,13 @@ def test_evidentlys_one_sample_chi_square_flags_identical_distributions_far_more
     )
     assert np.mean(one_sample < 0.05) > 0.2
     assert np.mean(two_sample < 0.05) <= 0.06
+
+
+def test_a_distance_test_on_a_small_window_says_its_threshold_is_often_reached_by_chance():
+    rng = np.random.default_rng(12)
+    reference = pd.DataFrame({"x": rng.normal(size=5000)})
+    small = dataset_drift(reference=reference, current=pd.DataFrame({"x": rng.normal(size=100)}))
+    large = dataset_drift(reference=reference, current=pd.DataFrame({"x": rng.normal(size=2000)}))
+    assert small.features[0].test == "wasserstein_norm"
+    assert "window of 100 values" in small.features[0].reason
+    assert large.features[0].reason is None

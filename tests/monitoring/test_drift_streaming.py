@@ -132,7 +132,7 @@ def test_mismatched_chunks_and_empty_windows_are_refused():
     summary = reference_summary(reference=frame(1000))
     with pytest.raises(DriftInputError, match="current data has no column 'flag'"):
         drift_against_summary(summary=summary, chunks=[frame(100).drop(columns=["flag"])])
-    with pytest.raises(DriftInputError, match="'normal' is numerical .* categorical"):
+    with pytest.raises(DriftInputError, match=r"'normal' is numerical .* categorical"):
         drift_against_summary(
             summary=summary, chunks=[frame(100).assign(normal=lambda t: t["normal"].astype(str))]
         )
@@ -142,3 +142,16 @@ def test_mismatched_chunks_and_empty_windows_are_refused():
         drift_against_summary(summary=summary, chunks=[frame(10)], features=["age"])
     with pytest.raises(DriftInputError, match="quantiles"):
         reference_summary(reference=frame(10), quantiles=7)
+
+
+def test_values_the_reference_never_had_are_counted_by_value():
+    reference = pd.DataFrame({"grade": RNG.choice([1.0, 2.0, 3.0], 3000)})
+    current = pd.DataFrame({"grade": RNG.choice([1.0, 2.0, 3.0, 4.0], 2000)})
+    exact = dataset_drift(reference=reference, current=current)
+    streamed = drift_against_summary(
+        summary=reference_summary(reference=reference), chunks=chunks(current, 300)
+    )
+    ours, theirs = streamed.features[0], exact.features[0]
+    assert (ours.test, theirs.test) == ("jensen_shannon_distance",) * 2
+    assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-12)
+    assert ours.drifted
