@@ -320,7 +320,7 @@ class ModelVersionDetailView(RecordDetailView):
 
 
 class TrainingRunOut(serializers.ModelSerializer):
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = TrainingRun

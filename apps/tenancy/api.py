@@ -50,6 +50,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 
 class ApiKeyListCreateView(ScopedGenericAPIView):
+    list_view = True
     read_capability = Capability.ADMINISTER
     write_capability = Capability.ADMINISTER
     base_queryset = ApiKey.objects.all()
@@ -101,6 +102,7 @@ class MembershipIn(StrictSerializer):
 
 
 class MembershipListCreateView(ScopedGenericAPIView):
+    list_view = True
     write_capability = Capability.ADMINISTER
     base_queryset = Membership.objects.select_related("user")
     serializer_class = MembershipOut
