@@ -60,8 +60,9 @@ def test_worker_process_runs_a_queued_ledger_verification(redis_url, request):
     )
     try:
         # A client of its own: the project's app may hold a connection cached by
-        # in-process (eager) runs earlier in the session.
-        with Celery("test-client", broker=redis_url) as client:
+        # in-process (eager) runs earlier in the session. Not made the current app, so
+        # the project's tasks still resolve against the project's app in later tests.
+        with Celery("test-client", broker=redis_url, set_as_current=False) as client:
             client.send_task(log_verify_task.name, args=[str(record.pk)], queue=queue)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
