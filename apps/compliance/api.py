@@ -8,7 +8,7 @@ approval needs COMPLY and a person who is an owner or compliance officer."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -536,13 +536,47 @@ class DecisionOverrideListCreateView(ListCreateView):
 class IncidentReportOut(serializers.ModelSerializer):
     class Meta:
         model = IncidentReport
-        fields = ["id", "kind", "content", "created_by", "created_at", "ledger_seq"]
+        fields = [
+            "id",
+            "kind",
+            "content",
+            "root_cause",
+            "corrective_actions",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class IncidentDeadlineOut(serializers.Serializer):
+    duty = serializers.CharField()
+    due = serializers.DateTimeField(allow_null=True, help_text="null: no causal link yet.")
+    legal_source = serializers.CharField()
+
+
+class RegimeIn(StrictSerializer):
+    regime = serializers.ChoiceField(choices=list(rules.PARALLEL_REGIMES))
+    reference = serializers.CharField(max_length=300)
+
+
+class IncidentDetailsIn(StrictSerializer):
+    """The Commission reporting template's facts; each optional, recorded when known."""
+
+    member_state = serializers.ChoiceField(choices=list(rules.EU_MEMBER_STATES), required=False)
+    receiving_authority = serializers.CharField(max_length=300, required=False)
+    occurred_at = serializers.DateTimeField(required=False)
+    causal_link_established_at = serializers.DateTimeField(required=False)
+    harm_category = serializers.ChoiceField(choices=Incident.Harm.choices, required=False)
+    parallel_regimes = RegimeIn(many=True, required=False)
 
 
 class IncidentOut(serializers.ModelSerializer):
     reports = IncidentReportOut(many=True, read_only=True)
     blocks_changes = serializers.SerializerMethodField(
         help_text="Changes to the system are refused until the authority is informed."
+    )
+    deadlines = serializers.SerializerMethodField(
+        help_text="Immediately after the causal link (Art. 73(2)), and the outer deadline."
     )
 
     class Meta:
@@ -554,6 +588,8 @@ class IncidentOut(serializers.ModelSerializer):
             "description",
             "became_aware_at",
             "reporting_deadline",
+            "deadlines",
+            *services.INCIDENT_DETAILS,
             "status",
             "authority_informed_at",
             "blocks_changes",
@@ -566,8 +602,12 @@ class IncidentOut(serializers.ModelSerializer):
     def get_blocks_changes(self, incident: Incident) -> bool:
         return incident.status == Incident.Status.OPEN and incident.authority_informed_at is None
 
+    @extend_schema_field(IncidentDeadlineOut(many=True))
+    def get_deadlines(self, incident: Incident) -> list[dict]:
+        return IncidentDeadlineOut(selectors.incident_deadlines(incident=incident), many=True).data
 
-class IncidentIn(StrictSerializer):
+
+class IncidentIn(IncidentDetailsIn):
     system_id = ScopedPrimaryKey(AISystem)
     kind = serializers.ChoiceField(choices=Incident.Kind.choices)
     description = serializers.CharField()
@@ -577,10 +617,16 @@ class IncidentIn(StrictSerializer):
 class IncidentReportIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=IncidentReport.Kind.choices)
     content = serializers.CharField()
+    root_cause = serializers.CharField(required=False, default="", allow_blank=True)
+    corrective_actions = serializers.CharField(required=False, default="", allow_blank=True)
 
 
 class AuthorityInformedIn(StrictSerializer):
     informed_at = serializers.DateTimeField()
+    member_state = serializers.ChoiceField(
+        choices=list(rules.EU_MEMBER_STATES), required=False, default=""
+    )
+    receiving_authority = serializers.CharField(max_length=300, required=False, default="")
 
 
 class IncidentListCreateView(ListCreateView):
@@ -598,6 +644,15 @@ class IncidentListCreateView(ListCreateView):
 
 class IncidentDetailView(DetailView):
     model, out, serializer_class = Incident, IncidentOut, IncidentOut
+
+    @extend_schema(request=IncidentDetailsIn, responses=IncidentOut)
+    def patch(self, request: Request, pk: int) -> Response:
+        incident, receipt = services.incident_details_record(
+            actor=self.principal,
+            incident=self.get_object(),
+            changes=dict(validated(IncidentDetailsIn, request)),
+        )
+        return receipt_response(IncidentOut(incident).data, receipt, status_code=200)
 
 
 class IncidentReportView(ComplianceView):

@@ -138,6 +138,15 @@ DECISION_OVERRIDDEN = declare(
         "reason_sha256": "",
     },
 )
+# The Commission reporting template's facts of an incident, as its events carry them.
+_INCIDENT_DETAILS = {
+    "member_state": "where it occurred (ISO 3166-1 alpha-2), Art. 73(1)",
+    "receiving_authority": "market surveillance authority reported to",
+    "occurred_at": "",
+    "causal_link_established_at": "Art. 73(2): report immediately after",
+    "harm_category": "Art. 3(49)(a)-(d)",
+    "parallel_regimes": "[{regime, reference_sha256}]: NIS2, GDPR, DORA, sectoral",
+}
 INCIDENT_OPENED = declare(
     "incident.opened",
     subject="incident",
@@ -148,20 +157,39 @@ INCIDENT_OPENED = declare(
         "reporting_deadline": "",
         "reporting_days": "",
         "description_sha256": "",
+        **_INCIDENT_DETAILS,
         "parent": "ai_system",
     },
+)
+INCIDENT_DETAILS_RECORDED = declare(
+    "incident.details_recorded",
+    subject="incident",
+    section=COMPLIANCE,
+    fields={**_INCIDENT_DETAILS, "changed": "field names"},
+    doc="the incident's reporting facts after the change, as in `incident.opened`",
 )
 INCIDENT_REPORT_ADDED = declare(
     "incident.report_added",
     subject="incident",
     section=COMPLIANCE,
-    fields={"report": "initial/follow_up/final", "content_sha256": ""},
+    fields={
+        "report": "initial/follow_up/final",
+        "content_sha256": "",
+        "root_cause_sha256": optional("when stated (the final report states it)"),
+        "corrective_actions_sha256": optional("when stated (the final report states them)"),
+    },
 )
 INCIDENT_AUTHORITY_INFORMED = declare(
     "incident.authority_informed",
     subject="incident",
     section=COMPLIANCE,
-    fields={"informed_at": "", "reporting_deadline": "", "on_time": ""},
+    fields={
+        "informed_at": "",
+        "reporting_deadline": "",
+        "on_time": "",
+        "member_state": "",
+        "receiving_authority": "",
+    },
 )
 INCIDENT_CLOSED = declare(
     "incident.closed",

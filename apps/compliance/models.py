@@ -320,6 +320,12 @@ class Incident(models.Model):
         AUTHORITY_INFORMED = "authority_informed"
         CLOSED = "closed"
 
+    class Harm(models.TextChoices):
+        HEALTH = "health"  # Art. 3(49)(a)
+        CRITICAL_INFRASTRUCTURE = "critical_infrastructure"  # Art. 3(49)(b)
+        FUNDAMENTAL_RIGHTS = "fundamental_rights"  # Art. 3(49)(c)
+        PROPERTY_OR_ENVIRONMENT = "property_or_environment"  # Art. 3(49)(d)
+
     system = models.ForeignKey(
         "registry.AISystem", on_delete=models.PROTECT, related_name="incidents"
     )
@@ -327,6 +333,15 @@ class Incident(models.Model):
     description = models.TextField()
     became_aware_at = models.DateTimeField()
     reporting_deadline = models.DateTimeField()
+    # The Commission's reporting template: where, to whom, when, what harm, other regimes.
+    member_state = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    receiving_authority = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    causal_link_established_at = models.DateTimeField(null=True, blank=True)
+    harm_category = models.CharField(max_length=32, choices=Harm.choices, blank=True)
+    parallel_regimes = models.JSONField(
+        default=list, blank=True, help_text='[{"regime": "nis2", "reference": "..."}]'
+    )
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
     authority_informed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=200)
@@ -351,6 +366,8 @@ class IncidentReport(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="reports")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     content = models.TextField()
+    root_cause = models.TextField(blank=True)
+    corrective_actions = models.TextField(blank=True)
     created_by = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     ledger_seq = models.BigIntegerField()

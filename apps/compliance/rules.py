@@ -1822,3 +1822,52 @@ RETENTION_MINIMUMS = {
     "retention_documentation": ("documentation_years", 10, "Art. 18(1)"),
     "retention_logs": ("log_months", 6, "Art. 19(1), Art. 26(6)"),
 }
+
+
+# --- Serious incidents (Art. 73) --------------------------------------------------------
+
+# Days from awareness to the report at the latest, by kind; each also "immediately"
+# after the causal link (or its reasonable likelihood) is established (Art. 73(2)).
+INCIDENT_DEADLINES: dict[str, tuple[int, str]] = {
+    "general": (15, "Art. 73(2)"),
+    "death": (10, "Art. 73(4)"),
+    "widespread_infringement": (2, "Art. 73(3)"),
+    "critical_infrastructure": (2, "Art. 73(3)"),
+}
+CAUSAL_LINK_DUTY = (
+    "Art. 73(2), first subparagraph",
+    "immediately after establishing a causal link between the system and the incident, "
+    "or the reasonable likelihood of such a link",
+)
+# Art. 3(49): what makes an incident serious.
+HARM_CATEGORIES: dict[str, tuple[str, str]] = {
+    "health": ("Art. 3(49)(a)", "death of a person, or serious harm to a person's health"),
+    "critical_infrastructure": (
+        "Art. 3(49)(b)",
+        "serious and irreversible disruption of the management or operation of critical "
+        "infrastructure",
+    ),
+    "fundamental_rights": (
+        "Art. 3(49)(c)",
+        "infringement of obligations under Union law intended to protect fundamental rights",
+    ),
+    "property_or_environment": (
+        "Art. 3(49)(d)",
+        "serious harm to property or the environment",
+    ),
+}
+# The harm category an incident kind implies (a death is harm to health, Art. 73(4)).
+KIND_HARM = {"death": "health", "critical_infrastructure": "critical_infrastructure"}
+# Other regimes the same event may have to be reported under (Art. 73(9), (10) limit
+# the AI Act report where equivalent sectoral reporting applies).
+PARALLEL_REGIMES: dict[str, str] = {
+    "nis2": "Directive (EU) 2022/2555 (NIS2), Art. 23",
+    "gdpr": "Regulation (EU) 2016/679 (GDPR), Art. 33",
+    "dora": "Regulation (EU) 2022/2554 (DORA), Art. 19",
+    "sectoral": "sectoral Union harmonisation legislation (e.g. medical devices)",
+}
+# Art. 73(1): the market surveillance authority of the Member State where it occurred.
+EU_MEMBER_STATES = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+)  # fmt: skip

@@ -305,6 +305,25 @@ def incidents_of_system(*, system: Any) -> QuerySet[Incident]:
     return Incident.objects.filter(system=system).order_by("-became_aware_at", "-pk")
 
 
+def incident_deadlines(*, incident: Incident) -> list[dict[str, Any]]:
+    """The reporting duties side by side: immediately after the causal link is
+    established (Art. 73(2)), and the outer deadline by kind (Art. 73(2)-(4))."""
+    days, source = rules.INCIDENT_DEADLINES[incident.kind]
+    link_source, link_text = rules.CAUSAL_LINK_DUTY
+    return [
+        {
+            "duty": f"Report {link_text}.",
+            "due": incident.causal_link_established_at,
+            "legal_source": link_source,
+        },
+        {
+            "duty": f"Report at the latest {days} days after becoming aware.",
+            "due": incident.reporting_deadline,
+            "legal_source": source,
+        },
+    ]
+
+
 def incident_of_system(*, system: Any, incident_id: int) -> Incident | None:
     """That incident if it is one of the system's (so of its organization), else None."""
     return incidents_of_system(system=system).filter(pk=incident_id).first()

@@ -16,6 +16,8 @@ from audit_platform.principal import Principal
 from tests.support import assert_nothing_written, entry_types, last_entry
 
 AWARE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+# Art. 73(1): the authority of the Member State where the incident occurred.
+AUTHORITY = {"member_state": "DE", "receiving_authority": "Bundesnetzagentur"}
 
 
 @pytest.mark.parametrize(
@@ -95,7 +97,7 @@ def test_an_open_incident_blocks_activation_and_rollback_until_the_authority_is_
     informed = call(
         "post",
         "incident-authority-informed",
-        {"informed_at": timezone.now().isoformat()},
+        {"informed_at": timezone.now().isoformat(), **AUTHORITY},
         status=200,
         pk=incident["id"],
     )
@@ -125,7 +127,7 @@ def test_reports_come_in_order_and_closing_needs_the_authority_informed(call, ma
     call(
         "post",
         "incident-authority-informed",
-        {"informed_at": timezone.now().isoformat()},
+        {"informed_at": timezone.now().isoformat(), **AUTHORITY},
         status=409,
         pk=incident["id"],
     )
@@ -141,14 +143,14 @@ def test_reports_come_in_order_and_closing_needs_the_authority_informed(call, ma
     call(
         "post",
         "incident-authority-informed",
-        {"informed_at": "2000-01-01T00:00:00Z"},
+        {"informed_at": "2000-01-01T00:00:00Z", **AUTHORITY},
         status=400,
         pk=incident["id"],
     )
     call(
         "post",
         "incident-authority-informed",
-        {"informed_at": timezone.now().isoformat()},
+        {"informed_at": timezone.now().isoformat(), **AUTHORITY},
         status=200,
         pk=incident["id"],
     )
@@ -173,7 +175,7 @@ def test_late_information_is_recorded_as_late(call, make_system, org):
     call(
         "post",
         "incident-authority-informed",
-        {"informed_at": timezone.now().isoformat()},
+        {"informed_at": timezone.now().isoformat(), **AUTHORITY},
         status=200,
         pk=incident["id"],
     )

@@ -116,7 +116,11 @@ def record(org, django_capture_on_commit_callbacks):
             actor=officer, incident=older, kind="initial", content="Postcode feature removed."
         )
         compliance.incident_authority_informed(
-            actor=officer, incident=older, informed_at=now - timedelta(days=2)
+            actor=officer,
+            incident=older,
+            informed_at=now - timedelta(days=2),
+            member_state="DE",
+            receiving_authority="Bundesnetzagentur",
         )
         latest, _ = compliance.incident_open(
             actor=officer,

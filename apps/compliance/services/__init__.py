@@ -25,10 +25,12 @@ from apps.compliance.services.classifications import (
 )
 from apps.compliance.services.frias import FRIA_ELEMENTS, fria_record
 from apps.compliance.services.incidents import (
+    INCIDENT_DETAILS,
     REPORTING_DAYS,
     incident_authority_informed,
     incident_close,
     incident_deadline,
+    incident_details_record,
     incident_open,
     incident_report_add,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "APPROVER_ROLES",
     "DEFAULT_RESAMPLES",
     "FRIA_ELEMENTS",
+    "INCIDENT_DETAILS",
     "MAX_RESAMPLES",
     "REPORTING_DAYS",
     "RISK_FIELDS",
@@ -56,6 +59,7 @@ __all__ = [
     "incident_authority_informed",
     "incident_close",
     "incident_deadline",
+    "incident_details_record",
     "incident_open",
     "incident_report_add",
     "obligation_evidence_attach",
