@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "apps.inference",
     "apps.explainability",
     "apps.compliance",
+    "django_celery_beat",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -189,7 +191,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# A test's worker may take its work on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "default")
 CELERY_TASK_ROUTES = {
     "apps.reports.*": {"queue": "reports"},
     "apps.inference.*": {"queue": "gpu"},
@@ -210,7 +213,30 @@ CELERY_BEAT_SCHEDULE = {
         # down for a day, one purge runs when they return, not twenty-four.
         "options": {"expires": 3600},
     },
+    # Retraining triggers unanswered past their deadline escalate (docs/monitoring.md).
+    "monitoring-triggers-sweep": {
+        "task": "apps.monitoring.triggers_sweep",
+        "schedule": 900,
+        "options": {"expires": 900},
+    },
 }
+# Schedules are rows an operator sees and edits in the admin (django-celery-beat); each
+# monitoring policy's window job is one of them.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Post-market monitoring ------------------------------------------------------
+# Outside DEBUG, webhook URLs that resolve to loopback, link-local or private
+# addresses are refused; this lets loopback through (a local receiver, tests).
+MONITORING_WEBHOOK_ALLOW_LOOPBACK = env_bool("MONITORING_WEBHOOK_ALLOW_LOOPBACK", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "monitoring@localhost")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 
 # --- Inference and explanations (gpu queue) -------------------------------------
 # "auto" uses CUDA on a gpu-queue worker that has it; "cpu" never touches CUDA.
@@ -269,6 +295,11 @@ SPECTACULAR_SETTINGS = {
         "IncidentKind": "apps.compliance.models.Incident.Kind",
         "IncidentStatus": "apps.compliance.models.Incident.Status",
         "IncidentReportKind": "apps.compliance.models.IncidentReport.Kind",
+        "MonitoringAction": "apps.monitoring.models.MonitoringPolicy.OnDecay",
+        "MonitoringTask": "apps.monitoring.models.MonitoringPolicy.Task",
+        "AlertSeverity": "apps.monitoring.models.Alert.Severity",
+        "RiskSeverity": "apps.compliance.models.Risk.Severity",
+        "AssessmentTask": "apps.compliance.models.Assessment.Task",
     },
 }
 

@@ -351,6 +351,12 @@ class TrainingRunIn(StrictSerializer):
     code_revision = serializers.CharField(max_length=200, required=False, default="")
     environment = serializers.DictField(required=False, default=dict)
     hardware = serializers.DictField(required=False, default=dict)
+    trigger = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The retraining trigger (/api/v1/monitoring/triggers/) this run answers.",
+    )
 
 
 class TrainingRunCompleteIn(StrictSerializer):

@@ -50,3 +50,61 @@ def deployment_gate_check(**kwargs: Any) -> list[checks.CheckMessage]:
             id="registry.E001",
         )
     ]
+
+
+# --- Prediction batch completed --------------------------------------------------------
+
+
+class BatchCompletedHook(Protocol):
+    def __call__(self, *, batch_id: int) -> None:
+        """Told, after the commit, that a batch has its input and output on the record."""
+
+
+_batch_completed_hooks: list[BatchCompletedHook] = []
+
+
+def prediction_batch_completed_hook_register(hook: BatchCompletedHook) -> None:
+    """Adds ``hook``, called once the transaction that completed a batch (our worker
+    scored it) or verified its files (a pipeline recorded it) commits; registering the
+    same hook twice keeps one."""
+    if hook not in _batch_completed_hooks:
+        _batch_completed_hooks.append(hook)
+
+
+def prediction_batch_completed(*, batch_id: int) -> None:
+    """Calls every hook after the current transaction commits (at once outside one)."""
+    from django.db import transaction
+
+    for hook in tuple(_batch_completed_hooks):
+        transaction.on_commit(lambda hook=hook: hook(batch_id=batch_id))
+
+
+# --- Training run references ------------------------------------------------------------
+
+
+class TrainingRunReference(Protocol):
+    def __call__(self, *, actor: Any, run: Any, reference: int) -> None:
+        """Links ``run`` to the record ``reference`` names, inside the registry's
+        transaction; raises ``InvalidInput``/``RuleViolation`` (rolling the run back)
+        when the reference is not one the caller may use."""
+
+
+_training_run_references: dict[str, TrainingRunReference] = {}
+
+
+def training_run_reference_register(name: str, link: TrainingRunReference) -> None:
+    """Lets ``training_run_start`` accept ``<name>=<id>`` (e.g. ``trigger``: the
+    retraining trigger a run answers), linked by ``link``."""
+    _training_run_references[name] = link
+
+
+def training_run_reference_link(*, name: str, actor: Any, run: Any, reference: int) -> None:
+    from audit_platform.errors import InvalidInput
+
+    link = _training_run_references.get(name)
+    if link is None:
+        raise InvalidInput(
+            f"{name} cannot be given here: no installed app takes it.",
+            fields={name: ["Not supported by this installation."]},
+        )
+    link(actor=actor, run=run, reference=reference)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.ledger.types import Receipt
 from apps.registry import events, selectors
+from apps.registry.extension_points import prediction_batch_completed
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
 from apps.registry.services._common import require_sha256
@@ -160,6 +161,7 @@ def prediction_batch_verify_files(
                 "rows_root": root,
             },
         )
+        prediction_batch_completed(batch_id=batch.pk)
     return batch, receipt
 
 
@@ -286,6 +288,7 @@ def prediction_batch_complete(
                 message="completed",
                 result_links={"prediction_batch": f"/api/v1/prediction-batches/{batch.pk}"},
             )
+        prediction_batch_completed(batch_id=batch.pk)
     return receipt
 
 

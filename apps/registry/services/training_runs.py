@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.ledger.events import EventType
 from apps.ledger.types import Receipt
 from apps.registry import events
+from apps.registry.extension_points import training_run_reference_link
 from apps.registry.models import AISystem, DatasetVersion, Model, TrainingRun
 from apps.registry.services._common import same_system
 from apps.tenancy.records import record_event, record_ref
@@ -28,7 +29,10 @@ def training_run_start(
     code_revision: str = "",
     environment: dict[str, Any] | None = None,
     hardware: dict[str, Any] | None = None,
+    trigger: int | None = None,
 ) -> tuple[TrainingRun, Receipt]:
+    """Starts a run. ``trigger``: the retraining trigger (apps/monitoring) the run
+    answers, linked through the registry's extension point in the same transaction."""
     if model is not None and model.system_id != system.pk:
         raise RuleViolation(f"Model {model.pk} belongs to another AI system.")
     same_system(dataset_versions, system, "dataset_version_ids", "Dataset version")
@@ -57,6 +61,8 @@ def training_run_start(
                 "hardware": run.hardware,
             },
         )
+        if trigger is not None:
+            training_run_reference_link(name="trigger", actor=actor, run=run, reference=trigger)
     return run, receipt
 
 

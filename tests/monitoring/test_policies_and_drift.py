@@ -1,0 +1,182 @@
+"""A monitoring policy on a deployment, drift of each completed batch against its
+reference, the alert it raises, and the signed webhook that tells of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from apps.monitoring import webhooks
+from apps.monitoring.models import Alert, Delivery, DriftReport, MonitoringPolicy
+from tests.monitoring.conftest import frame, record_batch
+from tests.support import assert_nothing_written, entry_types, last_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def policy_payload(monitored, **extra):
+    return {
+        "deployment_id": monitored["deployment"].pk,
+        "reference_dataset_version_id": monitored["reference"].pk,
+        "window_hours": 24,
+        **extra,
+    }
+
+
+def test_policy_is_on_the_ledger_with_its_plan_and_schedule(org, post, monitored):
+    answer = post("monitoring-policy-list", policy_payload(monitored, email_recipients=["a@x.io"]))
+    assert len(answer["webhook_secret"]) == 64
+    assert answer["ledger"]["seq"] > 0
+    assert "compared with dataset version" in answer["plan"]
+    assert "every 24-hour window" in answer["plan"]
+    entry = last_entry(org, "monitoring_policy.set")
+    assert entry["data"]["reference"] == {
+        "kind": "dataset_version",
+        "id": str(monitored["reference"].pk),
+    }
+    assert entry["data"]["email_recipients"] == 1  # a count: no addresses on the ledger
+    task = PeriodicTask.objects.get(name=f"monitoring-policy-{answer['id']}-windows")
+    assert task.task == "apps.monitoring.policy_window_drift"
+    assert json.loads(task.args) == [answer["id"]] and task.interval.every == 24
+    # A second call is a new revision of the same policy; the secret is not shown again.
+    again = post("monitoring-policy-list", {"deployment_id": monitored["deployment"].pk,
+                                            "drift_share": 0.3})
+    assert again["id"] == answer["id"] and again["revision"] == 2
+    assert "webhook_secret" not in again
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"drift_share": 1.5}, "drift_share"),
+        ({"tests": {"age": "ks"}, "thresholds": {"age": 0}}, "thresholds"),
+        ({"thresholds": {"age": "high"}}, "thresholds"),
+        ({"tests": {"age": "magic"}}, "tests"),
+        ({"webhook_urls": ["ftp://example.com/hook"]}, "webhook_urls"),
+        ({"webhook_urls": ["http://127.0.0.1:9/hook"]}, "webhook_urls"),
+        ({"webhook_urls": ["http://169.254.169.254/latest"]}, "webhook_urls"),
+        ({"webhook_urls": ["http://10.1.2.3/hook"]}, "webhook_urls"),
+        ({"on_decay": "retrain"}, "pipeline_url"),
+        ({"reference_batch_id": 999999}, "reference_batch_id"),
+    ],
+)
+def test_bad_policies_are_refused_with_the_field_to_fix(post, monitored, extra, field):
+    answer = post("monitoring-policy-list", policy_payload(monitored, **extra), status=400)
+    assert field in answer["error"]["fields"], answer
+
+
+def test_loopback_webhooks_are_allowed_in_debug(post, monitored, settings):
+    settings.DEBUG = True
+    post("monitoring-policy-list", policy_payload(monitored, webhook_urls=["http://127.0.0.1/h"]))
+
+
+def drift_run(django_capture_on_commit_callbacks, deployment, inputs, outputs=None):
+    with django_capture_on_commit_callbacks(execute=True):
+        return record_batch(deployment, inputs, outputs)
+
+
+def test_completed_batch_with_planted_drift_raises_a_signed_alert(
+    org, post, monitored, receiver, django_capture_on_commit_callbacks, tmp_path
+):
+    hook = receiver()
+    policy = post("monitoring-policy-list", policy_payload(monitored, webhook_urls=[hook.url]))
+    batch = drift_run(
+        django_capture_on_commit_callbacks,
+        monitored["deployment"],
+        frame(1500, seed=2, shift={"age": 1.0, "income": 0.8, "debt": -0.7}),
+    )
+    report = DriftReport.objects.get(batch=batch)
+    assert report.status == "completed" and report.dataset_drifted
+    drifted = {f["feature"] for f in report.features if f["drifted"]}
+    assert drifted == {"age", "income", "debt"}, report.features
+    entry = last_entry(org, "drift_report.completed")
+    assert sorted(entry["data"]["drifted_features"]) == ["age", "debt", "income"]
+    alert = Alert.objects.get(policy_id=policy["id"])
+    assert alert.kind == "drift" and alert.status == "open"
+    assert "3 of 4 watched features drifted" in alert.cause
+    assert entry_types(org).index("drift_report.completed") < entry_types(org).index(
+        "alert.raised"
+    )
+    # The webhook arrived once, signed; the documented recipe verifies it.
+    (request,) = hook.requests
+    delivery = Delivery.objects.get(alert=alert)
+    assert delivery.status == "delivered" and delivery.attempts.get().status_code == 200
+    header = request["headers"][webhooks.SIGNATURE_HEADER]
+    assert verify_with_documented_recipe(policy["webhook_secret"], header, request["body"], tmp_path)
+    assert not verify_with_documented_recipe("wrong", header, request["body"], tmp_path)
+    assert json.loads(request["body"])["alert"]["id"] == alert.pk
+
+
+def verify_with_documented_recipe(secret: str, header: str, body: bytes, tmp_path) -> bool:
+    """Runs the Python and the shell recipes of docs/monitoring.md as a receiver would."""
+    python_ok = webhooks.signature_valid(secret=secret, header=header, body=body)
+    (tmp_path / "body.json").write_bytes(body)
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    script = (
+        f'printf "%s." "{fields["t"]}" | cat - body.json | '
+        f'openssl dgst -sha256 -hmac "{secret}" | sed "s/^.*= //"'
+    )
+    shell = subprocess.run(["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    shell_ok = shell.stdout.strip() == fields["v1"]
+    assert python_ok == shell_ok
+    return python_ok
+
+
+def test_batch_without_drift_raises_no_alert(org, post, monitored,
+                                            django_capture_on_commit_callbacks):
+    post("monitoring-policy-list", policy_payload(monitored))
+    batch = drift_run(django_capture_on_commit_callbacks, monitored["deployment"],
+                      frame(1500, seed=3))
+    report = DriftReport.objects.get(batch=batch)
+    assert report.status == "completed" and not report.dataset_drifted
+    assert not Alert.objects.exists()
+
+
+def test_batch_whose_columns_do_not_match_is_a_failed_report_with_the_reason(
+    org, post, monitored, django_capture_on_commit_callbacks
+):
+    post("monitoring-policy-list", policy_payload(monitored))
+    inputs = frame(100, seed=4)
+    inputs["salary"] = inputs.pop("income")
+    batch = drift_run(django_capture_on_commit_callbacks, monitored["deployment"], inputs,
+                      {"prediction": [0.5] * 100})
+    report = DriftReport.objects.get(batch=batch)
+    assert report.status == "failed"
+    assert "lacks ['income']" in report.failure_reason
+    assert last_entry(org, "drift_report.failed")["data"]["reason"] == report.failure_reason
+    assert not Alert.objects.filter(kind="drift").exists()
+
+
+def test_window_drift_is_written_once_and_an_empty_window_is_refused(
+    org, post, monitored, django_capture_on_commit_callbacks
+):
+    policy = post("monitoring-policy-list", policy_payload(monitored))
+    drift_run(django_capture_on_commit_callbacks, monitored["deployment"], frame(500, seed=5))
+    drift_run(django_capture_on_commit_callbacks, monitored["deployment"], frame(500, seed=6))
+    window = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+    first = post("monitoring-policy-window", window, pk=policy["id"])
+    assert first["rows"] == 1000 and first["status"] == "completed"
+    size = len(entry_types(org))
+    again = post("monitoring-policy-window", window, pk=policy["id"])
+    assert again["id"] == first["id"] and len(entry_types(org)) == size
+    empty = {"start": "2000-01-01T00:00:00Z", "end": "2000-01-02T00:00:00Z"}
+    answer = post("monitoring-policy-window", empty, pk=policy["id"], status=400)
+    assert "window is empty" in answer["error"]["message"]
+
+
+def test_scheduled_empty_window_is_a_failed_report_once(org, post, monitored):
+    from datetime import UTC, datetime
+
+    from apps.monitoring.services import drift_report_for_window
+
+    policy = post("monitoring-policy-list", policy_payload(monitored))
+    start, end = datetime(2001, 1, 1, tzinfo=UTC), datetime(2001, 1, 2, tzinfo=UTC)
+    report = drift_report_for_window(policy_id=policy["id"], start=start, end=end)
+    assert report.status == "failed" and "holds no prediction batch" in report.failure_reason
+    with assert_nothing_written():
+        assert drift_report_for_window(policy_id=policy["id"], start=start, end=end) == report
+    assert MonitoringPolicy.objects.count() == 1
