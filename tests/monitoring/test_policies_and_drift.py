@@ -7,7 +7,6 @@ import json
 import subprocess
 
 import pytest
-from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from apps.monitoring import webhooks
@@ -43,8 +42,9 @@ def test_policy_is_on_the_ledger_with_its_plan_and_schedule(org, post, monitored
     assert task.task == "apps.monitoring.policy_window_drift"
     assert json.loads(task.args) == [answer["id"]] and task.interval.every == 24
     # A second call is a new revision of the same policy; the secret is not shown again.
-    again = post("monitoring-policy-list", {"deployment_id": monitored["deployment"].pk,
-                                            "drift_share": 0.3})
+    again = post(
+        "monitoring-policy-list", {"deployment_id": monitored["deployment"].pk, "drift_share": 0.3}
+    )
     assert again["id"] == answer["id"] and again["revision"] == 2
     assert "webhook_secret" not in again
 
@@ -98,15 +98,15 @@ def test_completed_batch_with_planted_drift_raises_a_signed_alert(
     alert = Alert.objects.get(policy_id=policy["id"])
     assert alert.kind == "drift" and alert.status == "open"
     assert "3 of 4 watched features drifted" in alert.cause
-    assert entry_types(org).index("drift_report.completed") < entry_types(org).index(
-        "alert.raised"
-    )
+    assert entry_types(org).index("drift_report.completed") < entry_types(org).index("alert.raised")
     # The webhook arrived once, signed; the documented recipe verifies it.
     (request,) = hook.requests
     delivery = Delivery.objects.get(alert=alert)
     assert delivery.status == "delivered" and delivery.attempts.get().status_code == 200
     header = request["headers"][webhooks.SIGNATURE_HEADER]
-    assert verify_with_documented_recipe(policy["webhook_secret"], header, request["body"], tmp_path)
+    assert verify_with_documented_recipe(
+        policy["webhook_secret"], header, request["body"], tmp_path
+    )
     assert not verify_with_documented_recipe("wrong", header, request["body"], tmp_path)
     assert json.loads(request["body"])["alert"]["id"] == alert.pk
 
@@ -126,11 +126,13 @@ def verify_with_documented_recipe(secret: str, header: str, body: bytes, tmp_pat
     return python_ok
 
 
-def test_batch_without_drift_raises_no_alert(org, post, monitored,
-                                            django_capture_on_commit_callbacks):
+def test_batch_without_drift_raises_no_alert(
+    org, post, monitored, django_capture_on_commit_callbacks
+):
     post("monitoring-policy-list", policy_payload(monitored))
-    batch = drift_run(django_capture_on_commit_callbacks, monitored["deployment"],
-                      frame(1500, seed=3))
+    batch = drift_run(
+        django_capture_on_commit_callbacks, monitored["deployment"], frame(1500, seed=3)
+    )
     report = DriftReport.objects.get(batch=batch)
     assert report.status == "completed" and not report.dataset_drifted
     assert not Alert.objects.exists()
@@ -142,8 +144,12 @@ def test_batch_whose_columns_do_not_match_is_a_failed_report_with_the_reason(
     post("monitoring-policy-list", policy_payload(monitored))
     inputs = frame(100, seed=4)
     inputs["salary"] = inputs.pop("income")
-    batch = drift_run(django_capture_on_commit_callbacks, monitored["deployment"], inputs,
-                      {"prediction": [0.5] * 100})
+    batch = drift_run(
+        django_capture_on_commit_callbacks,
+        monitored["deployment"],
+        inputs,
+        {"prediction": [0.5] * 100},
+    )
     report = DriftReport.objects.get(batch=batch)
     assert report.status == "failed"
     assert "lacks ['income']" in report.failure_reason
