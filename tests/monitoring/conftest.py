@@ -10,12 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from rest_framework.test import APIClient
 
 from apps.registry import services as registry
 from apps.registry.tabular import batch_rows_root
+from audit_platform.principal import Principal
 from tests.factories import (
     DatasetVersionFactory,
     DeploymentFactory,
+    MembershipFactory,
     ModelVersionFactory,
     artifact_upload,
     tests_actor,
@@ -108,6 +111,21 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def person(org):
+    """``person(role, email)``: a signed-in member of ``org`` (an API client), for what
+    only people may do (acknowledge and resolve alerts, approve)."""
+
+    def make(role: str, email: str):
+        membership = MembershipFactory(organization=org, email=email, role=role)
+        client = APIClient()
+        client.force_login(membership.user)
+        principal = Principal.for_user(organization=org, user=membership.user, role=role)
+        return client, principal
+
+    return make
 
 
 @pytest.fixture
