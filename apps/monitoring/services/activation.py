@@ -25,6 +25,9 @@ HIGH_RISK = "high_risk"  # compliance's Classification.Category.HIGH_RISK
 
 
 def _meets(thresholds: dict[str, Any], results: dict[str, Any]) -> bool:
+    """Whether a performance assessment's results (``{"metrics": {name: {"value"}}}``)
+    are within every bound the policy fixed before the run."""
+    results = results.get("metrics", results)
     for metric, bounds in thresholds.items():
         value = results.get(metric)
         if isinstance(value, dict):
