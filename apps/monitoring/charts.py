@@ -28,7 +28,7 @@ def _bins(histogram: Any) -> tuple[list[str], list[float]]:
     if not isinstance(histogram, dict):
         return [], []
     counts = [float(c or 0) for c in histogram.get("counts") or []]
-    if "categories" in histogram:
+    if histogram.get("categories"):
         labels = [str(c) for c in histogram["categories"]]
     else:
         edges = histogram.get("edges") or []

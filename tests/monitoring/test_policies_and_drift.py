@@ -55,6 +55,8 @@ def test_policy_is_on_the_ledger_with_its_plan_and_schedule(org, post, monitored
         ({"drift_share": 1.5}, "drift_share"),
         ({"tests": {"age": "ks"}, "thresholds": {"age": 0}}, "thresholds"),
         ({"thresholds": {"age": "high"}}, "thresholds"),
+        ({"tests": {"age": "ks"}, "thresholds": {"age": 1}}, "thresholds"),
+        ({"features": ["age"], "thresholds": {"income": 0.1}}, "thresholds"),
         ({"tests": {"age": "magic"}}, "tests"),
         ({"webhook_urls": ["ftp://example.com/hook"]}, "webhook_urls"),
         ({"webhook_urls": ["http://127.0.0.1:9/hook"]}, "webhook_urls"),

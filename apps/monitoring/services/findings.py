@@ -142,15 +142,14 @@ def _drift_failed_entry(*, policy: MonitoringPolicy, report: DriftReport, reason
 
 
 def _drift_completed(*, policy: MonitoringPolicy, report: DriftReport, result: Any) -> None:
-    figures = [_plain(f) for f in result.features]
-    drifted = [f["feature"] for f in figures if f.get("drifted")]
-    tested = [f for f in figures if f.get("statistic") is not None]
+    figures = _plain(result.to_dict()["features"])
+    drifted = list(result.drifted_features)
     report.features = figures
-    report.dataset_drifted = bool(result.dataset_drifted)
-    report.drifted_features = len(drifted)
-    report.tested_features = len(tested)
-    report.share = float(getattr(result, "share", len(drifted) / max(len(tested), 1)))
-    report.approximation = getattr(result, "approximation", None) or ""
+    report.dataset_drifted = bool(result.drifted)
+    report.drifted_features = result.drifted_count
+    report.tested_features = result.tested_count
+    report.share = float(result.drift_share)
+    report.approximation = result.approximation or ""
     receipt = record_event(
         actor=monitoring_actor(policy),
         event=events.DRIFT_REPORT_COMPLETED,
@@ -261,6 +260,10 @@ def drift_report_for_window(*, policy_id: int, start: datetime, end: datetime) -
 # --- Performance ----------------------------------------------------------------------------
 
 
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
 def _declared(policy: MonitoringPolicy, batch: PredictionBatch) -> float | None:
     value = (batch.model_version.metrics or {}).get(policy.performance_metric)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -287,6 +290,8 @@ def performance_estimate_for_batch(*, batch_id: int) -> PerformanceReport | None
     estimate = estimate_binary_performance(
         scores=scores, threshold=policy.decision_threshold, metric=policy.performance_metric
     )
+    if not all(np.isfinite([estimate.value, estimate.lower, estimate.upper])):
+        return None  # e.g. precision with no positive prediction: nothing to estimate
     declared = _declared(policy, batch)
     with transaction.atomic():
         report = PerformanceReport.objects.create(
@@ -387,7 +392,7 @@ def labels_upload(
     """Ground truth for rows of a batch (by row number): the realized metric, compared
     with the model version's declared one; a drop beyond the policy raises an alert.
     It replaces the batch's estimate."""
-    from apps.monitoring.estimation import realized_binary_performance
+    from apps.monitoring.estimation import PerformanceInputError, realized_binary_performance
 
     policy = policy_of_batch(batch)
     if policy is None:
@@ -401,12 +406,23 @@ def labels_upload(
         scores = batch_scores(batch, score_column=policy.score_column)
     except MonitoringInputError as exc:
         raise RuleViolation(exc.reason) from None
-    realized = realized_binary_performance(
-        scores_or_predictions=scores[index],
-        labels=truth,
-        threshold=policy.decision_threshold,
-        metric=policy.performance_metric,
-    )
+    try:
+        realized = realized_binary_performance(
+            scores_or_predictions=scores[index],
+            labels=truth,
+            threshold=policy.decision_threshold,
+            metric=policy.performance_metric,
+        )
+    except PerformanceInputError as exc:
+        raise InvalidInput(
+            f"The labels are refused: {exc}", fields={"labels": [str(exc)]}
+        ) from None
+    if not np.isfinite(realized.value):
+        raise InvalidInput(
+            f"{policy.performance_metric} is undefined on these rows (no case in its "
+            "denominator); upload labels for more rows.",
+            fields={"labels": ["The metric is undefined on these rows."]},
+        )
     return _realized_record(
         policy=policy,
         batch=batch,
@@ -439,6 +455,8 @@ def _realized_record(
             kind=PerformanceReport.Kind.REALIZED,
             metric=policy.performance_metric,
             value=float(realized.value),
+            lower=_finite(realized.lower),
+            upper=_finite(realized.upper),
             rows=int(realized.rows),
             declared=declared,
             labels_sha256=labels_digest,

@@ -26,12 +26,12 @@ from audit_platform.principal import Principal
 # distances are positive, Jensen-Shannon at most 1.
 TEST_RANGES: dict[str, tuple[float, float]] = {
     "ks": (0.0, 1.0),
-    "chisquare": (0.0, 1.0),
-    "wasserstein": (0.0, 10.0),
-    "jensenshannon": (0.0, 1.0),
+    "chi2": (0.0, 1.0),
+    "wasserstein_norm": (0.0, 10.0),
+    "jensen_shannon_distance": (0.0, 1.0),
     "psi": (0.0, 10.0),
 }
-METRICS = ("accuracy", "precision", "recall", "f1")
+METRICS = ("accuracy", "precision", "recall", "specificity", "f1")
 WINDOW_TASK = "apps.monitoring.policy_window_drift"
 
 
@@ -78,7 +78,9 @@ def _range_problems(data: dict[str, Any]) -> dict[str, list[str]]:
     for feature, value in data.get("thresholds", {}).items():
         test = data.get("tests", {}).get(feature)
         low, high = TEST_RANGES.get(test, (0.0, 10.0))
-        if not isinstance(value, int | float) or isinstance(value, bool) or not low < value <= high:
+        p_value = test in ("ks", "chi2")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low < value <= high or (p_value and value >= 1):
             problems.setdefault("thresholds", []).append(
                 f"{feature}: {value!r} is out of range; a threshold is a number in ({low}, {high}]."
             )
@@ -91,6 +93,11 @@ def _range_problems(data: dict[str, Any]) -> dict[str, list[str]]:
             problems[name] = [f"{data[name]!r} is out of range; a number in ({low}, {high}]."]
     if data.get("performance_metric", "accuracy") not in METRICS:
         problems["performance_metric"] = [f"One of {list(METRICS)}."]
+    watched = set(data.get("features") or [])
+    for option in ("tests", "thresholds"):
+        stray = sorted(set(data.get(option, {})) - watched) if watched else []
+        if stray:
+            problems.setdefault(option, []).append(f"Given for features not watched: {stray}.")
     for name, bounds in data.get("activation_thresholds", {}).items():
         if not isinstance(bounds, dict) or not set(bounds) <= {"min", "max"} or not bounds:
             problems.setdefault("activation_thresholds", []).append(
