@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from django_celery_beat.models import PeriodicTask
@@ -15,6 +16,7 @@ from tests.monitoring.conftest import frame, record_batch
 from tests.support import assert_nothing_written, entry_types, last_entry
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def policy_payload(monitored, **extra):
@@ -113,18 +115,32 @@ def test_completed_batch_with_planted_drift_raises_a_signed_alert(
     assert json.loads(request["body"])["alert"]["id"] == alert.pk
 
 
+def documented_recipe(kind: str) -> str:
+    """The code block after ``<!-- recipe: kind -->`` in docs/monitoring.md."""
+    text = (ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- recipe: {kind} -->", 1)[1]
+    return block.split("```", 2)[1].split("\n", 1)[1]
+
+
 def verify_with_documented_recipe(secret: str, header: str, body: bytes, tmp_path) -> bool:
-    """Runs the Python and the shell recipes of docs/monitoring.md as a receiver would."""
-    python_ok = webhooks.signature_valid(secret=secret, header=header, body=body)
+    """Runs the Python and the shell recipes of docs/monitoring.md, as written there,
+    the way a receiver would; both must agree."""
+    python = documented_recipe("python")
+    assert len(python.strip().splitlines()) <= 10
+    namespace: dict = {}
+    exec(python, namespace)  # our own documentation
+    python_ok = namespace["verify"](secret, header, body)
     (tmp_path / "body.json").write_bytes(body)
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    script = (
-        f'printf "%s." "{fields["t"]}" | cat - body.json | '
-        f'openssl dgst -sha256 -hmac "{secret}" | sed "s/^.*= //"'
+    shell = subprocess.run(
+        ["sh", "-c", documented_recipe("sh")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"SECRET": secret, "HEADER": header, "PATH": "/usr/bin:/bin"},
     )
-    shell = subprocess.run(["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    shell_ok = shell.stdout.strip() == fields["v1"]
-    assert python_ok == shell_ok
+    shell_ok = shell.returncode == 0 and shell.stdout.strip() == "valid"
+    assert python_ok == shell_ok, shell.stdout + shell.stderr
+    assert python_ok == webhooks.signature_valid(secret=secret, header=header, body=body)
     return python_ok
 
 
