@@ -76,8 +76,8 @@ def monitoring_plan(policy: MonitoringPolicy) -> str:
     performance = (
         f"Performance is estimated from the calibrated scores (CBPE) before labels arrive and "
         f"measured once labels are uploaded, expected within {policy.label_delay_hours} hours; "
-        f"a {policy.performance_metric} drop of more than {policy.performance_drop:g} below the "
-        "model version's declared figure raises an alert."
+        f"a drop in {policy.performance_metric} of more than {policy.performance_drop:g} below "
+        "the model version's declared figure raises an alert."
         if policy.task == MonitoringPolicy.Task.BINARY
         else "Performance is measured when labels are uploaded."
     )
@@ -250,9 +250,51 @@ def _version_steps(*, log: Any, trigger: RetrainingTrigger, version: Any) -> lis
     return steps
 
 
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _drift_rows(reports: list[DriftReport]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.pk,
+            "deployment": r.policy.deployment.environment,
+            "window": r.window_key,
+            "status": r.status,
+            "rows": r.rows,
+            "drifted": r.dataset_drifted,
+            "drifted_features": [f["feature"] for f in r.features if f.get("drifted")],
+            "tested": r.tested_features,
+            "share": round(r.share, 4),
+            "reason": r.failure_reason,
+            "approximation": r.approximation,
+            "at": _when(r.created_at),
+            "seq": r.ledger_seq,
+        }
+        for r in reports
+    ]
+
+
+def _alert_rows(raised: list[Alert]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.pk,
+            "kind": a.kind,
+            "severity": a.severity,
+            "cause": a.cause,
+            "status": a.status,
+            "note": a.note,
+            "at": _when(a.created_at),
+            "seq": a.ledger_seq,
+        }
+        for a in raised
+    ]
+
+
 def post_market(*, system: Any, time_from: datetime, time_to: datetime) -> dict[str, Any]:
-    """What the post-market monitoring report shows for a period: drift, performance,
-    alerts, retraining triggers with their chains, and the charts."""
+    """What the post-market monitoring report shows for a period, as plain values:
+    the plans, drift, performance (estimated, then realized), alerts, retraining
+    triggers with their chains, the charts, and every ledger seq it cites."""
     drift = drift_reports(system=system, time_from=time_from, time_to=time_to)
     performance = performance_reports(system=system, time_from=time_from, time_to=time_to)
     raised = alerts(system=system, time_from=time_from, time_to=time_to)
@@ -260,15 +302,29 @@ def post_market(*, system: Any, time_from: datetime, time_to: datetime) -> dict[
         policy__deployment__system=system, created_at__gte=time_from, created_at__lt=time_to
     ).select_related("alert", "training_run", "policy__deployment__system__organization")
     latest = next((d for d in reversed(drift) if d.status == DriftReport.Status.COMPLETED), None)
-    return {
+    out: dict[str, Any] = {
         "plans": monitoring_plans(system=system),
-        "drift": drift,
+        "drift": _drift_rows(drift),
         "performance": performance_by_batch(performance),
-        "alerts": raised,
-        "triggers": [{"trigger": t, "chain": retraining_chain(trigger=t)} for t in triggers],
+        "alerts": _alert_rows(raised),
+        "triggers": [
+            {
+                "id": t.pk,
+                "action": t.action,
+                "status": t.status,
+                "deadline": _when(t.deadline),
+                "chain": retraining_chain(trigger=t),
+            }
+            for t in triggers
+        ],
         "charts": {
             "drift_over_time": charts.drift_over_time(drift),
             "performance_over_time": charts.performance_over_time(performance),
             "distributions": charts.distributions(latest) if latest else [],
         },
     }
+    seqs = [row["seq"] for key in ("plans", "drift", "alerts") for row in out[key]]
+    seqs += [step["seq"] for t in out["triggers"] for step in t["chain"]]
+    seqs += [p[k]["seq"] for p in out["performance"] for k in ("estimated", "realized") if k in p]
+    out["seqs"] = [s for s in seqs if s]
+    return out

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from apps.monitoring import webhooks
@@ -204,3 +205,29 @@ def test_scheduled_empty_window_is_a_failed_report_once(org, post, monitored):
     with assert_nothing_written():
         assert drift_report_for_window(policy_id=policy["id"], start=start, end=end) == report
     assert MonitoringPolicy.objects.count() == 1
+
+
+def test_annex_iv_section_9_prints_the_plan_generated_from_the_policy(
+    post, officer, monitored, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    policy = post("monitoring-policy-list", policy_payload(monitored))
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = officer.post(
+            reverse("report-list"),
+            {"kind": "annex_iv", "system_id": monitored["system"].pk},
+            format="json",
+        )
+    assert answer.status_code == 202, answer.content
+    download = officer.get(reverse("report-download", kwargs={"pk": answer.json()["id"]}))
+    pdf = b"".join(download.streaming_content)
+    text = " ".join(
+        " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split()
+    )
+    section = text[text.index("9. Post-market monitoring plan") :]
+    assert f"monitoring policy {policy['id']} rev. 1" in section
+    assert "every 24-hour window" in section
+    assert "no post-market monitoring plan is on the record" not in text.lower()

@@ -78,7 +78,14 @@ def retrain(post, system, trigger_id, model, status=201):
 
 
 def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
-    org, post, pipeline_client, monitored, retraining, person, django_capture_on_commit_callbacks
+    org,
+    post,
+    officer,
+    pipeline_client,
+    monitored,
+    retraining,
+    person,
+    django_capture_on_commit_callbacks,
 ):
     system = monitored["system"]
     ClassificationFactory(system=system, answers=answers(annex_iii_area="employment"))
@@ -144,6 +151,34 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     assert seqs == sorted(seqs) and None not in seqs
     types = entry_types(org)
     assert types.index("retraining_trigger.created") < types.index("retraining_trigger.answered")
+    # The post-market monitoring report prints the chain, in the same order.
+    text = post_market_text(officer, system, django_capture_on_commit_callbacks)
+    actions = text.index("step what", text.index(f"Retraining trigger #{trigger.pk} ("))
+    positions = [text.index(f"{s['step']} #{s['id']}", actions) for s in chain]
+    assert positions == sorted(positions), text
+    assert "Monitoring plan (production)" in text and "drifted" in text
+
+
+def post_market_text(client, system, django_capture_on_commit_callbacks) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    now = timezone.now()
+    payload = {
+        "kind": "post_market_monitoring",
+        "system_id": system.pk,
+        "time_from": (now - timedelta(days=1)).isoformat(),
+        "time_to": (now + timedelta(minutes=5)).isoformat(),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(reverse("report-list"), payload, format="json")
+    assert answer.status_code == 202, answer.content
+    download = client.get(reverse("report-download", kwargs={"pk": answer.json()["id"]}))
+    assert download.status_code == 200, download
+    pdf = b"".join(download.streaming_content)
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.split())
 
 
 def test_a_system_that_is_not_high_risk_activates_the_retrained_version_itself(

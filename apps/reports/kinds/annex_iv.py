@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.monitoring import selectors as monitoring
 from apps.registry.models import AISystem
 from apps.reports import charts
 from apps.reports.kinds.common import (
@@ -115,6 +116,17 @@ def gather(report: Report, cite: Citations) -> Gathered:
     life = lifecycle(system, cite)
     declaration = _declaration_on_record(system, cite)
     compliance = compliance_record(system, cite)
+    # The plan generated from each deployment's monitoring policy (Art. 72(3)).
+    compliance["post_market_plan"] += [
+        {
+            "description": p["text"],
+            "uri": f"monitoring policy {p['policy_id']} rev. {p['revision']}",
+            "sha256": "—",
+            "at": "—",
+            "seq": cite.add(p["seq"]),
+        }
+        for p in monitoring.monitoring_plans(system=system)
+    ]
     missing = _missing(life, compliance, declaration)
     context = {
         "system": facts,
@@ -175,6 +187,7 @@ ANNEX_IV = ReportKind(
             "assessment",
             "risk",
             "approval_request",
+            "monitoring_policy",
         }
     ),
 )

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from apps.monitoring import selectors as monitoring
 from apps.registry.models import DeploymentEvent, PredictionBatch
 from apps.reports import charts
 from apps.reports.kinds.common import Citations, Gathered, ReportKind, system_facts, when
@@ -64,7 +65,11 @@ def gather(report: Report, cite: Citations) -> Gathered:
         .order_by("ledger_seq")
     )
     cite.load({"prediction_batch": [b.pk for b in batches]})
-    missing = list(MISSING)
+    watched = monitoring.post_market(system=system, time_from=time_from, time_to=time_to)
+    for seq in watched.pop("seqs"):
+        cite.add(seq)
+    found = (watched["drift"], watched["performance"], watched["alerts"])
+    missing = [text for text, rows in zip(MISSING, found, strict=True) if not rows]
     context = {
         "system": facts,
         "time_from": when(time_from),
@@ -82,6 +87,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
             for e in events
         ],
         "volume_chart": _volume_chart(batches),
+        "monitoring": watched,
         "missing": missing,
     }
     records = {
@@ -90,6 +96,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "time_to": time_to,
         "prediction_batches": context["batches"],
         "deployment_events": context["events"],
+        "monitoring": {k: v for k, v in watched.items() if k != "charts"},
     }
     return Gathered(
         context=context, records=records, about={"system": system.name}, missing=missing
@@ -109,5 +116,20 @@ POST_MARKET = ReportKind(
         "Use during the period",
     ),
     gather=gather,
-    cites=frozenset({"ai_system", "prediction_batch", "deployment"}),
+    cites=frozenset(
+        {
+            "ai_system",
+            "prediction_batch",
+            "deployment",
+            "monitoring_policy",
+            "drift_report",
+            "performance_report",
+            "alert",
+            "retraining_trigger",
+            "training_run",
+            "model_version",
+            "assessment",
+            "approval_request",
+        }
+    ),
 )
