@@ -231,3 +231,49 @@ def test_annex_iv_section_9_prints_the_plan_generated_from_the_policy(
     assert f"monitoring policy {policy['id']} rev. 1" in section
     assert "every 24-hour window" in section
     assert "no post-market monitoring plan is on the record" not in text.lower()
+
+
+def test_the_scheduled_job_names_the_last_full_window_and_runs_it_once(
+    org, post, monitored, django_capture_on_commit_callbacks
+):
+    from datetime import UTC, datetime
+
+    from apps.monitoring.tasks import last_full_window, policy_window_drift_task
+
+    now = datetime(2026, 5, 4, 13, 45, tzinfo=UTC)
+    assert last_full_window(hours=6, now=now) == (
+        datetime(2026, 5, 4, 6, tzinfo=UTC),
+        datetime(2026, 5, 4, 12, tzinfo=UTC),
+    )
+    policy = post("monitoring-policy-list", policy_payload(monitored, window_hours=1))
+    drift_run(django_capture_on_commit_callbacks, monitored["deployment"], frame(300, seed=5))
+    window = ("2000-01-01T00:00:00+00:00", "2100-01-01T00:00:00+00:00")
+    policy_window_drift_task.delay(policy["id"], *window)
+    size = len(entry_types(org))
+    policy_window_drift_task.delay(policy["id"], *window)  # a second beat, a redelivery
+    assert len(entry_types(org)) == size
+    (report,) = DriftReport.objects.filter(window_key="/".join(window))
+    assert report.status == "completed" and report.rows == 300
+
+
+def test_a_reference_batch_stands_in_for_a_dataset_version(
+    post, monitored, django_capture_on_commit_callbacks
+):
+    reference = drift_run(
+        django_capture_on_commit_callbacks, monitored["deployment"], frame(3000, seed=50)
+    )
+    post(
+        "monitoring-policy-list",
+        {"deployment_id": monitored["deployment"].pk, "reference_batch_id": reference.pk},
+    )
+    same = drift_run(
+        django_capture_on_commit_callbacks, monitored["deployment"], frame(3000, seed=51)
+    )
+    moved = drift_run(
+        django_capture_on_commit_callbacks,
+        monitored["deployment"],
+        frame(3000, seed=52, shift={f: 1.0 for f in ("age", "income", "debt", "tenure")}),
+    )
+    assert not DriftReport.objects.filter(batch=reference).exists()
+    assert not DriftReport.objects.get(batch=same).dataset_drifted
+    assert DriftReport.objects.get(batch=moved).drifted_features == 4
