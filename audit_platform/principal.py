@@ -28,9 +28,29 @@ class Principal:
     name: str
     user: AbstractBaseUser | None = None
     api_key: ApiKey | None = None
+    # The person who stands behind the action: the signed-in user, or for an API key
+    # the person answerable for it (who created it). Separation of duties compares
+    # these, never credentials. None for an operator (management command, worker).
+    person_id: int | None = None
+    # An API key limited to some AI systems carries their ids; None means all of the
+    # organization's systems.
+    system_ids: frozenset[int] | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
+
+    @property
+    def in_person(self) -> bool:
+        """A signed-in person acting in their session (not a key, not an operator)."""
+        return self.kind == "user" and self.user is not None
+
+    def describe_person(self) -> str:
+        """How a refusal names who stands behind this actor."""
+        if self.kind == "api_key":
+            return f"API key {self.id}, answerable person user {self.person_id}"
+        if self.kind == "user":
+            return f"user {self.person_id}"
+        return f"operator {self.id}"
 
     @property
     def ledger_actor(self) -> Actor:
@@ -41,7 +61,13 @@ class Principal:
         cls, *, organization: Organization, user: AbstractBaseUser, role: str
     ) -> Principal:
         return cls(
-            organization=organization, role=role, kind="user", id=str(user.pk), name=role, user=user
+            organization=organization,
+            role=role,
+            kind="user",
+            id=str(user.pk),
+            name=role,
+            user=user,
+            person_id=user.pk,
         )
 
     @classmethod
@@ -53,6 +79,8 @@ class Principal:
             id=api_key.prefix,
             name=api_key.name or api_key.role,
             api_key=api_key,
+            person_id=api_key.created_by_id,
+            system_ids=frozenset(api_key.system_ids) if api_key.system_ids is not None else None,
         )
 
     @classmethod

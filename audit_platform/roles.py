@@ -21,17 +21,26 @@ class Capability(StrEnum):
     COMPLY = "comply"  # classification, risks, assessments, approvals, incidents
     VERIFY = "verify"  # verify the ledger and export evidence
     ADMINISTER = "administer"  # API keys, memberships, signing keys
+    SEE_MEMBERS = "see_members"  # who the members are (their e-mail addresses)
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
     Role.COMPLIANCE_OFFICER: frozenset(
-        {Capability.READ, Capability.RECORD, Capability.COMPLY, Capability.VERIFY}
+        {
+            Capability.READ,
+            Capability.RECORD,
+            Capability.COMPLY,
+            Capability.VERIFY,
+            Capability.SEE_MEMBERS,
+        }
     ),
-    Role.ML_ENGINEER: frozenset({Capability.READ, Capability.RECORD, Capability.VERIFY}),
+    Role.ML_ENGINEER: frozenset(
+        {Capability.READ, Capability.RECORD, Capability.VERIFY, Capability.SEE_MEMBERS}
+    ),
     # Auditors read everything and verify, and change nothing.
-    Role.AUDITOR: frozenset({Capability.READ, Capability.VERIFY}),
-    # Pipelines record what they did; nothing administrative.
+    Role.AUDITOR: frozenset({Capability.READ, Capability.VERIFY, Capability.SEE_MEMBERS}),
+    # Pipelines record what they did; nothing administrative, and nobody's e-mail.
     Role.PIPELINE: frozenset({Capability.READ, Capability.RECORD}),
 }
 

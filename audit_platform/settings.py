@@ -272,6 +272,11 @@ REST_FRAMEWORK = {
 # How long the answer to a write sent with an Idempotency-Key is kept for replays; a
 # retry after that counts as a new request. Longer than any pipeline's retries last.
 IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
+# After a rotation, the old API key keeps working this long, so that pipelines can
+# switch to the new secret without downtime; then it stops (README, "API keys").
+API_KEY_ROTATION_GRACE_HOURS = env_int("API_KEY_ROTATION_GRACE_HOURS", 24, minimum=0)
+# How long an invitation's one-time link stays valid.
+INVITATION_TTL_HOURS = env_int("INVITATION_TTL_HOURS", 72, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI audit-trail service API",
     "DESCRIPTION": "Pipeline hooks and ledger access for the EU AI Act audit-trail service.",

@@ -108,8 +108,23 @@ class MembershipFactory(ServiceFactory):
         return tenancy.membership_add(**kwargs)[0]
 
 
+def key_holder(organization: Any) -> Principal:
+    """The person who creates the tests' API keys of ``organization`` (every key is
+    answerable to one): the user ``keys@<slug>.example.invalid``, acting in person as
+    an owner. Not made a member, so that memberships and the ledger's first entries
+    stay what the tests make them."""
+    from django.contrib.auth import get_user_model
+
+    email = f"keys@{organization.slug}.example.invalid"
+    user = get_user_model().objects.filter(username=email).first()
+    if user is None:
+        user = get_user_model().objects.create_user(username=email, email=email)
+    return Principal.for_user(organization=organization, user=user, role="owner")
+
+
 class ApiKeyFactory(ServiceFactory):
-    """An API key; its secret, shown once when the key is made, is on ``.secret``."""
+    """An API key; its secret, shown once when the key is made, is on ``.secret``. It is
+    created by the organization's ``key_holder`` unless ``actor`` is given."""
 
     class Meta:
         model = tenancy_models.ApiKey
@@ -117,7 +132,7 @@ class ApiKeyFactory(ServiceFactory):
     organization = factory.SubFactory(OrganizationFactory)
     role = "owner"
     name = "test"
-    actor = _actor_of("organization")
+    actor = factory.LazyAttribute(lambda o: key_holder(o.organization))
 
     @classmethod
     def _create(cls, model_class: type, **kwargs: Any) -> Any:
@@ -279,12 +294,22 @@ class DeploymentFactory(ServiceFactory):
     @factory.post_generation
     def serving(deployment: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         if extracted is not None:
+            # An unclassified system serves nothing (the organization's default policy):
+            # a system not classified yet is classified minimal-risk first.
+            classify_unclassified(deployment.system)
             registry.deployment_activate(
                 actor=tests_actor(deployment.system.organization),
                 deployment=deployment,
                 model_version=extracted,
             )
             deployment.refresh_from_db()
+
+
+def classify_unclassified(system: Any) -> None:
+    """Classifies ``system`` minimal-risk (the questionnaire's baseline answers) unless
+    it has a classification already, so that its deployments may serve."""
+    if not compliance_models.Classification.objects.filter(system=system).exists():
+        ClassificationFactory(system=system)
 
 
 class PredictionBatchFactory(ServiceFactory):

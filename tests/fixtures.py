@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory, OrganizationFactory
+from apps.registry.models import AISystem
+from tests.factories import ApiKeyFactory, OrganizationFactory, classify_unclassified
 from tests.support import assert_nothing_written, sha256, train_xgboost, xgboost_bytes
 
 # --- Organizations and who acts for them ---------------------------------------------
@@ -150,6 +151,9 @@ def served(post, upload):
         deployment = post(
             "deployment-list", {"system_id": system["id"], "environment": "production"}
         )
+        # Unclassified systems serve nothing (the default policy): an officer classifies
+        # this one minimal-risk first.
+        classify_unclassified(AISystem.objects.get(pk=system["id"]))
         post(
             "deployment-activate",
             {"model_version_id": version["id"]},

@@ -403,6 +403,10 @@ class AssessmentDetailView(DetailView):
 
 
 class ApprovalDecisionOut(serializers.ModelSerializer):
+    decided_by = serializers.IntegerField(
+        source="decided_by_id", help_text="The person who decided (user id)."
+    )
+
     class Meta:
         model = ApprovalDecision
         fields = ["decided_by", "role", "decision", "comment", "created_at", "ledger_seq"]
@@ -410,6 +414,16 @@ class ApprovalDecisionOut(serializers.ModelSerializer):
 
 class ApprovalRequestOut(serializers.ModelSerializer):
     decisions = ApprovalDecisionOut(many=True, read_only=True)
+    requested_by = serializers.CharField(
+        help_text="The credential it came through: user:<id>, api_key:<prefix> or system:<name>."
+    )
+    requested_by_user = serializers.IntegerField(
+        source="requested_by_user_id",
+        allow_null=True,
+        help_text="The person answerable for the request (user id; for a request made "
+        "through an API key, the key's person). Null when an operator asked. That person "
+        "cannot decide on it.",
+    )
 
     class Meta:
         model = ApprovalRequest
@@ -418,6 +432,7 @@ class ApprovalRequestOut(serializers.ModelSerializer):
             "deployment",
             "model_version",
             "requested_by",
+            "requested_by_user",
             "reason",
             "required_approvals",
             "status",

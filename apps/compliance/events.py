@@ -110,6 +110,9 @@ APPROVAL_REQUESTED = declare(
         "model_version": "",
         "sha256": "artifact",
         "required_approvals": "",
+        "requested_by_user_id": "the person answerable for the request (for a key, the "
+        "key's person); null for an operator",
+        "supersedes": "ids of the pending requests for other versions it ended",
         "reason_sha256": optional("when given"),
     },
 )
@@ -123,6 +126,8 @@ APPROVAL_DECIDED = declare(
         "approvals": "",
         "required_approvals": "",
         "status": "",
+        "requested_by_user_id": "the person behind the request, or null",
+        "decided_by_user_id": "the person who decided",
         "comment_sha256": optional("when given"),
     },
 )

@@ -217,7 +217,11 @@ class Assessment(models.Model):
 
 
 class ApprovalRequest(models.Model):
-    """A request to let a model version serve a deployment (Art. 14, Art. 26)."""
+    """A request to let a model version serve a deployment (Art. 14, Art. 26).
+
+    Approvals count only on their own request: a rejection ends it, and a request for
+    another version of the same deployment supersedes a pending one. At most one
+    request per deployment and version is open (pending or approved) at a time."""
 
     organization_path = "deployment__system__organization"
 
@@ -225,6 +229,7 @@ class ApprovalRequest(models.Model):
         PENDING = "pending"
         APPROVED = "approved"  # has the required number of approvals
         REJECTED = "rejected"
+        SUPERSEDED = "superseded"  # a request for another version came while pending
 
     deployment = models.ForeignKey(
         "registry.Deployment", on_delete=models.PROTECT, related_name="approval_requests"
@@ -233,6 +238,15 @@ class ApprovalRequest(models.Model):
         "registry.ModelVersion", on_delete=models.PROTECT, related_name="+"
     )
     requested_by = models.CharField(max_length=200, help_text="actor kind:id")
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person answerable for the request (for a key, the key's person); "
+        "empty when an operator asked.",
+    )
     reason = models.TextField(blank=True)
     required_approvals = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

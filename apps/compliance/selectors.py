@@ -24,6 +24,7 @@ from apps.compliance.models import (
     Risk,
 )
 from apps.ledger import selectors as ledger_selectors
+from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.errors import RuleViolation
 
 
@@ -42,18 +43,39 @@ def incidents_blocking(*, system: Any) -> QuerySet[Incident]:
     ).order_by("became_aware_at")
 
 
-def approvals_count(*, deployment: Any, model_version: Any) -> int:
-    """Distinct people who approved this version for this deployment."""
+def approval_open(*, deployment: Any, model_version: Any) -> ApprovalRequest | None:
+    """The one open (pending or approved) approval request for this version on this
+    deployment, if any. Rejected and superseded requests are closed: their approvals
+    count for nothing."""
     return (
-        ApprovalDecision.objects.filter(
-            request__deployment=deployment,
-            request__model_version=model_version,
-            decision=ApprovalDecision.Decision.APPROVE,
+        ApprovalRequest.objects.filter(
+            deployment=deployment,
+            model_version=model_version,
+            status__in=[ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED],
         )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def approvals_count(*, deployment: Any, model_version: Any) -> int:
+    """Distinct people who approved the open request for this version on this
+    deployment (0 when none is open)."""
+    request = approval_open(deployment=deployment, model_version=model_version)
+    if request is None:
+        return 0
+    return (
+        request.decisions.filter(decision=ApprovalDecision.Decision.APPROVE)
         .values("decided_by")
         .distinct()
         .count()
     )
+
+
+def version_approved(*, deployment: Any, model_version: Any) -> bool:
+    """Whether the open request for this version on this deployment is approved."""
+    request = approval_open(deployment=deployment, model_version=model_version)
+    return request is not None and request.status == ApprovalRequest.Status.APPROVED
 
 
 def deployment_change_refusal(*, deployment: Any, model_version: Any, action: str) -> None:
@@ -62,9 +84,10 @@ def deployment_change_refusal(*, deployment: Any, model_version: Any, action: st
 
     Called by the registry inside its transaction, so no path around it exists:
     - an open incident not yet reported to the authority blocks every change (Art. 73(6));
-    - a system whose current classification is high-risk serves only versions with the
-      required number of approvals (Art. 14, Art. 26). An unclassified system is not
-      gated; the gap analysis lists its missing classification.
+    - a system nobody classified serves nothing, unless its organization's policy
+      allows it explicitly (``allow_unclassified_activation``);
+    - a system whose current classification is high-risk serves only a version whose
+      open approval request is approved (Art. 14, Art. 26).
     """
     system = deployment.system
     blocking = list(incidents_blocking(system=system).values_list("pk", flat=True))
@@ -76,18 +99,30 @@ def deployment_change_refusal(*, deployment: Any, model_version: Any, action: st
             "until then (Art. 73(6))."
         )
     current = classification_current(system=system)
-    if current is None or current.category != Classification.Category.HIGH_RISK:
+    if current is None:
+        if tenancy_selectors.organization_policy(organization=system.organization)[
+            "allow_unclassified_activation"
+        ]:
+            return None
+        raise RuleViolation(
+            f"The {action} is refused: system {system.pk} has no classification under the "
+            "Act, so whether it needs approval is unknown. Classify it first "
+            "(/api/v1/classifications/); the organization's policy does not allow "
+            "unclassified systems to serve (allow_unclassified_activation)."
+        )
+    if current.category != Classification.Category.HIGH_RISK:
+        return None
+    if version_approved(deployment=deployment, model_version=model_version):
         return None
     needed = required_approvals()
     have = approvals_count(deployment=deployment, model_version=model_version)
-    if have < needed:
-        raise RuleViolation(
-            f"The {action} is refused: system {system.pk} is high-risk and model version "
-            f"{model_version.pk} has {have} of the {needed} approval(s) required for deployment "
-            f"{deployment.pk} by an owner or compliance officer other than the requester "
-            "(Art. 14). Request one at /api/v1/approvals/."
-        )
-    return None
+    raise RuleViolation(
+        f"The {action} is refused: system {system.pk} is high-risk and model version "
+        f"{model_version.pk} has {have} of the {needed} approval(s) required for deployment "
+        f"{deployment.pk} by an owner or compliance officer other than the requester "
+        "(Art. 14); approvals count only on the open request for this version. Request one "
+        "at /api/v1/approvals/."
+    )
 
 
 # --- Obligations and gaps -------------------------------------------------------------

@@ -13,6 +13,12 @@ class RegistryConfig(AppConfig):
 
         from apps.registry.artifacts import remove_orphans_after_work
         from apps.registry.extension_points import deployment_gate_check
+        from apps.registry.selectors import system_ids_of_organization
+        from apps.tenancy.extension_points import system_ids_resolver_register
+
+        # Tenancy sits below the registry: it asks here which ids are systems of an
+        # organization when an API key is limited to some (docs/extension-points.md).
+        system_ids_resolver_register(system_ids_of_organization)
 
         # A deployment that nobody gates would serve unapproved versions of high-risk
         # systems without a word: refuse to start without a gate.

@@ -62,3 +62,13 @@ def deployment_history(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
         .select_related("model_version", "previous_model_version")
         .order_by("ledger_seq")
     )
+
+
+def system_ids_of_organization(*, organization: Any, system_ids: Any) -> set[int]:
+    """The ids among ``system_ids`` that are AI systems of ``organization`` (tenancy asks
+    this through its extension point when a key is limited to some systems)."""
+    return set(
+        AISystem.objects.filter(organization=organization, pk__in=list(system_ids)).values_list(
+            "pk", flat=True
+        )
+    )

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.compliance import services as compliance
 from apps.ledger.digests import text_sha256
 from apps.registry import services as registry
 from apps.registry.models import AISystem, DatasetVersion, Model, ModelVersion
 from audit_platform.principal import Principal
+
+PROVISIONAL_ANSWERS = {
+    "prohibited_practices": [],
+    "annex_i_safety_component": False,
+    "annex_iii_area": "none",
+    "interacts_with_persons": False,
+    "generates_synthetic_content": False,
+    "emotion_recognition_or_biometric_categorisation": False,
+    "deep_fake_or_public_interest_text": False,
+    "general_purpose_ai_model": False,
+}
 
 DATASHEET = {
     "design_choices": "Applicants of 2024-2025, one row per application.",
@@ -30,9 +42,15 @@ def demo_system_seed(
     name: str = "Credit scoring",
     model_versions: int = 3,
     batches: int = 4,
+    classify: bool = True,
 ) -> AISystem:
     """A system with train/test data, runs, ``model_versions`` versions, a production
-    deployment (activated, re-activated and rolled back) and ``batches`` batches."""
+    deployment (activated, re-activated and rolled back) and ``batches`` batches.
+
+    Unclassified systems serve nothing by default, so the seed records a first,
+    provisional classification (no Annex III area answered yet) before it serves; with
+    ``classify=False`` the system stays unclassified and its deployment never serves
+    (and has no batches)."""
     actor = Principal.system(organization=organization, name="demo-seed")
     system, _ = registry.ai_system_register(
         actor=actor,
@@ -50,6 +68,9 @@ def demo_system_seed(
         _trained_version(actor=actor, system=system, model=model, name=name, i=i, splits=splits)
         for i in range(model_versions)
     ]
+    if not classify:
+        return system
+    compliance.classification_record(actor=actor, system=system, answers=PROVISIONAL_ANSWERS)
     registry.deployment_activate(
         actor=actor, deployment=deployment, model_version=versions[0], reason="first release"
     )

@@ -3,6 +3,8 @@ base views every app uses are in audit_platform/views.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -32,14 +34,57 @@ class OrganizationView(OrganizationScopedMixin, generics.GenericAPIView):
 
 
 class ApiKeyOut(serializers.ModelSerializer):
+    answerable_user_id = serializers.IntegerField(
+        source="created_by_id",
+        allow_null=True,
+        help_text="The person answerable for the key: who created it (user id, as in "
+        "/api/v1/memberships/). Kept when that person leaves.",
+    )
+    replaced_by = serializers.CharField(
+        source="replaced_by.prefix",
+        default=None,
+        allow_null=True,
+        help_text="Prefix of the key this one was rotated to, if it was.",
+    )
+
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "role",
+            "prefix",
+            "answerable_user_id",
+            "system_ids",
+            "expires_at",
+            "replaced_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        extra_kwargs = {
+            "system_ids": {"help_text": "The AI systems the key may touch; null: all."},
+        }
 
 
 class ApiKeyIn(StrictSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
     name = serializers.CharField(max_length=200, required=False, default="")
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the key stops working; leave out for a key that does not expire.",
+    )
+    system_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=1000,
+        help_text="Limit the key to these AI systems: records of other systems read as "
+        "not found, and ids of them are refused. Leave out for every system.",
+    )
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -53,7 +98,7 @@ class ApiKeyListCreateView(ScopedGenericAPIView):
     list_view = True
     read_capability = Capability.ADMINISTER
     write_capability = Capability.ADMINISTER
-    base_queryset = ApiKey.objects.all()
+    base_queryset = ApiKey.objects.select_related("replaced_by")
     serializer_class = ApiKeyOut
     idempotency_secret_fields = ("key",)
 
@@ -71,8 +116,33 @@ class ApiKeyListCreateView(ScopedGenericAPIView):
             actor=self.principal,
             **incoming.validated_data,
         )
-        api_key.key = secret
-        return receipt_response(ApiKeyCreatedOut(api_key).data, receipt)
+        return _new_secret_response(api_key, secret, receipt)
+
+
+def _new_secret_response(api_key: ApiKey, secret: str, receipt: Any) -> Response:
+    """A key's secret is shown once: no cache, shared or private, may keep the answer."""
+    api_key.key = secret
+    response = receipt_response(ApiKeyCreatedOut(api_key).data, receipt)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ApiKeyRotateView(ScopedGenericAPIView):
+    """A new secret for the key, with the same role, name, scope and expiry; the old
+    secret keeps working for a grace period (``API_KEY_ROTATION_GRACE_HOURS``, 24 hours
+    by default), then stops."""
+
+    write_capability = Capability.ADMINISTER
+    base_queryset = ApiKey.objects.select_related("organization")
+    serializer_class = ApiKeyCreatedOut
+    idempotency_secret_fields = ("key",)
+
+    @extend_schema(request=None, responses={201: ApiKeyCreatedOut})
+    def post(self, request: Request, pk: int) -> Response:
+        api_key, secret, receipt = services.api_key_rotate(
+            api_key=self.get_object(), actor=self.principal
+        )
+        return _new_secret_response(api_key, secret, receipt)
 
 
 class ApiKeyRevokeView(ScopedGenericAPIView):
@@ -90,10 +160,13 @@ class ApiKeyRevokeView(ScopedGenericAPIView):
 
 class MembershipOut(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
+    user_id = serializers.IntegerField(
+        help_text="The person's user id, as approvals and API keys name people."
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "role", "created_at"]
+        fields = ["id", "user_id", "email", "role", "created_at"]
 
 
 class MembershipIn(StrictSerializer):
@@ -103,6 +176,7 @@ class MembershipIn(StrictSerializer):
 
 class MembershipListCreateView(ScopedGenericAPIView):
     list_view = True
+    read_capability = Capability.SEE_MEMBERS
     write_capability = Capability.ADMINISTER
     base_queryset = Membership.objects.select_related("user")
     serializer_class = MembershipOut
@@ -125,6 +199,7 @@ class MembershipListCreateView(ScopedGenericAPIView):
 
 
 class MembershipDetailView(ScopedGenericAPIView):
+    read_capability = Capability.SEE_MEMBERS
     write_capability = Capability.ADMINISTER
     base_queryset = Membership.objects.select_related("user", "organization")
     serializer_class = MembershipOut

@@ -57,6 +57,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         now = timezone.now()
+        if api_key.expires_at is not None and api_key.expires_at <= now:
+            # Whoever holds the secret may learn that it expired, and when.
+            ended = "its rotation's grace period ended" if api_key.replaced_by_id else "it expired"
+            raise exceptions.AuthenticationFailed(
+                f"This API key no longer works: {ended} at {api_key.expires_at.isoformat()}. "
+                "Use its replacement, or ask an owner for a new key."
+            )
         if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return ApiKeyUser(), Principal.for_api_key(api_key=api_key)

@@ -28,7 +28,24 @@ API_KEY_CREATED = declare(
     subject="api_key",
     subject_id="prefix",
     section=TENANCY_AND_LEDGER,
-    fields={"role": "", "name": ""},
+    fields={
+        "role": "",
+        "name": "",
+        "answerable_user_id": "the person answerable for the key (user id)",
+        "expires_at": "or null: the key does not expire",
+        "system_ids": "the AI systems it may touch, or null: all",
+        "rotates": "prefix of the key it replaces, or null",
+    },
+)
+API_KEY_ROTATED = declare(
+    "api_key.rotated",
+    subject="api_key",
+    subject_id="prefix",
+    section=TENANCY_AND_LEDGER,
+    fields={
+        "replaced_by": "prefix of the new key",
+        "expires_at": "when this key stops: the end of the grace period",
+    },
 )
 API_KEY_REVOKED = declare(
     "api_key.revoked",

@@ -15,11 +15,31 @@ slug_validator = RegexValidator(
 
 
 class Organization(models.Model):
-    """A tenant. It owns one ledger and every record its members and keys create."""
+    """A tenant. It owns one ledger and every record its members and keys create.
+
+    Its two policy settings decide how the deployment gate treats what the Act leaves
+    to the organization: what happens to a version that serves without approval when
+    its system is re-classified high-risk, and whether a system nobody classified yet
+    may serve at all. They change only through ``organization_policy_update``, by a
+    person, on the ledger."""
+
+    class UnapprovedOnHighRisk(models.TextChoices):
+        STOP = "stop", "Stop the deployment and raise an alert"
+        ALERT = "alert", "Raise an alert only"
 
     name = models.CharField(max_length=200)
     slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     created_at = models.DateTimeField(auto_now_add=True)
+    unapproved_on_high_risk = models.CharField(
+        max_length=8,
+        choices=UnapprovedOnHighRisk.choices,
+        default=UnapprovedOnHighRisk.STOP,
+        help_text="What happens to an unapproved version serving a system re-classified high-risk.",
+    )
+    allow_unclassified_activation = models.BooleanField(
+        default=False,
+        help_text="Whether a deployment of a system with no classification may serve.",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -52,7 +72,14 @@ class Membership(models.Model):
 
 class ApiKey(models.Model):
     """A bearer key for a pipeline or script. Only its SHA-256 is stored; the key is
-    shown once, when it is created."""
+    shown once, when it is created.
+
+    Every key names the person answerable for it (``created_by``): who created it, or
+    for a key made on the command line, the member it names. The attribution stays
+    when that person leaves the organization (the user is protected from deletion);
+    separation of duties compares that person, never the key. A key may expire
+    (``expires_at``) and may be limited to some AI systems (``system_ids``); a rotated
+    key keeps working until the end of its grace period, then stops."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"
@@ -63,10 +90,31 @@ class ApiKey(models.Model):
     key_sha256 = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person answerable for the key (empty only on keys made before attribution).",
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this time the key is refused."
+    )
+    system_ids = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Ids of the AI systems the key may read and write; empty means all.",
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The key this one was rotated to.",
+    )
 
     class Meta:
         ordering = ["organization", "-created_at"]

@@ -51,3 +51,11 @@ def member_user_by_email(
             f"{email} is not a member of this organization.", fields={field: ["Not a member."]}
         )
     return membership.user
+
+
+def organization_policy(*, organization: Organization) -> dict[str, Any]:
+    """The organization's policy settings, as the deployment gate reads them."""
+    row = Organization.objects.values(
+        "unapproved_on_high_risk", "allow_unclassified_activation"
+    ).get(pk=organization.pk)
+    return dict(row)

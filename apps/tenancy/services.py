@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from apps.ledger import services as ledger
 from apps.ledger.types import Receipt
-from apps.tenancy import events
+from apps.tenancy import events, extension_points
 from apps.tenancy.authentication import API_KEY_PREFIX, api_key_digest
 from apps.tenancy.models import (
     ApiKey,
@@ -26,7 +27,7 @@ from apps.tenancy.models import (
     slug_validator,
 )
 from apps.tenancy.records import record_event
-from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 from audit_platform.roles import MEMBER_ROLES, Role
 
@@ -110,33 +111,178 @@ def membership_remove(*, membership: Membership, actor: Principal) -> Receipt:
         )
 
 
+def _key_person(*, organization: Organization, actor: Principal, answerable: Any | None) -> int:
+    """The person answerable for a new key: whoever stands behind the actor (the
+    signed-in person, or the person answerable for the key that creates it); for an
+    operator on the command line, the member it names."""
+    if actor.person_id is not None:
+        return actor.person_id
+    if answerable is None:
+        raise InvalidInput(
+            "Every API key names the person answerable for it: name a member of the "
+            "organization (create_api_key --answerable-email).",
+            fields={"answerable_email": ["Required."]},
+        )
+    if not Membership.objects.filter(organization=organization, user=answerable).exists():
+        raise InvalidInput(
+            "The person answerable for an API key must be a member of its organization.",
+            fields={"answerable_email": ["Not a member."]},
+        )
+    return answerable.pk
+
+
+def _key_scope(
+    *, organization: Organization, actor: Principal, system_ids: list[int] | None
+) -> list[int] | None:
+    """The systems a new key may touch: all (None) or the listed ones, which must be
+    the organization's and, for a key made by a limited key, among its own."""
+    if system_ids is None:
+        if actor.system_ids is not None:
+            raise Forbidden(
+                "A key limited to some AI systems can only make keys limited to those "
+                f"systems ({', '.join(map(str, sorted(actor.system_ids)))}): give system_ids."
+            )
+        return None
+    if not system_ids:
+        raise InvalidInput(
+            "system_ids lists no system: leave it out for a key that may touch every system.",
+            fields={"system_ids": ["Empty."]},
+        )
+    unknown = extension_points.system_ids_unknown(organization=organization, system_ids=system_ids)
+    if unknown:
+        raise InvalidInput(
+            f"No AI system {', '.join(map(str, unknown))} in this organization.",
+            fields={"system_ids": ["Unknown system."]},
+        )
+    if actor.system_ids is not None and not set(system_ids) <= actor.system_ids:
+        raise Forbidden("A key limited to some AI systems cannot make a key for other systems.")
+    return sorted(set(system_ids))
+
+
+def _new_key(
+    *,
+    organization: Organization,
+    role: str,
+    name: str,
+    person_id: int,
+    expires_at: datetime | None,
+    system_ids: list[int] | None,
+) -> tuple[ApiKey, str]:
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        organization=organization,
+        name=name,
+        role=role,
+        prefix=prefix,
+        key_sha256=api_key_digest(secret),
+        created_by_id=person_id,
+        expires_at=expires_at,
+        system_ids=system_ids,
+    )
+    return api_key, secret
+
+
+def _key_created_data(api_key: ApiKey, *, rotates: ApiKey | None = None) -> dict[str, Any]:
+    return {
+        "role": str(api_key.role),
+        "name": api_key.name,
+        "answerable_user_id": str(api_key.created_by_id),
+        "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+        "system_ids": api_key.system_ids,
+        "rotates": rotates.prefix if rotates else None,
+    }
+
+
 def api_key_create(
-    *, organization: Organization, role: str, name: str, actor: Principal
+    *,
+    organization: Organization,
+    role: str,
+    name: str,
+    actor: Principal,
+    answerable: Any | None = None,
+    expires_at: datetime | None = None,
+    system_ids: list[int] | None = None,
 ) -> tuple[ApiKey, str, Receipt]:
-    """Creates a key and returns it with its secret, which is never stored or shown again."""
+    """Creates a key and returns it with its secret, which is never stored or shown again.
+
+    The key is attributed to the person behind ``actor`` (``answerable``, a member, when
+    an operator creates it); it may expire and may be limited to some AI systems."""
     if role not in Role.values:
         raise InvalidInput(
             f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
             fields={"role": ["Invalid role."]},
         )
-    prefix = API_KEY_PREFIX + secrets.token_hex(4)
-    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput(
+            "expires_at is in the past: give a time in the future, or none for a key that "
+            "does not expire.",
+            fields={"expires_at": ["In the past."]},
+        )
+    person_id = _key_person(organization=organization, actor=actor, answerable=answerable)
+    scope = _key_scope(organization=organization, actor=actor, system_ids=system_ids)
     with transaction.atomic():
-        api_key = ApiKey.objects.create(
+        api_key, secret = _new_key(
             organization=organization,
-            name=name,
             role=role,
-            prefix=prefix,
-            key_sha256=api_key_digest(secret),
-            created_by=actor.user,
+            name=name,
+            person_id=person_id,
+            expires_at=expires_at,
+            system_ids=scope,
         )
         receipt = record_event(
             actor=actor,
             event=events.API_KEY_CREATED,
-            id=prefix,
-            data={"role": str(role), "name": name},
+            id=api_key.prefix,
+            data=_key_created_data(api_key),
         )
     return api_key, secret, receipt
+
+
+def api_key_rotate(
+    *, api_key: ApiKey, actor: Principal, grace: timedelta | None = None
+) -> tuple[ApiKey, str, Receipt]:
+    """Replaces a key without downtime: returns a new key (same role, name, scope and
+    expiry, attributed to the person behind ``actor``) and its secret, while the old
+    key keeps working for ``grace`` (``API_KEY_ROTATION_GRACE_HOURS`` by default) and
+    then stops."""
+    if grace is None:
+        grace = timedelta(hours=settings.API_KEY_ROTATION_GRACE_HOURS)
+    person_id = _key_person(organization=api_key.organization, actor=actor, answerable=None)
+    now = timezone.now()
+    with transaction.atomic():
+        old = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if old.revoked_at is not None or (old.expires_at and old.expires_at <= now):
+            raise RuleViolation(f"API key {old.prefix} is revoked or expired: nothing to rotate.")
+        if old.replaced_by_id is not None:
+            raise RuleViolation(
+                f"API key {old.prefix} was rotated already; rotate its successor instead."
+            )
+        _key_scope(organization=old.organization, actor=actor, system_ids=old.system_ids)
+        new, secret = _new_key(
+            organization=old.organization,
+            role=old.role,
+            name=old.name,
+            person_id=person_id,
+            expires_at=old.expires_at,
+            system_ids=old.system_ids,
+        )
+        old.replaced_by = new
+        old.expires_at = min(old.expires_at or now + grace, now + grace)
+        old.save(update_fields=["replaced_by", "expires_at"])
+        record_event(
+            actor=actor,
+            event=events.API_KEY_ROTATED,
+            id=old.prefix,
+            data={"replaced_by": new.prefix, "expires_at": old.expires_at.isoformat()},
+        )
+        receipt = record_event(
+            actor=actor,
+            event=events.API_KEY_CREATED,
+            id=new.prefix,
+            data=_key_created_data(new, rotates=old),
+        )
+    return new, secret, receipt
 
 
 def api_key_revoke(*, api_key: ApiKey, actor: Principal) -> Receipt:

@@ -33,6 +33,7 @@ CASES = {
     "organization": RouteCase("get", lambda v: {}, 200),
     "api-key-list": RouteCase("get", lambda v: {}, 200),
     "api-key-revoke": RouteCase("post", lambda v: {"pk": v["api_key"].pk}, DETAIL),
+    "api-key-rotate": RouteCase("post", lambda v: {"pk": v["api_key"].pk}, DETAIL),
     "membership-list": RouteCase("get", lambda v: {}, 200),
     "membership-detail": RouteCase("get", lambda v: {"pk": v["membership"].pk}, DETAIL),
     "task-detail": RouteCase("get", lambda v: {"pk": v["task"].pk}, DETAIL),

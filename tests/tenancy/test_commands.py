@@ -47,14 +47,25 @@ def test_create_org_refuses_duplicate_and_bad_slugs(db):
 
 
 def test_create_api_key_prints_only_a_working_key(db):
-    call_command("create_org", "acme", "--name", "ACME")
+    call_command("create_org", "acme", "--name", "ACME", "--owner-email", "cto@acme.example")
     out = StringIO()
     call_command(
-        "create_api_key", "--org", "acme", "--role", "pipeline", "--name", "ci", stdout=out
+        "create_api_key",
+        "--org",
+        "acme",
+        "--role",
+        "pipeline",
+        "--name",
+        "ci",
+        "--answerable-email",
+        "CTO@acme.example",
+        stdout=out,
     )
     key = out.getvalue().strip()
     assert "\n" not in key and key.startswith("ak_")
-    assert ApiKey.objects.get().role == "pipeline"
+    api_key = ApiKey.objects.get()
+    assert api_key.role == "pipeline"
+    assert api_key.created_by.email == "cto@acme.example"
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get(reverse("organization")).json()["slug"] == "acme"
@@ -65,4 +76,20 @@ def test_create_api_key_for_unknown_org_fails(db):
         assert_nothing_written(),
         pytest.raises(CommandError, match="No organization with slug 'nope'"),
     ):
-        call_command("create_api_key", "--org", "nope", "--role", "pipeline")
+        call_command(
+            "create_api_key", "--org", "nope", "--role", "pipeline", "--answerable-email", "a@b.c"
+        )
+
+
+def test_create_api_key_names_a_member_answerable_for_it(db):
+    call_command("create_org", "acme", "--name", "ACME", "--owner-email", "cto@acme.example")
+    with assert_nothing_written(), pytest.raises(CommandError, match="not a member"):
+        call_command(
+            "create_api_key",
+            "--org",
+            "acme",
+            "--role",
+            "pipeline",
+            "--answerable-email",
+            "stranger@elsewhere.example",
+        )

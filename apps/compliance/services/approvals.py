@@ -1,5 +1,10 @@
 """Human oversight (Art. 14): approval requests for a model version on a deployment,
-and the decisions of owners and compliance officers on them."""
+and the decisions of owners and compliance officers on them.
+
+Separation of duties compares people, not credentials: a request made through an API
+key is the request of the person answerable for that key, and nobody decides on a
+request they stand behind. Approvals count only on their own request (a rejection
+ends it; a request for another version supersedes a pending one)."""
 
 from __future__ import annotations
 
@@ -19,29 +24,52 @@ from audit_platform.roles import Role
 APPROVER_ROLES = (Role.OWNER, Role.COMPLIANCE_OFFICER)
 
 
+def _person(user_id: int | None) -> str | None:
+    return None if user_id is None else str(user_id)
+
+
 def approval_request_create(
     *, actor: Principal, deployment: Deployment, model_version: ModelVersion, reason: str = ""
 ) -> tuple[ApprovalRequest, Receipt]:
+    """Opens the request for ``model_version`` on ``deployment``, in the name of the
+    person behind ``actor``; a pending request for another version of the deployment
+    ends (superseded), with its approvals."""
     if model_version.model.system_id != deployment.system_id:
         raise RuleViolation(
             f"Model version {model_version.pk} belongs to another AI system than deployment "
             f"{deployment.pk}."
         )
+    if actor.kind == "api_key" and actor.person_id is None:
+        raise Forbidden(
+            f"Separation of duties: API key {actor.id} names no person answerable for it, so "
+            "its request could not be kept apart from its approval. Use a key created by a "
+            "person (or with create_api_key --answerable-email)."
+        )
     with transaction.atomic():
-        pending = ApprovalRequest.objects.filter(
+        Deployment.objects.select_for_update().filter(pk=deployment.pk).first()
+        open_requests = ApprovalRequest.objects.filter(
             deployment=deployment,
-            model_version=model_version,
             status__in=[ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED],
-        ).first()
+        )
+        pending = open_requests.filter(model_version=model_version).first()
         if pending is not None:
             raise RuleViolation(
                 f"Approval request {pending.pk} for this version and deployment is "
                 f"{pending.status} already."
             )
+        superseded = list(
+            open_requests.filter(status=ApprovalRequest.Status.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        ApprovalRequest.objects.filter(pk__in=superseded).update(
+            status=ApprovalRequest.Status.SUPERSEDED
+        )
         request = ApprovalRequest.objects.create(
             deployment=deployment,
             model_version=model_version,
             requested_by=who(actor),
+            requested_by_user_id=actor.person_id,
             reason=reason,
             required_approvals=selectors.required_approvals(),
         )
@@ -54,18 +82,16 @@ def approval_request_create(
                 "model_version": record_ref("model_version", model_version),
                 "sha256": model_version.artifact_sha256,
                 "required_approvals": request.required_approvals,
+                "requested_by_user_id": _person(actor.person_id),
+                "supersedes": [str(pk) for pk in superseded],
                 **({"reason_sha256": text_sha256(reason)} if reason else {}),
             },
         )
     return request, receipt
 
 
-def approval_decide(
-    *, actor: Principal, request: ApprovalRequest, decision: str, comment: str = ""
-) -> tuple[ApprovalRequest, Receipt]:
-    """An owner or compliance officer, in person and not the requester, approves or
-    rejects. Enough approvals make the request approved; one rejection rejects it."""
-    if actor.kind != "user" or actor.user is None:
+def _check_approver(actor: Principal) -> None:
+    if not actor.in_person:
         raise Forbidden(
             "Approvals are given by people: sign in as an owner or compliance officer "
             "(an API key cannot approve)."
@@ -75,17 +101,42 @@ def approval_decide(
             f"The role '{actor.role}' cannot approve deployments; owners and compliance "
             "officers can (Art. 14)."
         )
+
+
+def _check_separation(actor: Principal, request: ApprovalRequest) -> None:
+    """Nobody decides on a request they stand behind, however it was made."""
+    if request.requested_by == who(actor) or (
+        request.requested_by_user_id is not None and request.requested_by_user_id == actor.person_id
+    ):
+        through = (
+            f"through API key {request.requested_by.removeprefix('api_key:')}, which you are "
+            "answerable for"
+            if request.requested_by.startswith("api_key:")
+            else "in your session"
+        )
+        raise Forbidden(
+            f"Separation of duties: you requested approval request {request.pk} ({through}); "
+            "another owner or compliance officer must decide on it (no self-approval)."
+        )
+
+
+def approval_decide(
+    *, actor: Principal, request: ApprovalRequest, decision: str, comment: str = ""
+) -> tuple[ApprovalRequest, Receipt]:
+    """An owner or compliance officer, in person and not the person behind the request,
+    approves or rejects. Enough approvals on this request make it approved; one
+    rejection rejects it, and its approvals then count for nothing."""
+    _check_approver(actor)
     if decision not in ApprovalDecision.Decision.values:
         raise InvalidInput("decision must be approve or reject.", fields={"decision": ["Invalid."]})
     with transaction.atomic():
         request = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
-        if request.requested_by == who(actor):
-            raise Forbidden(
-                f"You requested approval request {request.pk}; someone else must approve it "
-                "(no self-approval)."
-            )
+        _check_separation(actor, request)
         if request.status != ApprovalRequest.Status.PENDING:
-            raise RuleViolation(f"Approval request {request.pk} is {request.status} already.")
+            raise RuleViolation(
+                f"Approval request {request.pk} is {request.status} already: decisions count "
+                "only on an open request (ask for a new one)."
+            )
         if request.decisions.filter(decided_by=actor.user).exists():
             raise RuleViolation(f"You decided on approval request {request.pk} already.")
         ApprovalDecision.objects.create(
@@ -112,6 +163,8 @@ def approval_decide(
                 "approvals": approvals,
                 "required_approvals": request.required_approvals,
                 "status": request.status,
+                "requested_by_user_id": _person(request.requested_by_user_id),
+                "decided_by_user_id": _person(actor.person_id),
                 **({"comment_sha256": text_sha256(comment)} if comment else {}),
             },
         )
