@@ -7,15 +7,15 @@ from typing import Any
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.tenancy import services
-from apps.tenancy.models import ApiKey, Membership
+from apps.tenancy.models import ApiKey, Membership, Organization
 from audit_platform.api import StrictSerializer
 from audit_platform.roles import MEMBER_ROLE_CHOICES, Capability, Role
-from audit_platform.views import OrganizationScopedMixin, ScopedGenericAPIView, receipt_response
+from audit_platform.views import ScopedGenericAPIView, receipt_response
 
 
 class OrganizationOut(serializers.Serializer):
@@ -23,14 +23,47 @@ class OrganizationOut(serializers.Serializer):
     name = serializers.CharField()
     created_at = serializers.DateTimeField()
     ledger_origin = serializers.CharField(source="ledger_log.origin")
+    unapproved_on_high_risk = serializers.ChoiceField(
+        choices=Organization.UnapprovedOnHighRisk.choices,
+        help_text="When a system is re-classified high-risk while a version without "
+        "approval serves it: stop that deployment and raise an alert (stop, the default), "
+        "or only raise the alert (alert).",
+    )
+    allow_unclassified_activation = serializers.BooleanField(
+        help_text="Whether deployments of systems nobody classified yet may serve (default false)."
+    )
 
 
-class OrganizationView(OrganizationScopedMixin, generics.GenericAPIView):
+class OrganizationPolicyIn(StrictSerializer):
+    unapproved_on_high_risk = serializers.ChoiceField(
+        choices=Organization.UnapprovedOnHighRisk.choices, required=False
+    )
+    allow_unclassified_activation = serializers.BooleanField(required=False)
+
+
+class OrganizationView(ScopedGenericAPIView):
+    """The caller's organization and its policy settings. Changing the policy takes an
+    owner signed in (a person), never a key alone; the change is on the ledger."""
+
+    write_capability = Capability.ADMINISTER
     serializer_class = OrganizationOut
+    base_queryset = Organization.objects.all()
+    organization_field = "pk"
 
     @extend_schema(responses=OrganizationOut)
     def get(self, request: Request) -> Response:
         return Response(OrganizationOut(self.principal.organization).data)
+
+    @extend_schema(request=OrganizationPolicyIn, responses=OrganizationOut)
+    def patch(self, request: Request) -> Response:
+        incoming = OrganizationPolicyIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        organization, receipt = services.organization_policy_update(
+            organization=self.principal.organization,
+            actor=self.principal,
+            **incoming.validated_data,
+        )
+        return receipt_response(OrganizationOut(organization).data, receipt, status_code=200)
 
 
 class ApiKeyOut(serializers.ModelSerializer):

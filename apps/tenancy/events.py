@@ -11,6 +11,18 @@ ORGANIZATION_CREATED = declare(
     section=TENANCY_AND_LEDGER,
     fields={"slug": "", "name": "", "vkey": "the log's first verifier key"},
 )
+ORGANIZATION_POLICY_CHANGED = declare(
+    "organization.policy_changed",
+    subject="organization",
+    subject_id="slug",
+    section=TENANCY_AND_LEDGER,
+    fields={
+        "unapproved_on_high_risk": "stop or alert: what a re-classification to high-risk "
+        "does to an unapproved version that serves",
+        "allow_unclassified_activation": "whether unclassified systems may serve",
+        "changed": "the setting names changed",
+    },
+)
 MEMBERSHIP_CREATED = declare(
     "membership.created",
     subject="membership",

@@ -29,7 +29,7 @@ from apps.tenancy.models import (
 from apps.tenancy.records import record_event
 from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 from audit_platform.principal import Principal
-from audit_platform.roles import MEMBER_ROLES, Role
+from audit_platform.roles import MEMBER_ROLES, Capability, Role
 
 
 def organization_create(*, slug: str, name: str, actor_name: str = "create_org") -> Organization:
@@ -55,6 +55,60 @@ def organization_create(*, slug: str, name: str, actor_name: str = "create_org")
             data={"slug": slug, "name": organization.name, "vkey": log.signing_keys.get().vkey},
         )
     return organization
+
+
+def organization_policy_update(
+    *,
+    organization: Organization,
+    actor: Principal,
+    unapproved_on_high_risk: str | None = None,
+    allow_unclassified_activation: bool | None = None,
+) -> tuple[Organization, Receipt]:
+    """Changes the organization's policy settings (what the deployment gate does with
+    an unapproved version when its system becomes high-risk; whether unclassified
+    systems may serve). Settings that weaken a control are decided by an owner in
+    person, never by a key alone."""
+    if not actor.in_person or not actor.can(Capability.ADMINISTER):
+        raise Forbidden(
+            "The organization's policy is changed by an owner in person (signed in), "
+            "never by an API key alone."
+        )
+    if unapproved_on_high_risk is not None and (
+        unapproved_on_high_risk not in Organization.UnapprovedOnHighRisk.values
+    ):
+        raise InvalidInput(
+            "unapproved_on_high_risk must be stop or alert.",
+            fields={"unapproved_on_high_risk": ["Invalid choice."]},
+        )
+    changes = {
+        name: value
+        for name, value in (
+            ("unapproved_on_high_risk", unapproved_on_high_risk),
+            ("allow_unclassified_activation", allow_unclassified_activation),
+        )
+        if value is not None
+    }
+    if not changes:
+        raise InvalidInput(
+            "Nothing to change: give unapproved_on_high_risk or allow_unclassified_activation.",
+            fields={"non_field_errors": ["No change."]},
+        )
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        for name, value in changes.items():
+            setattr(organization, name, value)
+        organization.save(update_fields=list(changes))
+        receipt = record_event(
+            actor=actor,
+            event=events.ORGANIZATION_POLICY_CHANGED,
+            id=organization.slug,
+            data={
+                "unapproved_on_high_risk": organization.unapproved_on_high_risk,
+                "allow_unclassified_activation": organization.allow_unclassified_activation,
+                "changed": sorted(changes),
+            },
+        )
+    return organization, receipt
 
 
 def user_for_email(*, email: str) -> AbstractBaseUser:
