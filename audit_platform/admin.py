@@ -1,4 +1,11 @@
-"""What every app's admin shares."""
+"""What every app's admin shares, and the admin site itself.
+
+The Django admin is for operators of the installation (superusers): it shows every
+organization's records at once, so a staff member of one organization must not reach
+it. Members work in the web UI and the API, which are scoped to their organization.
+``OperatorAdminSite`` refuses everyone but active superusers on every admin page,
+whatever model permissions a staff account holds.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,19 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+
+
+class OperatorAdminSite(admin.AdminSite):
+    """The installation's admin site: active superusers only. A signed-in staff member
+    without superuser status gets the login page with "not authorized" on every page,
+    the report PDF downloads included (they pass through ``admin_view``)."""
+
+    site_header = "Audit-trail service: operators"
+    site_title = "Operators"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_superuser)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -42,7 +42,8 @@ if PRODUCTION and not env_str("ALLOWED_HOSTS"):
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, for operators of the installation only (superusers): OperatorAdminSite.
+    "audit_platform.apps.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
