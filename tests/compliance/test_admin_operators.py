@@ -77,7 +77,7 @@ def test_a_staff_member_with_view_permissions_is_refused_every_admin_page(
 
 
 def test_an_operator_of_the_installation_reads_the_admin(victims_report, client):
-    system, report = victims_report
+    _, report = victims_report
     root = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
     client.force_login(root)
     assert b"Victim scoring" in client.get(reverse("admin:registry_aisystem_changelist")).content
