@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import Field, IntegerField, Model, QuerySet
 from django.shortcuts import get_object_or_404
-from rest_framework import generics, serializers
+from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -94,11 +94,51 @@ class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> QuerySet[Any]:
         return in_organization(self.model, self.context["organization"])
 
+    def to_internal_value(self, data: Any) -> Any:
+        record = super().to_internal_value(data)
+        principal = getattr(self.context.get("request"), "auth", None)
+        system_ids = getattr(principal, "system_ids", None)
+        if system_ids is not None and not (
+            in_organization(self.model, self.context["organization"], system_ids=system_ids)
+            .filter(pk=record.pk)
+            .exists()
+        ):
+            raise exceptions.PermissionDenied(
+                f"This API key is limited to AI systems {_listed(system_ids)}: "
+                f"{self.model._meta.verbose_name} {record.pk} belongs to another system."
+            )
+        return record
 
-def in_organization(model: type[Model], organization: Any) -> QuerySet[Any]:
+
+def _listed(ids: frozenset[int]) -> str:
+    return ", ".join(str(i) for i in sorted(ids))
+
+
+def system_path(model: type[Model]) -> str | None:
+    """How the model's records lead to their AI system: ``system_path`` when declared,
+    otherwise the ``organization_path`` up to its system; None for records that belong
+    to no system (artifacts, the organization's task records)."""
+    declared = getattr(model, "system_path", None)
+    if declared:
+        return declared
+    path = model.organization_path
+    if path.endswith("system__organization"):
+        return path.removesuffix("__organization")
+    return None
+
+
+def in_organization(
+    model: type[Model], organization: Any, *, system_ids: frozenset[int] | None = None
+) -> QuerySet[Any]:
     """The model's records that belong to ``organization``; each such model names its
-    path to the organization in ``organization_path``."""
-    return model.objects.filter(**{model.organization_path: organization})
+    path to the organization in ``organization_path``. With ``system_ids`` (an API key
+    limited to some AI systems), only the records of those systems: the others read as
+    not found."""
+    records = model.objects.filter(**{model.organization_path: organization})
+    path = system_path(model) if system_ids is not None else None
+    if path is not None:
+        records = records.filter(**{f"{path}__in": sorted(system_ids or ())})
+    return records
 
 
 def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -120,7 +160,8 @@ class RecordView(ScopedGenericAPIView):
         return self.in_scope(self.model)
 
     def in_scope(self, model: type[Model]) -> QuerySet[Any]:
-        return in_organization(model, self.principal.organization)
+        principal = self.principal
+        return in_organization(model, principal.organization, system_ids=principal.system_ids)
 
     def scoped_get(self, model: type[Model], pk: int) -> Any:
         """A record of the caller's organization, or 404 (also for another's)."""

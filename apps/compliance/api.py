@@ -197,6 +197,9 @@ class GapAnalysisView(ComplianceView):
         if system_id is not None:
             self.scoped_get(AISystem, system_id)
         gaps = selectors.gap_analysis(organization=self.principal.organization, system_id=system_id)
+        in_scope = self.principal.system_ids
+        if in_scope is not None:  # a key limited to some systems sees only theirs
+            gaps = [gap for gap in gaps if gap["system"] in in_scope]
         return Response(GapOut(gaps, many=True).data)
 
 

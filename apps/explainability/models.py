@@ -11,6 +11,8 @@ class Explanation(models.Model):
     """One explanation job and its results."""
 
     organization_path = "organization"
+    # A key limited to some systems sees the explanations of their models.
+    system_path = "model_version__model__system"
 
     class Status(models.TextChoices):
         QUEUED = "queued"

@@ -42,6 +42,8 @@ class AISystem(models.Model):
     """An AI system as the Act means it: everything else hangs off one."""
 
     organization_path = "organization"
+    # How an API key limited to some systems finds them (audit_platform/views.py).
+    system_path = "pk"
 
     class Role(models.TextChoices):
         PROVIDER = "provider"

@@ -11,6 +11,8 @@ class Report(models.Model):
     generated, the exact signed file and the ledger entry that records its digest."""
 
     organization_path = "organization"
+    # A key limited to some systems sees the reports about them (audit_platform/views.py).
+    system_path = "system"
 
     class Kind(models.TextChoices):
         ANNEX_IV = "annex_iv", "Technical documentation (Annex IV)"

@@ -10,13 +10,18 @@ from apps.registry import events
 from apps.registry.models import AISystem
 from apps.tenancy.records import record_event
 from apps.tenancy.selectors import member_user_by_email
-from audit_platform.errors import RuleViolation
+from audit_platform.errors import Forbidden, RuleViolation
 from audit_platform.principal import Principal
 
 
 def ai_system_register(
     *, actor: Principal, name: str, intended_purpose: str, role: str, owner_email: str | None = None
 ) -> tuple[AISystem, Receipt]:
+    if actor.system_ids is not None:
+        raise Forbidden(
+            "This API key is limited to some AI systems "
+            f"({', '.join(map(str, sorted(actor.system_ids)))}): it cannot register new ones."
+        )
     owner = member_user_by_email(organization=actor.organization, email=owner_email)
     try:
         with transaction.atomic():
