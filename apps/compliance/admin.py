@@ -13,6 +13,7 @@ from apps.compliance.models import (
     Classification,
     DecisionOverride,
     FundamentalRightsAssessment,
+    GateAlert,
     Incident,
     IncidentReport,
     ObligationEvidence,
@@ -24,8 +25,8 @@ from audit_platform.admin import ReadOnlyAdmin
 
 @admin.register(Classification)
 class ClassificationAdmin(ReadOnlyAdmin):
-    list_display = ["system", "version", "category", "high_risk_basis", "annex_iii_area"]
-    list_filter = ["category", "high_risk_basis"]
+    list_display = ["system", "version", "category", "status", "high_risk_basis", "annex_iii_area"]
+    list_filter = ["category", "status", "high_risk_basis"]
 
 
 @admin.register(ObligationEvidence)
@@ -54,6 +55,12 @@ class ApprovalDecisionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(GateAlert)
+class GateAlertAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "deployment", "model_version", "action", "created_at"]
+    list_filter = ["action"]
 
 
 @admin.register(ApprovalRequest)

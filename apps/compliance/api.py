@@ -22,6 +22,7 @@ from apps.compliance.models import (
     Classification,
     DecisionOverride,
     FundamentalRightsAssessment,
+    GateAlert,
     Incident,
     IncidentReport,
     ObligationEvidence,
@@ -94,8 +95,25 @@ class QuestionnaireView(ComplianceView):
 
 
 class ClassificationOut(serializers.ModelSerializer):
+    requested_by_user = serializers.IntegerField(
+        source="requested_by_user_id",
+        allow_null=True,
+        help_text="The person behind it (for a key, the key's person); null for an operator.",
+    )
+    decided_by = serializers.IntegerField(
+        source="decided_by_id",
+        allow_null=True,
+        help_text="Who confirmed or declined a lowering (user id).",
+    )
+
     class Meta:
         model = Classification
+        extra_kwargs = {
+            "status": {
+                "help_text": "effective, or pending: it lowers the risk class and takes "
+                "effect only when a second person confirms it (declined: never)."
+            }
+        }
         fields = [
             "id",
             "system",
@@ -109,7 +127,11 @@ class ClassificationOut(serializers.ModelSerializer):
             "result",
             "rationale",
             "citations",
+            "status",
             "created_by",
+            "requested_by_user",
+            "decided_by",
+            "decided_at",
             "created_at",
             "ledger_seq",
         ]
@@ -135,6 +157,50 @@ class ClassificationListCreateView(ListCreateView):
 
 class ClassificationDetailView(DetailView):
     model, out, serializer_class = Classification, ClassificationOut, ClassificationOut
+
+
+class ClassificationDecideIn(StrictSerializer):
+    decision = serializers.ChoiceField(choices=[("confirm", "confirm"), ("decline", "decline")])
+
+
+class ClassificationDecideView(ComplianceView):
+    """A second person confirms or declines a pending classification that lowers the
+    system's risk class: an owner or compliance officer signed in, not the person
+    behind it."""
+
+    model, serializer_class = Classification, ClassificationOut
+
+    @extend_schema(request=ClassificationDecideIn, responses=ClassificationOut)
+    def post(self, request: Request, pk: int) -> Response:
+        classification, receipt = services.classification_decide(
+            actor=self.principal,
+            classification=self.scoped_get(Classification, pk),
+            **validated(ClassificationDecideIn, request),
+        )
+        return receipt_response(ClassificationOut(classification).data, receipt, status_code=200)
+
+
+class GateAlertOut(serializers.ModelSerializer):
+    class Meta:
+        model = GateAlert
+        fields = [
+            "id",
+            "deployment",
+            "model_version",
+            "classification",
+            "action",
+            "message",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class GateAlertListView(ComplianceView, RecordListView):
+    """Deployments found serving a version without approval when their system became
+    high-risk: stopped, or (organization policy "alert") still serving."""
+
+    model, out, serializer_class = GateAlert, GateAlertOut, GateAlertOut
+    filters = {"deployment": "deployment_id", "action": "action"}
 
 
 class EvidenceLinkOut(serializers.Serializer):

@@ -15,22 +15,64 @@ their RFC 8785 bytes. See `docs/compliance.md`.
 """,
 )
 
+_CLASSIFICATION = {
+    "version": "",
+    "supersedes": "the current version it replaces, or null",
+    "role": "",
+    "category": "",
+    "high_risk_basis": "",
+    "annex_iii_area": "",
+    "exemption": "",
+    "flags": "",
+    "answers": "",
+    "citations": "",
+    "rationale_sha256": "",
+    "requested_by_user_id": "the person behind it (for a key, the key's person), or null",
+}
 CLASSIFICATION_RECORDED = declare(
     "classification.recorded",
     subject="ai_system",
     section=COMPLIANCE,
+    fields=_CLASSIFICATION,
+    doc="in effect at once (it does not lower the risk class)",
+)
+CLASSIFICATION_PROPOSED = declare(
+    "classification.proposed",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields=_CLASSIFICATION,
+    doc="lowers the risk class: not in effect until a second person confirms it",
+)
+_CLASSIFICATION_DECISION = {
+    "version": "",
+    "category": "",
+    "requested_by_user_id": "the person behind the lowering, or null",
+    "decided_by_user_id": "the second person",
+}
+CLASSIFICATION_CONFIRMED = declare(
+    "classification.confirmed",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields=_CLASSIFICATION_DECISION,
+    doc="the proposed lowering takes effect",
+)
+CLASSIFICATION_DECLINED = declare(
+    "classification.declined",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields=_CLASSIFICATION_DECISION,
+    doc="the proposed lowering never takes effect",
+)
+GATE_ALERT_RAISED = declare(
+    "gate.alert_raised",
+    subject="gate_alert",
+    section=COMPLIANCE,
     fields={
-        "version": "",
-        "supersedes": "previous version or null",
-        "role": "",
-        "category": "",
-        "high_risk_basis": "",
-        "annex_iii_area": "",
-        "exemption": "",
-        "flags": "",
-        "answers": "",
-        "citations": "",
-        "rationale_sha256": "",
+        "deployment": "",
+        "model_version": "the version serving without approval",
+        "classification_version": "the classification that made the system high-risk",
+        "action": "stopped (the deployment.stopped entry precedes it) or alert_only, by the "
+        "organization's policy",
     },
 )
 OBLIGATION_EVIDENCE_ATTACHED = declare(

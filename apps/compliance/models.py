@@ -15,7 +15,13 @@ from django.db import models
 
 
 class Classification(models.Model):
-    """One answer to "what is this system under the Act?", from a questionnaire."""
+    """One answer to "what is this system under the Act?", from a questionnaire.
+
+    A classification that lowers the system's risk class switches controls off (the
+    approval gate of a high-risk system), so it is a decision of two people: it waits
+    as ``pending`` until a person other than the one behind it confirms it (it is then
+    ``effective``) or declines it. The current classification is the latest effective
+    one."""
 
     organization_path = "system__organization"
 
@@ -24,6 +30,11 @@ class Classification(models.Model):
         HIGH_RISK = "high_risk"  # Art. 6(1) or 6(2) with Annex III
         LIMITED_RISK = "limited_risk"  # transparency duties only (Art. 50)
         MINIMAL_RISK = "minimal_risk"
+
+    class Status(models.TextChoices):
+        EFFECTIVE = "effective"
+        PENDING = "pending"  # lowers the risk class; awaits a second person
+        DECLINED = "declined"
 
     system = models.ForeignKey(
         "registry.AISystem", on_delete=models.PROTECT, related_name="classifications"
@@ -41,7 +52,25 @@ class Classification(models.Model):
     result = models.JSONField(help_text="Flags the obligations are derived from.")
     rationale = models.TextField()
     citations = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.EFFECTIVE)
     created_by = models.CharField(max_length=200)
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person behind it (for a key, the key's person); empty for an operator.",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who confirmed or declined a lowering.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ledger_seq = models.BigIntegerField()
 
@@ -214,6 +243,38 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} assessment {self.pk} ({self.status})"
+
+
+class GateAlert(models.Model):
+    """A deployment found serving what the gate would now refuse: a version without
+    approval when its system became high-risk. By the organization's policy the
+    deployment was stopped with it, or only this alert raised."""
+
+    organization_path = "deployment__system__organization"
+
+    class Action(models.TextChoices):
+        STOPPED = "stopped"
+        ALERT_ONLY = "alert_only"
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="gate_alerts"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, related_name="gate_alerts"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"gate alert on {self.deployment} ({self.action})"
 
 
 class ApprovalRequest(models.Model):

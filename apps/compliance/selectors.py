@@ -33,7 +33,19 @@ def required_approvals() -> int:
 
 
 def classification_current(*, system: Any) -> Classification | None:
-    return Classification.objects.filter(system=system).order_by("-version").first()
+    """The latest effective classification (a lowering awaiting confirmation is not)."""
+    return (
+        Classification.objects.filter(system=system, status=Classification.Status.EFFECTIVE)
+        .order_by("-version")
+        .first()
+    )
+
+
+def classification_pending(*, system: Any) -> Classification | None:
+    """A lowering of the system's risk class that awaits a second person, if any."""
+    return Classification.objects.filter(
+        system=system, status=Classification.Status.PENDING
+    ).first()
 
 
 def incidents_blocking(*, system: Any) -> QuerySet[Incident]:

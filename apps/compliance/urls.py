@@ -33,6 +33,12 @@ urlpatterns = [
     path("risks/<int:pk>", api.RiskDetailView.as_view(), name="risk-detail"),
     path("assessments/", api.AssessmentListCreateView.as_view(), name="assessment-list"),
     path("assessments/<int:pk>", api.AssessmentDetailView.as_view(), name="assessment-detail"),
+    path(
+        "classifications/<int:pk>/decide",
+        api.ClassificationDecideView.as_view(),
+        name="classification-decide",
+    ),
+    path("gate-alerts/", api.GateAlertListView.as_view(), name="gate-alert-list"),
     path("approvals/", api.ApprovalListCreateView.as_view(), name="approval-list"),
     path("approvals/<int:pk>", api.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<int:pk>/decide", api.ApprovalDecideView.as_view(), name="approval-decide"),

@@ -56,6 +56,10 @@ CASES = {
     "compliance-gaps": RouteCase("get", lambda v: {}, 200),
     "classification-list": RouteCase("get", lambda v: {}, 200),
     "classification-detail": RouteCase("get", lambda v: {"pk": v["c_classification"].pk}, DETAIL),
+    "classification-decide": RouteCase(
+        "post", lambda v: {"pk": v["c_classification"].pk}, DETAIL, body={"decision": "confirm"}
+    ),
+    "gate-alert-list": RouteCase("get", lambda v: {}, 200),
     "system-obligations": RouteCase("get", lambda v: {"pk": v["c_system"].pk}, DETAIL),
     "obligation-evidence-list": RouteCase("get", lambda v: {}, 200),
     "risk-list": RouteCase("get", lambda v: {}, 200),

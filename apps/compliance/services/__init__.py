@@ -20,6 +20,7 @@ from apps.compliance.services.assessments import (
     assessment_request,
 )
 from apps.compliance.services.classifications import (
+    classification_decide,
     classification_record,
     obligation_evidence_attach,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "assessment_complete",
     "assessment_fail",
     "assessment_request",
+    "classification_decide",
     "classification_record",
     "decision_override_record",
     "fria_record",
