@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "AssessmentKind": "apps.compliance.models.Assessment.Kind",
         "AssessmentStatus": "apps.compliance.models.Assessment.Status",
         "ApprovalStatus": "apps.compliance.models.ApprovalRequest.Status",
+        "ApprovalDecisionChoice": "apps.compliance.models.ApprovalDecision.Decision",
+        "ClassificationDecision": [("confirm", "confirm"), ("decline", "decline")],
         "RiskStatus": "apps.compliance.models.Risk.Status",
         "IncidentKind": "apps.compliance.models.Incident.Kind",
         "IncidentStatus": "apps.compliance.models.Incident.Status",
