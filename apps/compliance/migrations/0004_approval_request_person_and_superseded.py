@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0002_assessment_task_is_the_progress_record'),
+        ('compliance', '0003_operator_roles_and_retention_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
