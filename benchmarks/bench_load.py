@@ -373,8 +373,13 @@ def drive(port: int, key: str, system_id: int, clients: int, seconds: float) -> 
 
 def seed(port: int, env: dict[str, str]) -> tuple[str, int]:
     """An organization, a pipeline API key, and one AI system registered through it."""
-    manage("create_org", ORG, "--name", "Load test", env=env)
-    key = manage("create_api_key", "--org", ORG, "--role", "pipeline", "--name", "load", env=env)
+    owner = "load@example.invalid"
+    manage("create_org", ORG, "--name", "Load test", "--owner-email", owner, env=env)
+    key = manage(
+        "create_api_key",
+        *("--org", ORG, "--role", "pipeline", "--name", "load", "--answerable-email", owner),
+        env=env,
+    )
     key = key.strip().splitlines()[-1]
     body = {"name": "Credit scoring", "intended_purpose": "Load test.", "role": "provider"}
     status, system = request(port, "POST", "/api/v1/systems/", body, key)
