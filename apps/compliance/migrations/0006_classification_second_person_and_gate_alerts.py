@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0004_approval_request_person_and_superseded'),
+        ('compliance', '0005_approval_request_person_and_superseded'),
         ('registry', '0003_prediction_batch_execution'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

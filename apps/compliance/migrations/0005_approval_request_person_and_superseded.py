@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0003_operator_roles_and_retention_settings'),
+        ('compliance', '0004_incident_reporting_template_facts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
