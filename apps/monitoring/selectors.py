@@ -25,8 +25,9 @@ from apps.registry.models import ModelVersion
 ACTIONS = {
     "retrain": "a retraining trigger is sent to the training pipeline, which registers the "
     "retrained run with the trigger's id",
-    "review": "a review is requested from the people notified",
-    "stop": "a request to stop the deployment is sent to the pipeline and the people notified",
+    "review": "the alert asks the people notified for a review",
+    "stop": "the alert asks the people notified to stop the deployment (the stop button, "
+    "Art. 14(4)(e)); it is never stopped automatically",
 }
 
 
