@@ -89,8 +89,13 @@ def monitoring_plan(policy: MonitoringPolicy) -> str:
         f"at least {policy.drift_share:.0%} of the watched features drift. {performance} "
         f"Alerts are recorded on the ledger and notified to "
         f"{' and '.join(notify) or 'the people who read the alert list'}; on decay "
-        f"{ACTIONS[policy.on_decay]}, to be answered within {policy.trigger_deadline_hours} "
-        "hours or escalated. A person acknowledges and resolves each alert with a note."
+        f"{ACTIONS[policy.on_decay]}"
+        + (
+            f", to be answered within {policy.trigger_deadline_hours} hours or escalated"
+            if policy.on_decay == MonitoringPolicy.OnDecay.RETRAIN
+            else ""
+        )
+        + ". A person acknowledges and resolves each alert with a note."
         + (
             " A retrained version of this system, if it is not high-risk, goes live by itself "
             f"once its assessments meet {policy.activation_thresholds}."
