@@ -200,3 +200,22 @@ def test_pooled_connections_keep_the_ledger_statement_prepared(postgres, transac
     assert custom == 0
     # Every append on this session after the first few ran the one prepared plan.
     assert generic >= appends_on[pid] - threshold
+
+
+def test_production_serves_the_collected_docs_assets_itself(tmp_path):
+    # No separate web server: gunicorn's processes answer /static/ from collectstatic's
+    # STATIC_ROOT (WhiteNoise), so the docs pages work offline in production too.
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "static"), "API_SCHEMA_PUBLIC": "true"}
+    result = manage_shell(
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', interactive=False, verbosity=0); "
+        "from django.test import Client; c = Client(); "
+        "html = c.get('/api/docs/', secure=True).content.decode(); "
+        "import re; urls = re.findall(r'(?:src|href)=\"(/static/[^\"]+)\"', html); "
+        "print(len(urls), *(c.get(u, secure=True).status_code for u in urls))",
+        env,
+    )
+    assert result.returncode == 0, result.stderr
+    count, *statuses = result.stdout.split()
+    assert int(count) >= 4
+    assert statuses == ["200"] * int(count)
