@@ -211,7 +211,7 @@ def test_production_serves_the_collected_docs_assets_itself(tmp_path):
         "call_command('collectstatic', interactive=False, verbosity=0); "
         "from django.test import Client; c = Client(); "
         "html = c.get('/api/docs/', secure=True).content.decode(); "
-        "import re; urls = re.findall(r'(?:src|href)=\"(/static/[^\"]+)\"', html); "
+        'import re; urls = re.findall(r\'(?:src|href)="(/static/[^"]+)"\', html); '
         "print(len(urls), *(c.get(u, secure=True).status_code for u in urls))",
         env,
     )
