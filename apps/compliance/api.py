@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.compliance import rules, selectors, services
-from apps.compliance.metrics import METRICS
+from apps.compliance.api_schema import AnswersField, DecisionField, ThresholdsField
 from apps.compliance.models import (
     ApprovalDecision,
     ApprovalRequest,
@@ -139,7 +139,7 @@ class ClassificationOut(serializers.ModelSerializer):
 
 class ClassificationIn(StrictSerializer):
     system_id = ScopedPrimaryKey(AISystem)
-    answers = serializers.JSONField(help_text="See GET /api/v1/compliance/questionnaire.")
+    answers = AnswersField()
 
 
 class ClassificationListCreateView(ListCreateView):
@@ -434,9 +434,7 @@ class AssessmentIn(StrictSerializer):
     categorical_features = serializers.ListField(
         child=serializers.CharField(), required=False, default=list
     )
-    thresholds = serializers.JSONField(
-        help_text="{metric: {min, max}} with metrics among: " + ", ".join(METRICS)
-    )
+    thresholds = ThresholdsField()
     decision_threshold = serializers.FloatField(required=False, default=0.5)
     noise_scale = serializers.FloatField(required=False, default=0.1)
     flip_probability = serializers.FloatField(required=False, default=0.1)
@@ -593,8 +591,8 @@ class DecisionOverrideIn(StrictSerializer):
         PredictionBatch, required=False, allow_null=True, default=None
     )
     row_index = serializers.IntegerField(required=False, allow_null=True, default=None)
-    original_decision = serializers.JSONField()
-    new_decision = serializers.JSONField()
+    original_decision = DecisionField()
+    new_decision = DecisionField()
     reason = serializers.CharField()
 
 

@@ -193,6 +193,7 @@ class VerifyQueuedOut(serializers.Serializer):
 
 class LogVerifyView(LedgerView):
     write_capability = Capability.VERIFY
+    answers_with_receipt = False  # it records nothing; the task does
 
     @extend_schema(request=None, responses={202: VerifyQueuedOut})
     def post(self, request: Request) -> Response:

@@ -14,6 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.registry import selectors, services
+from apps.registry.api_schema import (
+    DatasetSchemaField,
+    DatasheetField,
+    EnvironmentField,
+    HardwareField,
+    MetricsField,
+    ParamsField,
+    RanOnField,
+    ResourcesField,
+)
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import (
     AISystem,
@@ -47,6 +57,15 @@ class ArtifactOut(serializers.ModelSerializer):
         fields = ["id", "sha256", "size_bytes", "original_name", "content_type", "created_at"]
 
 
+class ArtifactDuplicateOut(ArtifactOut):
+    duplicate = serializers.BooleanField(
+        help_text="Always true: this file was uploaded before, and nothing was recorded."
+    )
+
+    class Meta(ArtifactOut.Meta):
+        fields = [*ArtifactOut.Meta.fields, "duplicate"]
+
+
 class ArtifactIn(StrictSerializer):
     file = serializers.FileField()
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
@@ -56,6 +75,7 @@ class ArtifactListCreateView(RecordListView):
     model, out, serializer_class = Artifact, ArtifactOut, ArtifactOut
     parser_classes = [MultiPartParser]
     filters = {"sha256": "sha256"}
+    unrecorded_statuses = (200,)  # a file uploaded before: its first record stands
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Uploads are spooled to disk and hashed as they arrive (FILE_UPLOAD_HANDLERS);
@@ -71,7 +91,8 @@ class ArtifactListCreateView(RecordListView):
                 )
 
     @extend_schema(
-        request={"multipart/form-data": ArtifactIn}, responses={201: ArtifactOut, 200: ArtifactOut}
+        request={"multipart/form-data": ArtifactIn},
+        responses={201: ArtifactOut, 200: ArtifactDuplicateOut},
     )
     def post(self, request: Request) -> Response:
         data = request.data  # parses the body; the handler may stop an oversize one
@@ -190,9 +211,9 @@ class DatasetVersionIn(StrictSerializer):
     sha256 = serializers.CharField()
     size_bytes = serializers.IntegerField(min_value=0)
     row_count = serializers.IntegerField(min_value=0)
-    schema = serializers.JSONField()
+    schema = DatasetSchemaField()
     split = serializers.ChoiceField(choices=DatasetVersion.Split.choices)
-    datasheet = serializers.JSONField()
+    datasheet = DatasheetField()
     contains_personal_data = serializers.BooleanField()
     contains_special_category_data = serializers.BooleanField()
     uri = serializers.CharField(max_length=1000, required=False, default="")
@@ -280,7 +301,7 @@ class ModelVersionIn(StrictSerializer):
     framework = serializers.CharField(max_length=100)
     framework_version = serializers.CharField(max_length=50)
     training_run_id = ScopedPrimaryKey(TrainingRun, required=False, allow_null=True, default=None)
-    metrics = serializers.DictField(required=False, default=dict)
+    metrics = MetricsField(required=False, default=dict)
     dataset_version_ids = ScopedPrimaryKey(DatasetVersion, many=True, required=False, default=list)
     uri = serializers.CharField(max_length=1000, required=False, default="")
     uploaded = serializers.BooleanField(
@@ -346,11 +367,11 @@ class TrainingRunOut(serializers.ModelSerializer):
 class TrainingRunIn(StrictSerializer):
     system_id = ScopedPrimaryKey(AISystem)
     model_id = ScopedPrimaryKey(Model, required=False, allow_null=True, default=None)
-    params = serializers.DictField(required=False, default=dict)
+    params = ParamsField(required=False, default=dict)
     dataset_version_ids = ScopedPrimaryKey(DatasetVersion, many=True, required=False, default=list)
     code_revision = serializers.CharField(max_length=200, required=False, default="")
-    environment = serializers.DictField(required=False, default=dict)
-    hardware = serializers.DictField(required=False, default=dict)
+    environment = EnvironmentField(required=False, default=dict)
+    hardware = HardwareField(required=False, default=dict)
     trigger = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -360,11 +381,11 @@ class TrainingRunIn(StrictSerializer):
 
 
 class TrainingRunCompleteIn(StrictSerializer):
-    metrics = serializers.DictField()
+    metrics = MetricsField()
     energy_joules = serializers.FloatField(
         required=False, allow_null=True, default=None, min_value=0
     )
-    hardware = serializers.DictField(required=False, default=None)
+    hardware = HardwareField(required=False, default=None)
 
 
 class ReasonIn(StrictSerializer):
@@ -448,7 +469,7 @@ class DeploymentOut(serializers.ModelSerializer):
 class DeploymentIn(StrictSerializer):
     system_id = ScopedPrimaryKey(AISystem)
     environment = serializers.SlugField(max_length=100)
-    resources = serializers.DictField(required=False, default=dict)
+    resources = ResourcesField(required=False, default=dict)
 
 
 class DeploymentEventOut(serializers.ModelSerializer):
@@ -582,7 +603,7 @@ class PredictionBatchIn(StrictSerializer):
     rows_root = serializers.CharField()
     window_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
     window_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    ran_on = serializers.DictField(required=False, default=dict)
+    ran_on = RanOnField(required=False, default=dict)
 
 
 class BatchFilesIn(StrictSerializer):

@@ -168,6 +168,7 @@ class ReportVerifyView(RecordView):
     write_capability = Capability.VERIFY
     parser_classes = [MultiPartParser, PdfParser, StrictJSONParser]
     serializer_class = VerifyOut
+    answers_with_receipt = False  # verifying reads; it records nothing
 
     @extend_schema(
         request={"multipart/form-data": VerifyIn, "application/json": VerifyIn},
