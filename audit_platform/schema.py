@@ -175,6 +175,13 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
     "surveillance authority was informed of the incident; changes to the system are "
     "refused until then.",
     "POST /api/v1/incidents/{id}/close": "Closes an incident. Needs no body.",
+    "PATCH /api/v1/incidents/{id}": "Records facts of the Commission's reporting "
+    "template on an incident as they become known (member state, receiving authority, "
+    "when it occurred, harm category, parallel regimes); send only what is new.",
+    "POST /api/v1/monitoring/alerts/{id}/acknowledge": "Acknowledges an alert with a "
+    "note: someone is looking into it.",
+    "POST /api/v1/monitoring/alerts/{id}/resolve": "Resolves an alert with a note "
+    "saying what was done.",
     "GET /api/v1/reports/{id}/pdf": "The report's signed PDF. Refused (409) until the "
     "report has succeeded. `X-Content-SHA256` carries the file's digest.",
     "POST /api/v1/reports/verify": "Checks a PDF (multipart `file`, a raw "

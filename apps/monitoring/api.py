@@ -16,6 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.monitoring import selectors, services
+from apps.monitoring.api_schema import (
+    ActivationThresholdsField,
+    FeatureThresholdsField,
+    LabelsField,
+    RowsField,
+)
 from apps.monitoring.models import (
     Alert,
     Delivery,
@@ -65,7 +71,7 @@ class PolicyIn(StrictSerializer):
     reference_batch_id = ScopedPrimaryKey(PredictionBatch, required=False, allow_null=True)
     features = serializers.ListField(child=serializers.CharField(), required=False)
     tests = serializers.DictField(child=serializers.CharField(), required=False)
-    thresholds = serializers.DictField(child=serializers.JSONField(), required=False)
+    thresholds = FeatureThresholdsField(child=serializers.JSONField(), required=False)
     drift_share = serializers.FloatField(required=False)
     task = serializers.ChoiceField(choices=MonitoringPolicy.Task.choices, required=False)
     score_column = serializers.CharField(required=False, allow_blank=True)
@@ -81,7 +87,7 @@ class PolicyIn(StrictSerializer):
     dispatch_event_type = serializers.CharField(required=False, max_length=100)
     trigger_deadline_hours = serializers.IntegerField(required=False, min_value=1)
     auto_activate = serializers.BooleanField(required=False)
-    activation_thresholds = serializers.DictField(required=False)
+    activation_thresholds = ActivationThresholdsField(required=False)
 
 
 class PolicyListCreateView(MonitoringView, RecordListView):
@@ -187,8 +193,8 @@ class PerformanceDetailView(MonitoringView, RecordDetailView):
 
 
 class LabelsIn(StrictSerializer):
-    rows = serializers.ListField(child=serializers.JSONField(), help_text="Row numbers (0-based).")
-    labels = serializers.ListField(child=serializers.JSONField(), help_text="0 or 1 per row.")
+    rows = RowsField(child=serializers.JSONField(), help_text="Row numbers (0-based).")
+    labels = LabelsField(child=serializers.JSONField(), help_text="0 or 1 per row.")
 
 
 class BatchLabelsView(MonitoringView):
