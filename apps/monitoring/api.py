@@ -165,11 +165,18 @@ class DriftReportDetailView(MonitoringView, RecordDetailView):
     model, out, serializer_class = DriftReport, DriftReportOut, DriftReportOut
 
 
+class DriftChartsOut(serializers.Serializer):
+    distributions = serializers.ListField(
+        child=serializers.CharField(), help_text="One SVG image per watched feature."
+    )
+
+
 class DriftChartsView(MonitoringView):
     """GET the report's per-feature reference vs current distributions, as SVG."""
 
-    model, serializer_class = DriftReport, DriftReportOut
+    model, serializer_class = DriftReport, DriftChartsOut
 
+    @extend_schema(responses=DriftChartsOut)
     def get(self, request: Request, pk: int) -> Response:
         report = self.scoped_get(DriftReport, pk)
         from apps.monitoring import charts
