@@ -276,8 +276,12 @@ IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 24, minimum
 # After a rotation, the old API key keeps working this long, so that pipelines can
 # switch to the new secret without downtime; then it stops (README, "API keys").
 API_KEY_ROTATION_GRACE_HOURS = env_int("API_KEY_ROTATION_GRACE_HOURS", 24, minimum=0)
-# How long an invitation's one-time link stays valid.
+# How long an invitation's one-time link stays valid, and the page the link opens
+# (the web UI's accept page; the token follows as ?token=...).
 INVITATION_TTL_HOURS = env_int("INVITATION_TTL_HOURS", 72, minimum=1)
+INVITATION_ACCEPT_URL = (
+    env_str("INVITATION_ACCEPT_URL", "http://localhost:8000/invitations/accept") or ""
+)
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI audit-trail service API",
     "DESCRIPTION": "Pipeline hooks and ledger access for the EU AI Act audit-trail service.",

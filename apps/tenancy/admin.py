@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.tenancy import services
-from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership, Organization
+from apps.tenancy.models import ApiKey, IdempotencyRecord, Invitation, Membership, Organization
 from audit_platform.admin import ReadOnlyAdmin
 from audit_platform.principal import Principal
 
@@ -77,3 +77,12 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["key", "organization", "method", "path", "response_status", "created_at"]
     list_filter = ["organization", "method", "response_status"]
     search_fields = ["key", "path"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations are made and accepted through the API (apps/tenancy/invitations.py)."""
+
+    list_display = ["pk", "organization", "role", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["organization", "role"]
+    exclude = ["token_sha256"]

@@ -8,11 +8,14 @@ from typing import Any
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from apps.tenancy import services
-from apps.tenancy.models import ApiKey, Membership, Organization
+from apps.tenancy import invitations, services
+from apps.tenancy.models import ApiKey, Invitation, Membership, Organization
 from audit_platform.api import StrictSerializer
 from audit_platform.roles import MEMBER_ROLE_CHOICES, Capability, Role
 from audit_platform.views import ScopedGenericAPIView, receipt_response
@@ -202,15 +205,12 @@ class MembershipOut(serializers.ModelSerializer):
         fields = ["id", "user_id", "email", "role", "created_at"]
 
 
-class MembershipIn(StrictSerializer):
-    email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=MEMBER_ROLE_CHOICES)
+class MembershipListView(ScopedGenericAPIView):
+    """The organization's members. People join only by accepting an invitation
+    (/api/v1/invitations/); nobody attaches an existing account directly."""
 
-
-class MembershipListCreateView(ScopedGenericAPIView):
     list_view = True
     read_capability = Capability.SEE_MEMBERS
-    write_capability = Capability.ADMINISTER
     base_queryset = Membership.objects.select_related("user")
     serializer_class = MembershipOut
 
@@ -218,17 +218,6 @@ class MembershipListCreateView(ScopedGenericAPIView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MembershipOut(page, many=True).data)
-
-    @extend_schema(request=MembershipIn, responses={201: MembershipOut})
-    def post(self, request: Request) -> Response:
-        incoming = MembershipIn(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        membership, receipt = services.membership_add(
-            organization=self.principal.organization,
-            actor=self.principal,
-            **incoming.validated_data,
-        )
-        return receipt_response(MembershipOut(membership).data, receipt)
 
 
 class MembershipDetailView(ScopedGenericAPIView):
@@ -245,3 +234,102 @@ class MembershipDetailView(ScopedGenericAPIView):
         membership: Model = self.get_object()
         receipt = services.membership_remove(membership=membership, actor=self.principal)
         return Response({"ledger": receipt.as_json()}, status=status.HTTP_200_OK)
+
+
+# --- Invitations -----------------------------------------------------------------------
+
+
+class InvitationOut(serializers.ModelSerializer):
+    email = serializers.EmailField(help_text="The address as the owner typed it.")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "expires_at", "accepted_at", "revoked_at", "created_at"]
+
+
+class InvitationIn(StrictSerializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=MEMBER_ROLE_CHOICES)
+
+
+class InvitationListCreateView(ScopedGenericAPIView):
+    """Invitations of the organization. An owner invites an e-mail address to a role;
+    the address gets a one-time link (valid ``INVITATION_TTL_HOURS``). The answer is
+    the same whether an account of that address exists or not."""
+
+    list_view = True
+    read_capability = Capability.ADMINISTER
+    write_capability = Capability.ADMINISTER
+    base_queryset = Invitation.objects.all()
+    serializer_class = InvitationOut
+
+    @extend_schema(operation_id="invitations_list", responses=InvitationOut(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InvitationOut(page, many=True).data)
+
+    @extend_schema(request=InvitationIn, responses={201: InvitationOut})
+    def post(self, request: Request) -> Response:
+        incoming = InvitationIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        invitation, receipt = invitations.invitation_create(
+            organization=self.principal.organization,
+            actor=self.principal,
+            **incoming.validated_data,
+        )
+        return receipt_response(InvitationOut(invitation).data, receipt)
+
+
+class InvitationRevokeView(ScopedGenericAPIView):
+    write_capability = Capability.ADMINISTER
+    base_queryset = Invitation.objects.all()
+    serializer_class = InvitationOut
+
+    @extend_schema(request=None, responses={200: InvitationOut})
+    def post(self, request: Request, pk: int) -> Response:
+        invitation = self.get_object()
+        receipt = invitations.invitation_revoke(invitation=invitation, actor=self.principal)
+        invitation.refresh_from_db()
+        return receipt_response(InvitationOut(invitation).data, receipt, status_code=200)
+
+
+class InvitationAcceptIn(StrictSerializer):
+    token = serializers.CharField(max_length=200, help_text="From the invitation's link.")
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        style={"input_type": "password"},
+        help_text="For a new account. Leave out when signed in to the invited address's account.",
+    )
+
+
+class InvitationAcceptedOut(serializers.Serializer):
+    organization = serializers.CharField(help_text="The organization's slug.")
+    role = serializers.CharField()
+    membership_id = serializers.IntegerField()
+
+
+class InvitationAcceptView(APIView):
+    """Accepts an invitation with the token of its link: with a password for a new
+    account, or signed in (a browser session) to the account of the invited address.
+    API keys play no part here."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=InvitationAcceptIn, responses={201: InvitationAcceptedOut})
+    def post(self, request: Request) -> Response:
+        incoming = InvitationAcceptIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        membership, receipt = invitations.invitation_accept(
+            token=incoming.validated_data["token"],
+            user=request.user,
+            password=incoming.validated_data["password"] or None,
+        )
+        body = {
+            "organization": membership.organization.slug,
+            "role": membership.role,
+            "membership_id": membership.pk,
+        }
+        return receipt_response(InvitationAcceptedOut(body).data, receipt)

@@ -66,3 +66,26 @@ API_KEY_REVOKED = declare(
     section=TENANCY_AND_LEDGER,
     fields={"role": ""},
 )
+INVITATION_CREATED = declare(
+    "invitation.created",
+    subject="invitation",
+    section=TENANCY_AND_LEDGER,
+    fields={
+        "role": "",
+        "expires_at": "",
+        "invited_by_user_id": "the person who invited (user id), or null",
+    },
+    doc="the e-mail address is not on the ledger",
+)
+INVITATION_ACCEPTED = declare(
+    "invitation.accepted",
+    subject="invitation",
+    section=TENANCY_AND_LEDGER,
+    fields={"user_id": "the person who joined", "role": "", "membership": "the new membership"},
+)
+INVITATION_REVOKED = declare(
+    "invitation.revoked",
+    subject="invitation",
+    section=TENANCY_AND_LEDGER,
+    fields={},
+)

@@ -167,3 +167,36 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.method} {self.path})"
+
+
+class Invitation(models.Model):
+    """An owner's invitation of a person, by e-mail, to a role in the organization.
+
+    The e-mail carries a one-time link; only the SHA-256 of its token is stored. The
+    invited person accepts it (setting a password, or signed in to the account of that
+    address) before ``expires_at``; nothing else attaches a person to an organization,
+    and the answer to an invitation is the same whether an account of that address
+    exists or not."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(help_text="As the owner typed it.")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.organization} as {self.role}"

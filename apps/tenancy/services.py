@@ -125,7 +125,10 @@ def user_for_email(*, email: str) -> AbstractBaseUser:
 def membership_add(
     *, organization: Organization, email: str, role: str, actor: Principal
 ) -> tuple[Membership, Receipt]:
-    """Gives the person with this e-mail (created if new) a role in the organization."""
+    """Gives the person with this e-mail (created if new, without a usable password) a
+    role in the organization. For operators of the installation only (``create_org``,
+    ``setup_demo``): the API attaches nobody directly; members are invited and accept
+    (apps/tenancy/invitations.py)."""
     if role not in MEMBER_ROLES:
         raise InvalidInput(
             f"{role!r} is not a role a person can hold; use one of {', '.join(MEMBER_ROLES)}.",

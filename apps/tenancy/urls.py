@@ -7,6 +7,11 @@ urlpatterns = [
     path("api-keys/", api.ApiKeyListCreateView.as_view(), name="api-key-list"),
     path("api-keys/<int:pk>/revoke", api.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("api-keys/<int:pk>/rotate", api.ApiKeyRotateView.as_view(), name="api-key-rotate"),
-    path("memberships/", api.MembershipListCreateView.as_view(), name="membership-list"),
+    path("memberships/", api.MembershipListView.as_view(), name="membership-list"),
+    path("invitations/", api.InvitationListCreateView.as_view(), name="invitation-list"),
+    path(
+        "invitations/<int:pk>/revoke", api.InvitationRevokeView.as_view(), name="invitation-revoke"
+    ),
+    path("invitations/accept", api.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("memberships/<int:pk>", api.MembershipDetailView.as_view(), name="membership-detail"),
 ]

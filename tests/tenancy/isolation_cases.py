@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.tasks.services import task_record_create
+from apps.tenancy import invitations
 from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
@@ -18,6 +19,12 @@ def victim(org) -> dict[str, Any]:
             organization=org, email="officer@a.example", role="compliance_officer"
         ),
         "task": task_record_create(organization=org, kind="ledger.verify"),
+        "invitation": invitations.invitation_create(
+            organization=org,
+            email="invited@a.example",
+            role="auditor",
+            actor=factories.tests_actor(org),
+        )[0],
     }
 
 
@@ -25,6 +32,7 @@ def secrets(objects: dict[str, Any]) -> list[str]:
     return [
         objects["api_key"].prefix,
         "officer@a.example",
+        "invited@a.example",
         objects["api_key"].organization.ledger_log.origin,
     ]
 
@@ -36,6 +44,10 @@ CASES = {
     "api-key-rotate": RouteCase("post", lambda v: {"pk": v["api_key"].pk}, DETAIL),
     "membership-list": RouteCase("get", lambda v: {}, 200),
     "membership-detail": RouteCase("get", lambda v: {"pk": v["membership"].pk}, DETAIL),
+    "invitation-list": RouteCase("get", lambda v: {}, 200),
+    "invitation-revoke": RouteCase("post", lambda v: {"pk": v["invitation"].pk}, DETAIL),
+    # Only the token of the link counts; another organization's key gains nothing.
+    "invitation-accept": RouteCase("post", lambda v: {}, 400, body={"token": "not-a-token"}),
     "task-detail": RouteCase("get", lambda v: {"pk": v["task"].pk}, DETAIL),
     "ledger-checkpoint": RouteCase("get", lambda v: {}, 200),
     # The victim's log is longer than the other organization's: these sizes and seqs

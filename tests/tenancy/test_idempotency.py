@@ -19,15 +19,15 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from apps.ledger.models import Entry
-from apps.tenancy import idempotency, services
-from apps.tenancy.models import ApiKey, IdempotencyRecord, Membership
+from apps.tenancy import idempotency, invitations, services
+from apps.tenancy.models import ApiKey, IdempotencyRecord, Invitation, Membership
 from audit_platform.principal import Principal
 from tests.factories import MembershipFactory
 from tests.support import assert_nothing_written
 
 KEY = "nightly-2024-06-01-step-3"
 API_KEYS = reverse("api-key-list")
-MEMBERSHIPS = reverse("membership-list")
+INVITATIONS = reverse("invitation-list")
 
 
 def _post(client: APIClient, url: str, body: dict, key: str = KEY):
@@ -70,17 +70,21 @@ def test_the_new_keys_secret_is_neither_stored_nor_replayed(org, owner):
 
 
 @pytest.mark.embedded
-def test_retried_membership_add_replays_the_exact_answer(org, owner):
+def test_retried_invitation_replays_the_exact_answer_and_sends_one_mail(
+    org, owner, mailoutbox, django_capture_on_commit_callbacks
+):
     body = {"email": "officer@acme.example", "role": "compliance_officer"}
 
-    first = _post(owner, MEMBERSHIPS, body)
-    retry = _post(owner, MEMBERSHIPS, body)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _post(owner, INVITATIONS, body)
+        retry = _post(owner, INVITATIONS, body)
 
     assert first.status_code == retry.status_code == 201
     assert retry.content == first.content
     assert retry["Content-Type"] == first["Content-Type"]
-    assert Membership.objects.filter(organization=org, user__email=body["email"]).count() == 1
-    assert _entries(org, "membership.created") == 1
+    assert Invitation.objects.filter(organization=org, email=body["email"]).count() == 1
+    assert _entries(org, "invitation.created") == 1
+    assert len(mailoutbox) == 1
 
 
 def test_retried_membership_delete_removes_once_and_replays_its_answer(org, owner):
@@ -151,10 +155,10 @@ def test_same_key_on_another_route_gets_422(org, owner):
     _post(owner, API_KEYS, {"role": "pipeline"})
 
     with assert_nothing_written():
-        response = _post(owner, MEMBERSHIPS, {"email": "new@acme.example", "role": "auditor"})
+        response = _post(owner, INVITATIONS, {"email": "new@acme.example", "role": "auditor"})
 
     assert response.status_code == 422
-    assert not Membership.objects.filter(user__email="new@acme.example").exists()
+    assert not Invitation.objects.filter(email="new@acme.example").exists()
 
 
 def test_organizations_use_the_same_key_independently(org, other_org, client_for):
@@ -175,18 +179,18 @@ def test_retry_after_a_refused_attempt_runs_again(org, owner):
     body = {"email": "back@acme.example", "role": "auditor"}
 
     with assert_nothing_written():
-        refused = _post(owner, MEMBERSHIPS, body)
+        refused = _post(owner, INVITATIONS, body)
     assert refused.status_code == 409
     assert not IdempotencyRecord.objects.filter(organization=org).exists()
 
     services.membership_remove(
         membership=member, actor=Principal.system(organization=org, name="tests")
     )
-    retry = _post(owner, MEMBERSHIPS, body)
+    retry = _post(owner, INVITATIONS, body)
 
     assert retry.status_code == 201
     assert "Idempotent-Replayed" not in retry
-    assert Membership.objects.get(organization=org, user__email=body["email"]).role == "auditor"
+    assert Invitation.objects.get(organization=org, email=body["email"]).role == "auditor"
 
 
 def test_retry_after_invalid_input_may_send_the_corrected_body(org, owner):
@@ -259,10 +263,10 @@ def test_openapi_schema_offers_the_header_on_writes_only():
 
 CONCURRENT = {
     "api-keys": (API_KEYS, {"role": "pipeline", "name": "racer"}, "api_key_create"),
-    "memberships": (
-        MEMBERSHIPS,
+    "invitations": (
+        INVITATIONS,
         {"email": "racer@acme.example", "role": "auditor"},
-        "membership_add",
+        "invitation_create",
     ),
 }
 
@@ -273,7 +277,8 @@ def test_concurrent_retries_write_once_and_all_get_the_same_answer(
     route, postgres, org, api_key_for, monkeypatch
 ):
     url, body, service_name = CONCURRENT[route]
-    service = getattr(services, service_name)
+    module = services if route == "api-keys" else invitations
+    service = getattr(module, service_name)
 
     def slow_service(**kwargs):
         # The one request that gets to run holds its transaction open a while, so the
@@ -281,10 +286,10 @@ def test_concurrent_retries_write_once_and_all_get_the_same_answer(
         time.sleep(0.3)
         return service(**kwargs)
 
-    monkeypatch.setattr(services, service_name, slow_service)
+    monkeypatch.setattr(module, service_name, slow_service)
     secret = api_key_for(org, "owner")
     keys_before, entries_before = ApiKey.objects.count(), Entry.objects.count()
-    members_before = Membership.objects.count()
+    invitations_before = Invitation.objects.count()
     attempts = 8
     start = threading.Barrier(attempts)
 
@@ -310,5 +315,5 @@ def test_concurrent_retries_write_once_and_all_get_the_same_answer(
     if route == "api-keys":
         assert ApiKey.objects.count() == keys_before + 1
     else:
-        assert Membership.objects.count() == members_before + 1
+        assert Invitation.objects.count() == invitations_before + 1
     assert IdempotencyRecord.objects.filter(organization=org, key=KEY).count() == 1

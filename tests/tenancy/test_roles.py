@@ -20,20 +20,29 @@ def test_pipeline_key_cannot_create_api_keys(org, client_for):
     assert ApiKey.objects.count() == keys_before
 
 
-def test_pipeline_key_cannot_add_members(org, client_for):
+def test_pipeline_key_cannot_invite_members(org, client_for):
     client = client_for(org, "pipeline")
     response = client.post(
-        reverse("membership-list"), {"email": "x@example.com", "role": "owner"}, format="json"
+        reverse("invitation-list"), {"email": "x@example.com", "role": "owner"}, format="json"
     )
     assert response.status_code == 403
     assert not Membership.objects.exists()
+
+
+def test_nobody_attaches_an_account_to_the_organization_directly(org, client_for):
+    owner = client_for(org, "owner")
+    with assert_nothing_written():
+        response = owner.post(
+            reverse("membership-list"), {"email": "x@example.com", "role": "owner"}, format="json"
+        )
+    assert response.status_code == 405
 
 
 @pytest.mark.parametrize(
     ("name", "payload"),
     [
         ("api-key-list", {"role": "pipeline"}),
-        ("membership-list", {"email": "x@example.com", "role": "auditor"}),
+        ("invitation-list", {"email": "x@example.com", "role": "auditor"}),
     ],
 )
 def test_auditor_key_cannot_write(org, client_for, name, payload):
