@@ -88,6 +88,19 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     django_capture_on_commit_callbacks,
 ):
     system = monitored["system"]
+    deployment = monitored["deployment"].pk
+    # The version serving now is approved, so becoming high-risk does not stop it.
+    officer_client, _ = person("compliance_officer", "officer@acme.example")
+    first = post(
+        "approval-list", {"deployment_id": deployment, "model_version_id": monitored["version"].pk}
+    )
+    post(
+        "approval-decide",
+        {"decision": "approve"},
+        status=200,
+        client=officer_client,
+        pk=first["id"],
+    )
     ClassificationFactory(system=system, answers=answers(annex_iii_area="employment"))
     policy, alerts, pipeline = retraining()
     drifted_batch(monitored, django_capture_on_commit_callbacks)
@@ -119,13 +132,11 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
         thresholds={"accuracy": {"min": 0.8}},
         results={"rows": 4, "metrics": {"accuracy": {"value": 0.93, "ci": [0.9, 0.95]}}},
     )
-    deployment = monitored["deployment"].pk
     # High-risk: no activation before the approval.
     post("deployment-activate", {"model_version_id": version["id"]}, status=409, pk=deployment)
     request_ = post(
         "approval-list", {"deployment_id": deployment, "model_version_id": version["id"]}
     )
-    officer_client, _ = person("compliance_officer", "officer@acme.example")
     post(
         "approval-decide",
         {"decision": "approve"},
