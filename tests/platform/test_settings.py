@@ -17,6 +17,7 @@ PRODUCTION = {
     "LEDGER_HOST": "audit.example.eu",
     "LEDGER_KEY_ENCRYPTION_KEY": "q0Bq8pD2x8H1b5c6y7Zl3sVv1w2E4r5T6y7U8i9O0pA=",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/audit_platform",
+    "REPORT_TSA_URL": "https://tsa.example.eu/",
 }
 
 
@@ -39,6 +40,14 @@ def test_production_settings_pass_check_deploy_without_warnings():
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_warns_when_report_signatures_would_have_no_timestamp():
+    without = {k: v for k, v in PRODUCTION.items() if k != "REPORT_TSA_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=without)
+    assert result.returncode != 0
+    assert "reports.W001" in result.stderr + result.stdout
+    assert "REPORT_TSA_URL is not set" in result.stderr + result.stdout
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -52,6 +61,8 @@ def test_production_settings_pass_check_deploy_without_warnings():
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be postgres"),
         ({"API_MAX_BODY_BYTES": "lots"}, "API_MAX_BODY_BYTES must be an integer"),
         ({"IDEMPOTENCY_RETENTION_HOURS": "0"}, "IDEMPOTENCY_RETENTION_HOURS must be at least 1"),
+        ({"REPORT_TSA_URL": "tsa.example.eu"}, "REPORT_TSA_URL must be an http:// or https://"),
+        ({"REPORT_TRUST_ROOTS": "/no.pem"}, "REPORT_TRUST_ROOTS='/no.pem' is not a readable"),
     ],
 )
 def test_bad_setting_fails_loudly(change, message):
