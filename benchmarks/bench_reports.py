@@ -3,10 +3,10 @@
 Usage: python benchmarks/bench_reports.py [--versions 50] [--entries 10000] [--keep]
 
 Named baseline: **WeasyPrint rendering the very same HTML to a plain PDF** (no data
-gathering, no PDF/A-3b variant, no attachments, no tlog-proofs, no signing, no
+gathering, no PDF/A variant or tags, no attachments, no tlog-proofs, no signing, no
 ledger entry). "Ours" is the whole job as a worker runs it: gather the record,
-verify the log (audit trail), render PDF/A-3b with the records and every cited
-entry's tlog-proof embedded, sign (PAdES), store, and record the digest on the
+verify the log (audit trail), render tagged PDF/A-3a with the records and every
+cited entry's tlog-proof embedded, sign (PAdES), store, and record the digest on the
 ledger. The script prints both and their ratio.
 
 1. Annex IV for a system with ``--versions`` model versions and ``--entries`` ledger
