@@ -393,29 +393,26 @@ def feature_drift(
     chosen = test or default_test(
         reference.kind, reference_values=reference.present, distinct=distinct
     )
+    common = {
+        "name": feature,
+        "kind": reference.kind,
+        "test": chosen,
+        "threshold": threshold,
+        "reference_values": reference.present,
+        "histograms": histograms(reference, current),
+        "missing": (reference.missing, current.missing),
+        "current_values": current.present,
+    }
     check_test(feature, reference.kind, chosen)
-    limit = DEFAULT_THRESHOLDS[chosen] if threshold is None else threshold
-    statistic, p_value, note = _compute(chosen, reference, current, values)
-    if statistic is None:
-        return untestable(
-            feature, note, reference_missing=reference.missing, current_missing=current.missing
+    if chosen == KS:
+        return counts_result(
+            counts=None, statistic=st.ks(reference.values, current.values), **common
         )
-    drifted = p_value < limit if chosen in P_VALUE_TESTS else statistic >= limit
-    ref_hist, cur_hist = histograms(reference, current)
-    return FeatureDrift(
-        feature=feature,
-        kind=reference.kind,
-        test=chosen,
-        statistic=statistic,
-        p_value=p_value,
-        threshold=limit,
-        drifted=bool(drifted),
-        reason=note or small_window_note(chosen, current.present),
-        reference_histogram=ref_hist,
-        current_histogram=cur_hist,
-        reference_missing=reference.missing,
-        current_missing=current.missing,
-    )
+    if chosen == WASSERSTEIN:
+        std = float(np.std(reference.values))
+        distance = st.wasserstein_normed(reference.values, current.values, std)
+        return counts_result(counts=None, statistic=(distance, None), **common)
+    return counts_result(counts=binned(chosen, reference, current, values), **common)
 
 
 def _numerical_distinct(reference: Column, current: Column) -> tuple[np.ndarray | None, int]:
@@ -473,25 +470,6 @@ def binned(
         st.open_binned_counts(reference.values, inner),
         st.open_binned_counts(current.values, inner),
     )
-
-
-def _compute(
-    test: str, reference: Column, current: Column, values: np.ndarray | None
-) -> tuple[float | None, float | None, str | None]:
-    """(statistic, p-value, note) of one test; statistic None: not testable, the note
-    says why."""
-    if test == KS:
-        statistic, p_value = st.ks(reference.values, current.values)
-        return statistic, p_value, None
-    if test == WASSERSTEIN:
-        std = float(np.std(reference.values))
-        return st.wasserstein_normed(reference.values, current.values, std), None, None
-    ref_counts, cur_counts = binned(test, reference, current, values)
-    if test == JENSEN_SHANNON:
-        return st.jensen_shannon_distance(ref_counts, cur_counts), None, None
-    if test == PSI:
-        return st.psi(ref_counts, cur_counts), None, None
-    return chi2_of_counts(ref_counts, cur_counts)
 
 
 def chi2_of_counts(
@@ -559,7 +537,7 @@ def counts_result(
     *,
     name: str,
     kind: str,
-    counts: tuple[np.ndarray, np.ndarray],
+    counts: tuple[np.ndarray, np.ndarray] | None,
     test: str | None,
     threshold: float | None,
     reference_values: int,

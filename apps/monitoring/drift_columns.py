@@ -6,8 +6,9 @@ three kinds, so that no dtype is dropped silently:
 - ``numerical``: integers of any width, signed or unsigned, nullable or not; floats;
   decimals; durations (in seconds). Values become float64; nulls, NaN and ±inf count
   as missing and are left out of the test.
-- ``categorical``: booleans, strings, binary, dictionary-encoded (pandas
-  ``category``) columns. Values are counted per category; nulls count as missing.
+- ``categorical``: booleans, strings, binary (as UTF-8 text, undecodable bytes
+  escaped), dictionary-encoded (pandas ``category``) columns. Values are counted per
+  category; nulls count as missing.
 - ``untestable``: everything else, with the reason in words (all values missing,
   dates and times, nested values, mixed types in one pandas ``object`` column).
 
@@ -165,7 +166,11 @@ def category_counts(array: pa.ChunkedArray | pa.Array) -> tuple[tuple[Any, ...],
         keep = np.asarray(values.is_valid().to_numpy(zero_copy_only=False))
         values = values.filter(pa.array(keep))
         counts = counts[keep]
-    return tuple(values.to_pylist()), counts
+    categories = values.to_pylist()
+    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+        # As text, so that a summary is JSON and bytes and text categories meet.
+        categories = [value.decode("utf-8", "backslashreplace") for value in categories]
+    return tuple(categories), counts
 
 
 def read_column(array: pa.ChunkedArray | pa.Array | Exception, rows: int) -> Column:

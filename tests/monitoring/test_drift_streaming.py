@@ -155,3 +155,14 @@ def test_values_the_reference_never_had_are_counted_by_value():
     assert (ours.test, theirs.test) == ("jensen_shannon_distance",) * 2
     assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-12)
     assert ours.drifted
+
+
+def test_binary_categories_survive_a_json_summary():
+    reference = pa.table({"code": pa.array([b"A1", b"B2", b"\xff"] * 300, pa.binary())})
+    current = pa.table({"code": pa.array([b"A1", b"B2", b"\xff"] * 100 + [b"C3"] * 200)})
+    summary = roundtrip(reference_summary(reference=reference))
+    streamed = drift_against_summary(summary=summary, chunks=[current])
+    exact = dataset_drift(reference=reference, current=current)
+    assert streamed.features[0].statistic == pytest.approx(exact.features[0].statistic)
+    assert "\\xff" in streamed.features[0].current_histogram.categories
+    assert streamed.features[0].drifted
