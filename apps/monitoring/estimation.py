@@ -14,8 +14,13 @@ precision, recall and F1 take the delta method over the two independent sums the
 are ratios of. It says how far the labels, once they land, can be from the estimate
 by chance alone; it does not cover miscalibration.
 
+ROC AUC is estimated from the curve of expected true- against expected false-positive
+rates over every threshold (NannyML's construction), its interval from the realized AUCs
+of 200 label sets drawn from the scores.
+
 **Realized**: the metric on the labels, with the Wilson 95% interval of the proportion
-(accuracy, precision, recall, specificity) or the delta-method interval (F1).
+(accuracy, precision, recall, specificity), the delta-method interval (F1) or the
+Hanley-McNeil interval (ROC AUC).
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-METRICS = ("accuracy", "precision", "recall", "specificity", "f1")
+METRICS = ("accuracy", "precision", "recall", "specificity", "f1", "roc_auc")
+AUC_DRAWS = 200  # label draws for the estimated ROC AUC's interval
+AUC_BLOCK = 20_000_000  # draws x rows held at once
 Z95 = 1.959963984540054
 
 
@@ -96,6 +104,8 @@ def estimate_binary_performance(
     p = _scores(scores)
     predicted = p >= threshold
     n = p.size
+    if metric == "roc_auc":
+        return _estimated_auc(p)
     if metric == "accuracy":
         right = np.where(predicted, p, 1 - p)
         value = float(right.mean())
@@ -120,6 +130,56 @@ def estimate_binary_performance(
         # F1 = 2TP / (TP + P̂ + FN) with P̂ (predicted positives) fixed.
         sd = _delta_ratio(tp, var_tp, pos.size + fn, var_fn, weight=1.0) * 2
     return _estimate(metric, value, float(sd), n)
+
+
+def _estimated_auc(p: np.ndarray) -> PerformanceEstimate:
+    """ROC AUC as NannyML's CBPE estimates it (the curve of expected TPR against expected
+    FPR over every threshold), with the 2.5% and 97.5% quantiles of the realized AUC over
+    AUC_DRAWS sets of labels drawn from the scores (seeded: the same scores give the same
+    interval)."""
+    ordered = np.sort(p)[::-1]
+    last = np.concatenate((ordered[1:] != ordered[:-1], [True]))  # end of each tie run
+    tp, fp = np.cumsum(ordered)[last], np.cumsum(1 - ordered)[last]
+    if tp[-1] <= 0 or fp[-1] <= 0:
+        nan = float("nan")
+        return PerformanceEstimate("roc_auc", nan, nan, nan, p.size)
+    tpr = np.concatenate(([0.0], tp / tp[-1]))
+    fpr = np.concatenate(([0.0], fp / fp[-1]))
+    value = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    ranks = stats.rankdata(p)
+    rng = np.random.default_rng(0)
+    draws = []
+    step = max(1, AUC_BLOCK // p.size)
+    for start in range(0, AUC_DRAWS, step):
+        labels = rng.random((min(step, AUC_DRAWS - start), p.size)) < p
+        positives = labels.sum(axis=1)
+        negatives = p.size - positives
+        rank_sums = labels.astype(np.float64) @ ranks
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws.append((rank_sums - positives * (positives + 1) / 2) / (positives * negatives))
+    found = np.concatenate(draws)
+    found = found[np.isfinite(found)]
+    lower, upper = np.quantile(found, [0.025, 0.975]) if found.size else (value, value)
+    return PerformanceEstimate("roc_auc", value, float(lower), float(upper), p.size)
+
+
+def _realized_auc(scores: np.ndarray, actual: np.ndarray) -> PerformanceEstimate:
+    """ROC AUC from the ranks of the scores (ties averaged), with the Hanley-McNeil
+    (1982) 95% interval."""
+    positives = int(actual.sum())
+    negatives = actual.size - positives
+    if positives == 0 or negatives == 0:
+        nan = float("nan")
+        return PerformanceEstimate("roc_auc", nan, nan, nan, actual.size, False)
+    ranks = stats.rankdata(scores)
+    auc = float((ranks[actual].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / (positives * negatives)
+    return _estimate(
+        "roc_auc", auc, float(np.sqrt(max(variance, 0.0))), actual.size, estimated=False
+    )
 
 
 def _estimate(
@@ -168,10 +228,14 @@ def realized_binary_performance(
     *, scores_or_predictions: Any, labels: Any, threshold: float = 0.5, metric: str = "accuracy"
 ) -> PerformanceEstimate:
     """``metric`` on the labels. Predictions are the scores thresholded at
-    ``threshold`` (0/1 or boolean predictions stay as they are)."""
+    ``threshold`` (0/1 or boolean predictions stay as they are); ROC AUC ranks the
+    scores themselves (from 0/1 predictions it is the balanced accuracy)."""
     _check(metric, threshold)
-    predicted = _scores(scores_or_predictions, "scores or predictions") >= threshold
+    scores = _scores(scores_or_predictions, "scores or predictions")
+    predicted = scores >= threshold
     actual = _labels(labels, predicted.size)
+    if metric == "roc_auc":
+        return _realized_auc(scores, actual)
     tp = float(np.count_nonzero(predicted & actual))
     fp = float(np.count_nonzero(predicted & ~actual))
     fn = float(np.count_nonzero(~predicted & actual))

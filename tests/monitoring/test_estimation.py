@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from apps.monitoring.estimation import (
     PerformanceInputError,
@@ -61,7 +67,7 @@ def test_estimated_accuracy_is_within_003_of_the_realized_on_average_under_covar
     assert covered >= 0.8 * WINDOWS
 
 
-@pytest.mark.parametrize("metric", ["precision", "recall", "f1", "specificity"])
+@pytest.mark.parametrize("metric", ["precision", "recall", "f1", "specificity", "roc_auc"])
 def test_other_metrics_are_estimated_close_to_the_realized(metric):
     errors = [
         estimate_binary_performance(scores=scores, metric=metric).value
@@ -89,6 +95,21 @@ def test_realized_metrics_are_sklearns():
         )
         assert realized.value == pytest.approx(reference(labels, predicted), abs=1e-12)
         assert realized.lower < realized.value < realized.upper
+    auc = realized_binary_performance(scores_or_predictions=scores, labels=labels, metric="roc_auc")
+    assert auc.value == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert auc.lower < auc.value < auc.upper
+
+
+def test_estimated_roc_auc_interval_holds_the_realized_figure():
+    held = 0
+    for scores, labels in windows():
+        estimate = estimate_binary_performance(scores=scores, metric="roc_auc")
+        actual = realized_binary_performance(
+            scores_or_predictions=scores, labels=labels, metric="roc_auc"
+        )
+        held += estimate.lower <= actual.value <= estimate.upper
+        assert estimate.lower < estimate.value < estimate.upper
+    assert held >= 0.8 * WINDOWS
 
 
 def test_an_estimate_of_perfectly_confident_scores_has_no_uncertainty():
