@@ -281,6 +281,8 @@ class InvitationListCreateView(ScopedGenericAPIView):
 
 
 class InvitationRevokeView(ScopedGenericAPIView):
+    """Revokes an invitation: its link can no longer be accepted."""
+
     write_capability = Capability.ADMINISTER
     base_queryset = Invitation.objects.all()
     serializer_class = InvitationOut
