@@ -69,7 +69,15 @@ class DeploymentEventInline(admin.TabularInline):
     model = DeploymentEvent
     extra = 0
     can_delete = False
-    fields = ["kind", "model_version", "previous_model_version", "reason", "at", "ledger_seq"]
+    fields = [
+        "kind",
+        "model_version",
+        "previous_model_version",
+        "rollback_target",
+        "reason",
+        "at",
+        "ledger_seq",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -25,6 +25,7 @@ from apps.registry.api_schema import (
     ResourcesField,
 )
 from apps.registry.artifacts import artifact_store
+from apps.registry.lifecycle import STATUS_TRANSITIONS
 from apps.registry.models import (
     AISystem,
     Artifact,
@@ -39,6 +40,7 @@ from apps.registry.models import (
 )
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput
+from audit_platform.roles import Capability
 from audit_platform.views import (
     RecordDetailView,
     RecordListView,
@@ -122,10 +124,30 @@ class ArtifactListCreateView(RecordListView):
 
 class AISystemOut(serializers.ModelSerializer):
     owner_email = serializers.EmailField(source="owner.email", default=None)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_allowed = serializers.SerializerMethodField(
+        help_text="The statuses it may move to next (apps/registry/lifecycle.py)."
+    )
 
     class Meta:
         model = AISystem
-        fields = ["id", "name", "intended_purpose", "role", "status", "owner_email", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "intended_purpose",
+            "role",
+            "status",
+            "status_label",
+            "status_allowed",
+            "owner_email",
+            "provider_name",
+            "provider_address",
+            "data_protection_statement",
+            "created_at",
+        ]
+
+    def get_status_allowed(self, system: AISystem) -> list[str]:
+        return sorted(STATUS_TRANSITIONS.get(system.status, ()))
 
 
 class AISystemIn(StrictSerializer):
@@ -149,6 +171,50 @@ class AISystemListCreateView(RecordListView):
 
 class AISystemDetailView(RecordDetailView):
     model, out, serializer_class = AISystem, AISystemOut, AISystemOut
+
+
+class StatusIn(StrictSerializer):
+    status = serializers.ChoiceField(choices=AISystem.Status.choices)
+    reason = serializers.CharField()
+
+
+class AISystemStatusView(RecordView):
+    """POST ``systems/{id}/status``: moves the system along its lifecycle, with a reason."""
+
+    model, serializer_class = AISystem, AISystemOut
+
+    @extend_schema(request=StatusIn, responses=AISystemOut)
+    def post(self, request: Request, pk: int) -> Response:
+        system, receipt = services.ai_system_status_change(
+            actor=self.principal,
+            system=self.scoped_get(AISystem, pk),
+            **validated(StatusIn, request),
+        )
+        return receipt_response(AISystemOut(system).data, receipt, status_code=200)
+
+
+class ProviderIn(StrictSerializer):
+    provider_name = serializers.CharField(max_length=300)
+    provider_address = serializers.CharField()
+    data_protection_statement = serializers.CharField(required=False, default="")
+
+
+class AISystemProviderView(RecordView):
+    """POST ``systems/{id}/provider``: the provider's name and address and the
+    data-protection statement its declaration of conformity states (Annex V 2, 5)."""
+
+    model, serializer_class = AISystem, AISystemOut
+    # What a declaration of conformity states in the provider's name: compliance only.
+    write_capability = Capability.COMPLY
+
+    @extend_schema(request=ProviderIn, responses=AISystemOut)
+    def post(self, request: Request, pk: int) -> Response:
+        system, receipt = services.ai_system_provider_record(
+            actor=self.principal,
+            system=self.scoped_get(AISystem, pk),
+            **validated(ProviderIn, request),
+        )
+        return receipt_response(AISystemOut(system).data, receipt, status_code=200)
 
 
 # --- Datasets ----------------------------------------------------------------------------
@@ -475,7 +541,22 @@ class DeploymentIn(StrictSerializer):
 class DeploymentEventOut(serializers.ModelSerializer):
     class Meta:
         model = DeploymentEvent
-        fields = ["kind", "model_version", "previous_model_version", "reason", "at", "ledger_seq"]
+        fields = [
+            "kind",
+            "model_version",
+            "previous_model_version",
+            "rollback_target",
+            "reason",
+            "at",
+            "ledger_seq",
+        ]
+        extra_kwargs = {
+            "previous_model_version": {
+                "help_text": "The version that served until this event (for a stop, the "
+                "version that stopped); null when nothing served."
+            },
+            "rollback_target": {"help_text": "Where a rollback after this event returns to."},
+        }
 
 
 class ActivateIn(StrictSerializer):

@@ -53,6 +53,24 @@ AI_SYSTEM_REGISTERED = declare(
         "owner_user_id": "",
     },
 )
+AI_SYSTEM_STATUS_CHANGED = declare(
+    "ai_system.status_changed",
+    subject="ai_system",
+    section=REGISTRY,
+    fields={"from": "", "to": "", "reason": ""},
+    doc="the lifecycle status, along apps/registry/lifecycle.py's transitions",
+)
+AI_SYSTEM_PROVIDER_RECORDED = declare(
+    "ai_system.provider_recorded",
+    subject="ai_system",
+    section=REGISTRY,
+    fields={
+        "provider_name": "",
+        "provider_address": "",
+        "data_protection_statement_sha256": "",
+    },
+    doc="the provider's name and address and the data-protection statement (Annex V 2, 5)",
+)
 DATASET_CREATED = declare(
     "dataset.created",
     subject="dataset",

@@ -50,9 +50,14 @@ class AISystem(models.Model):
         DEPLOYER = "deployer"
 
     class Status(models.TextChoices):
-        DEVELOPMENT = "development"
-        IN_SERVICE = "in_service"
-        RETIRED = "retired"
+        """Where the system is in its lifecycle; changed only along
+        ``STATUS_TRANSITIONS``, with a reason, on the ledger."""
+
+        DEVELOPMENT = "development", "in development"
+        VALIDATION = "validation", "in validation"
+        IN_SERVICE = "in_service", "in service"
+        WITHDRAWN = "withdrawn", "withdrawn"
+        RETIRED = "retired", "retired"
 
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="ai_systems"
@@ -64,6 +69,13 @@ class AISystem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DEVELOPMENT)
+    # Annex V 2: the provider as the declaration of conformity names it. Blank name:
+    # the organization's name.
+    provider_name = models.CharField(max_length=300, blank=True)
+    provider_address = models.TextField(blank=True)
+    # Annex V 5: the statement that the system complies with the data-protection law
+    # (Regulations (EU) 2016/679, 2018/1725, Directive (EU) 2016/680).
+    data_protection_statement = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -295,7 +307,13 @@ class DeploymentEvent(models.Model):
     deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    # The version that served until this event (what it replaced), null when nothing
+    # served; for a stop, the version that stopped.
     previous_model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Where a rollback after this event returns to.
+    rollback_target = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(blank=True)

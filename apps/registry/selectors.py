@@ -59,7 +59,7 @@ def served_at(*, deployment: Deployment, at: datetime) -> ModelVersion | None:
 def deployment_history(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
     return (
         DeploymentEvent.objects.filter(deployment=deployment)
-        .select_related("model_version", "previous_model_version")
+        .select_related("model_version", "previous_model_version", "rollback_target")
         .order_by("ledger_seq")
     )
 

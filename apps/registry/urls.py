@@ -6,6 +6,8 @@ urlpatterns = [
     path("artifacts/", api.ArtifactListCreateView.as_view(), name="artifact-list"),
     path("systems/", api.AISystemListCreateView.as_view(), name="system-list"),
     path("systems/<int:pk>", api.AISystemDetailView.as_view(), name="system-detail"),
+    path("systems/<int:pk>/status", api.AISystemStatusView.as_view(), name="system-status"),
+    path("systems/<int:pk>/provider", api.AISystemProviderView.as_view(), name="system-provider"),
     path("datasets/", api.DatasetListCreateView.as_view(), name="dataset-list"),
     path("datasets/<int:pk>", api.DatasetDetailView.as_view(), name="dataset-detail"),
     path(

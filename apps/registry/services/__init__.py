@@ -37,7 +37,11 @@ from apps.registry.services.prediction_batches import (
     prediction_batch_request,
     prediction_batch_verify_files,
 )
-from apps.registry.services.systems import ai_system_register
+from apps.registry.services.systems import (
+    ai_system_provider_record,
+    ai_system_register,
+    ai_system_status_change,
+)
 from apps.registry.services.training_runs import (
     training_run_abandon,
     training_run_complete,
@@ -48,7 +52,9 @@ from apps.registry.services.training_runs import (
 __all__ = [
     "DATASHEET_FIELDS",
     "PREPARATION_STEPS",
+    "ai_system_provider_record",
     "ai_system_register",
+    "ai_system_status_change",
     "artifact_integrity_failed",
     "dataset_create",
     "dataset_version_register",

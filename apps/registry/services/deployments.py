@@ -53,7 +53,7 @@ def _switch(
     actor: Principal,
     deployment: Deployment,
     to: ModelVersion,
-    previous: ModelVersion | None,
+    rollback_target: ModelVersion | None,
     kind: str,
     reason: str,
 ) -> tuple[Deployment, DeploymentEvent, Receipt]:
@@ -78,7 +78,8 @@ def _switch(
         deployment=deployment,
         kind=kind,
         model_version=to,
-        previous_model_version=previous,
+        previous_model_version=served,
+        rollback_target=rollback_target,
         reason=reason,
         at=selectors.entry_time(organization=actor.organization, seq=receipt.seq),
         ledger_seq=receipt.seq,
@@ -111,7 +112,7 @@ def deployment_activate(
             actor=actor,
             deployment=deployment,
             to=model_version,
-            previous=deployment.model_version,
+            rollback_target=deployment.model_version,
             kind=DeploymentEvent.Kind.ACTIVATED,
             reason=reason,
         )
@@ -124,15 +125,19 @@ def deployment_rollback(
     if not reason.strip():
         raise InvalidInput("A rollback needs a reason.", fields={"reason": ["Required."]})
     with transaction.atomic():
-        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        deployment = (
+            Deployment.objects.select_for_update(of=("self",))
+            .select_related("model_version")
+            .get(pk=deployment.pk)
+        )
         current = (
             DeploymentEvent.objects.filter(deployment=deployment).order_by("-ledger_seq").first()
         )
-        if current is None or current.previous_model_version is None:
+        if current is None or current.rollback_target is None:
             raise RuleViolation(
                 f"Deployment {deployment.pk} has no previous model version to roll back to."
             )
-        target = current.previous_model_version
+        target = current.rollback_target
         deployment_change_check(deployment=deployment, model_version=target, action="rollback")
         # After returning to the target, a further rollback goes to what preceded it.
         before_target = (
@@ -144,7 +149,7 @@ def deployment_rollback(
             actor=actor,
             deployment=deployment,
             to=target,
-            previous=before_target.previous_model_version if before_target else None,
+            rollback_target=before_target.rollback_target if before_target else None,
             kind=DeploymentEvent.Kind.ROLLED_BACK,
             reason=reason,
         )
@@ -189,7 +194,8 @@ def deployment_stop(
             deployment=deployment,
             kind=DeploymentEvent.Kind.STOPPED,
             model_version=stopped,
-            previous_model_version=current.previous_model_version if current else None,
+            previous_model_version=stopped,
+            rollback_target=current.rollback_target if current else None,
             reason=reason,
             at=selectors.entry_time(organization=actor.organization, seq=receipt.seq),
             ledger_seq=receipt.seq,
