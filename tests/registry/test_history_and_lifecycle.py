@@ -67,7 +67,9 @@ def test_status_moves_along_the_lifecycle_with_its_reason_on_the_ledger(
         pk=system["id"],
     )
     assert moved["status"] == "validation" and moved["status_label"] == "in validation"
-    post("system-status", {"status": "in_service", "reason": "Released"}, status=200, pk=system["id"])
+    post(
+        "system-status", {"status": "in_service", "reason": "Released"}, status=200, pk=system["id"]
+    )
     entry = last_entry(org, "ai_system.status_changed")
     assert entry["data"] == {"from": "validation", "to": "in_service", "reason": "Released"}
     shown = pipeline.get(reverse("system-detail", kwargs={"pk": system["id"]})).json()
@@ -95,9 +97,7 @@ def test_a_move_the_lifecycle_does_not_allow_is_409_and_writes_nothing(post, sys
         ({"status": "on_holiday", "reason": "x"}, "status"),
     ],
 )
-def test_a_status_change_without_reason_or_with_unknown_status_is_400(
-    post, system, payload, field
-):
+def test_a_status_change_without_reason_or_with_unknown_status_is_400(post, system, payload, field):
     error = post("system-status", payload, status=400, pk=system["id"])["error"]
     assert field in error["fields"]
 
@@ -108,9 +108,7 @@ def test_every_status_has_its_transitions_declared():
         assert targets <= set(AISystem.Status.values)
 
 
-def test_provider_name_and_address_are_recorded_by_compliance_only(
-    post, system, client_for, org
-):
+def test_provider_name_and_address_are_recorded_by_compliance_only(post, system, client_for, org):
     payload = {
         "provider_name": "Acme Lending GmbH",
         "provider_address": "Hauptstrasse 1, 10115 Berlin, Germany",
