@@ -84,6 +84,15 @@ class ReportIn(StrictSerializer):
         help_text="serious_incident only: the incident to report (one of system_id's); "
         "default: the system's latest.",
     )
+    signatory_name = serializers.CharField(
+        required=False, max_length=200, help_text="declaration_of_conformity: who signs it."
+    )
+    signatory_function = serializers.CharField(
+        required=False, max_length=200, help_text="declaration_of_conformity: their function."
+    )
+    place_of_issue = serializers.CharField(
+        required=False, max_length=200, help_text="declaration_of_conformity: where issued."
+    )
 
 
 # The operation id this list had before it moved onto the shared base; clients use it.
@@ -102,8 +111,14 @@ class ReportListCreateView(RecordListView):
             data["system"] = self.scoped_get(AISystem, data.pop("system_id"))
         if "model_version_id" in data:
             data["model_version"] = self.scoped_get(ModelVersion, data.pop("model_version_id"))
-        report, receipt = services.report_request(actor=self.principal, **data)
-        return receipt_response(ReportOut(report).data, receipt, status_code=202)
+        signatory = {name: data.pop(name) for name in services.SIGNATORY_FIELDS if name in data}
+        report, receipt = services.report_request(actor=self.principal, signatory=signatory, **data)
+        # 202 while the rendering is still to come; once finished (in-process), 201 with
+        # the report as it stands: succeeded with its PDF link, or failed with the reason.
+        pending = report.status in (Report.Status.QUEUED, Report.Status.RUNNING)
+        return receipt_response(
+            ReportOut(report).data, receipt, status_code=202 if pending else 201
+        )
 
 
 class ReportDetailView(RecordDetailView):

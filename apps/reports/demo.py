@@ -152,3 +152,47 @@ def _trained_version(
         uri=f"s3://demo/models/{i}.json",
     )
     return version
+
+
+# The questionnaire of a consumer-credit scorer: Annex III, point 5, no exemption.
+HIGH_RISK_ANSWERS = {
+    "prohibited_practices": [],
+    "annex_i_safety_component": False,
+    "annex_iii_area": "essential_services",
+    "profiling": True,
+    "art_6_3_exemption": "none",
+    "interacts_with_persons": False,
+    "generates_synthetic_content": False,
+    "emotion_recognition_or_biometric_categorisation": False,
+    "deep_fake_or_public_interest_text": False,
+    "general_purpose_ai_model": False,
+}
+
+
+def demo_declaration_ready(*, system: AISystem) -> AISystem:
+    """Puts on the record what a declaration of conformity for the demo system needs:
+    its high-risk classification, the provider's name and address with the
+    data-protection statement, and the completed conformity assessment (Art. 43)."""
+    from apps.compliance import services as compliance
+
+    actor = Principal.system(organization=system.organization, name="demo-seed")
+    compliance.classification_record(actor=actor, system=system, answers=HIGH_RISK_ANSWERS)
+    system, _ = registry.ai_system_provider_record(
+        actor=actor,
+        system=system,
+        provider_name=f"{system.organization.name} Lending GmbH",
+        provider_address="Hauptstrasse 1\n10115 Berlin\nGermany",
+        data_protection_statement="The system processes personal data of credit applicants "
+        "in compliance with Regulation (EU) 2016/679 (GDPR); the data protection impact "
+        "assessment is kept by the data protection officer.",
+    )
+    compliance.obligation_evidence_attach(
+        actor=actor,
+        system=system,
+        obligation="art_43",
+        description="Internal control (Annex VI): conformity assessment report CA-2026-01, "
+        "completed and signed by the head of quality.",
+        uri="s3://demo/conformity/CA-2026-01.pdf",
+        sha256=text_sha256("CA-2026-01"),
+    )
+    return system

@@ -22,6 +22,12 @@ REPORT_REQUESTED = declare(
         "time_to": optional("range kinds"),
         "stage": optional("serious-incident reports"),
         "incident_id": optional("serious-incident reports, only when the caller named one"),
+        "model_version_id": optional(
+            "documents about a system, only when the caller named the version they cover"
+        ),
+        "signatory_name": optional("declarations of conformity (Annex V, point 8)"),
+        "signatory_function": optional("declarations of conformity"),
+        "place_of_issue": optional("declarations of conformity"),
     },
 )
 REPORT_GENERATED = declare(

@@ -54,7 +54,12 @@ SYSTEM_KINDS = {
     Report.Kind.SERIOUS_INCIDENT,
 }
 RANGE_KINDS = {Report.Kind.AUDIT_TRAIL, Report.Kind.POST_MARKET}
+# Documents about a system that cover one model version: the one named
+# (``model_version_id``), else the one serving.
+VERSION_KINDS = {Report.Kind.ANNEX_IV, Report.Kind.DECLARATION, Report.Kind.POST_MARKET}
 STAGES = ("initial", "follow_up")
+# Annex V, point 8: who signs the declaration, in what function, and where.
+SIGNATORY_FIELDS = ("signatory_name", "signatory_function", "place_of_issue")
 
 
 def _actor(report: Report) -> Principal:
@@ -78,6 +83,11 @@ def _check_range(time_from: datetime | None, time_to: datetime | None) -> tuple[
             "The time range is empty: time_from must be before time_to.",
             fields={"time_to": ["Must be after time_from."]},
         )
+    if time_from > timezone.now():
+        raise InvalidInput(
+            "The time range starts in the future: nothing can be on the record for it yet.",
+            fields={"time_from": ["In the future."]},
+        )
     return time_from, time_to
 
 
@@ -91,13 +101,20 @@ def report_request(
     time_to: datetime | None = None,
     stage: str | None = None,
     incident_id: int | None = None,
+    signatory: dict[str, str] | None = None,
 ) -> tuple[Report, Receipt]:
     """Records the request and queues the rendering on the ``reports`` queue.
 
     ``system`` and ``model_version`` must already be the caller's organization's
-    (the API looks them up in its scope, so another's reads as not found).
+    (the API looks them up in its scope, so another's reads as not found); a model
+    version named for a document about a system must be one of that system's.
     ``incident_id`` (serious-incident reports) names the incident to report; it must be
     one of ``system``'s, else NotFound. Without it the report takes the latest.
+    ``signatory`` (declarations of conformity): ``SIGNATORY_FIELDS``, all required.
+
+    In-process (no broker) the report is rendered when the request commits: the
+    report returned is then as it stands after that (succeeded or failed), not
+    "queued".
     """
     kind = Report.Kind(kind)
     system, subject = _report_about(
@@ -112,7 +129,10 @@ def report_request(
         time_to=time_to,
         stage=stage,
         incident_id=incident_id,
+        signatory=signatory,
     )
+    if model_version is not None and kind in VERSION_KINDS:
+        params["model_version_id"] = model_version.pk
     with transaction.atomic():
         task = task_services.task_record_create(
             organization=organization,
@@ -140,6 +160,9 @@ def report_request(
         Report.objects.filter(pk=report.pk).update(requested_seq=receipt.seq)
         report.requested_seq = receipt.seq
         transaction.on_commit(lambda: _enqueue(report.pk))
+    # Outside any outer transaction the commit above has run the callbacks: an
+    # in-process rendering has finished, and the caller sees its real state.
+    report.refresh_from_db()
     return report, receipt
 
 
@@ -167,8 +190,19 @@ def _report_about(
                 fields={"model_version_id": ["Required."]},
             )
         system = model_version.model.system
-    if model_version is not None:
         return system, Subject(kind="model_version", id=str(model_version.pk))
+    if model_version is not None:
+        if kind not in VERSION_KINDS:
+            raise InvalidInput(
+                f"{kind.label} covers no single model version: leave out model_version_id.",
+                fields={"model_version_id": ["Not for this kind."]},
+            )
+        if system is None or model_version.model.system_id != system.pk:
+            raise NotFound(
+                f"No model version {model_version.pk} of AI system "
+                f"{system.pk if system else '(none given)'}.",
+                fields={"model_version_id": ["Not a model version of this AI system."]},
+            )
     if system is not None:
         return system, Subject(kind="ai_system", id=str(system.pk))
     return system, Subject(kind="organization", id=actor.organization.slug)
@@ -183,11 +217,12 @@ def _report_params(
     time_to: datetime | None,
     stage: str | None,
     incident_id: int | None,
+    signatory: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The kind's parameters (time range, stage, incident), checked: a range must
-    hold ledger entries for an audit trail; only a serious-incident report names
-    an incident or a stage."""
-    params: dict[str, Any] = {}
+    """The kind's parameters (time range, stage, incident, signatory), checked: a range
+    must hold ledger entries for an audit trail; only a serious-incident report names
+    an incident or a stage; only a declaration of conformity names its signatory."""
+    params: dict[str, Any] = _signatory(kind=kind, signatory=signatory or {})
     if kind in RANGE_KINDS:
         time_from, time_to = _check_range(time_from, time_to)
         params.update(time_from=time_from.isoformat(), time_to=time_to.isoformat())
@@ -215,6 +250,26 @@ def _report_params(
             fields={"incident_id": ["Only for kind serious_incident."]},
         )
     return params
+
+
+def _signatory(*, kind: Report.Kind, signatory: dict[str, str]) -> dict[str, str]:
+    """Annex V, point 8: the name and function of who signs, and the place of issue."""
+    given = {k: v.strip() for k, v in signatory.items() if v and v.strip()}
+    if kind != Report.Kind.DECLARATION:
+        if given:
+            raise InvalidInput(
+                "Only a declaration of conformity names a signatory and a place of issue.",
+                fields={k: ["Only for kind declaration_of_conformity."] for k in given},
+            )
+        return {}
+    absent = [name for name in SIGNATORY_FIELDS if name not in given]
+    if absent:
+        raise InvalidInput(
+            "A declaration of conformity states where it is issued and who signs it, in "
+            f"what function (Annex V, point 8): give {', '.join(absent)}.",
+            fields={name: ["Required."] for name in absent},
+        )
+    return {name: given[name] for name in SIGNATORY_FIELDS}
 
 
 def _incident_of(*, system: AISystem, incident_id: int) -> int:

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from apps.reports.demo import demo_system_seed
+from apps.reports.demo import demo_declaration_ready, demo_system_seed
 from tests.reports.tsa import tsa_start
 from tests.support import assert_nothing_written
 
@@ -19,7 +19,19 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def demo_system(org):
-    return demo_system_seed(organization=org, model_versions=3, batches=3)
+    """A high-risk credit scorer with its conformity assessment on the record, so that
+    every kind, the declaration of conformity included, can be issued for it."""
+    return demo_declaration_ready(
+        system=demo_system_seed(organization=org, model_versions=3, batches=3)
+    )
+
+
+# Annex V, point 8: who signs a declaration of conformity, and where.
+SIGNATORY = {
+    "signatory_name": "Erika Mustermann",
+    "signatory_function": "Head of Compliance",
+    "place_of_issue": "Berlin",
+}
 
 
 @pytest.fixture

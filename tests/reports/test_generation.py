@@ -20,7 +20,7 @@ from apps.ledger.models import Entry
 from apps.ledger.offline_verifier import verify_proof_file
 from apps.reports.models import Report
 from apps.tasks.models import TaskRecord
-from tests.reports.conftest import pdf_attachments, pdf_text
+from tests.reports.conftest import SIGNATORY, pdf_attachments, pdf_text
 
 ANNEX_IV_HEADINGS = [
     "1. General description of the AI system",
@@ -55,6 +55,8 @@ def payload_for(kind: str, system) -> dict:
     body = {"kind": kind, "system_id": system.pk}
     if kind in ("audit_trail", "post_market_monitoring"):
         body.update(_range())
+    if kind == "declaration_of_conformity":
+        body.update(SIGNATORY)
     return body
 
 

@@ -17,6 +17,7 @@ from apps.reports import kinds
 from apps.reports.models import Report
 from apps.reports.services import report_request
 from audit_platform.principal import Principal
+from tests.reports.conftest import SIGNATORY
 from tests.reports.test_generation import _range
 
 
@@ -41,6 +42,8 @@ def test_a_kind_cites_only_the_records_it_declares(key, org, demo_system):
     about = {"model_version": version} if key == "model_card" else {"system": demo_system}
     if key in ("audit_trail", "post_market_monitoring"):
         about.update({name: datetime.fromisoformat(value) for name, value in _range().items()})
+    if key == "declaration_of_conformity":
+        about["signatory"] = SIGNATORY
     report, _ = report_request(actor=actor, kind=key, **about)
     log = ledger_selectors.log_for(organization=org)
     cite = kinds.Citations(log)

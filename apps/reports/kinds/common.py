@@ -32,6 +32,12 @@ class RecordUnreadable(Exception):
         self.reason = reason
 
 
+class RecordDoesNotSupport(RecordUnreadable):
+    """The record does not back what the document would state (a declaration of
+    conformity for a system that is not high-risk): the report fails with ``reason``
+    and produces no PDF. Never retried: the record must change first."""
+
+
 @dataclass
 class Gathered:
     """What a kind's ``gather`` reads from the record: the template's context, the
@@ -168,6 +174,11 @@ def serving(deployment: Any) -> str:
     return "nothing (stopped)" if deployment.status == "stopped" else "nothing yet"
 
 
+def words(value: Any) -> str:
+    """A stored key in words: ``in_service`` → ``in service``."""
+    return str(value).replace("_", " ") if value is not None else "—"
+
+
 def system_facts(system: Any, cite: Citations) -> dict[str, Any]:
     # Loaded here, not only with the lifecycle: every kind starts with these facts.
     cite.load({"ai_system": [system.pk]})
@@ -176,9 +187,66 @@ def system_facts(system: Any, cite: Citations) -> dict[str, Any]:
         "intended_purpose": system.intended_purpose,
         "role": system.role,
         "status": system.status,
+        "status_label": system.get_status_display(),
+        # The last status change (none: the status it was registered with).
+        "status_seq": cite.last("ai_system", system.pk, "ai_system.status_changed"),
         "created_at": when(system.created_at),
         "seq": cite.seq("ai_system", system.pk, "ai_system.registered"),
     }
+
+
+def versions_covered(report: Report) -> list[Any]:
+    """The model versions a document about a system covers: the one named in the
+    request, else the ones its active deployments serve now (never merely the latest
+    registered)."""
+    from apps.registry.models import Deployment, ModelVersion
+
+    if report.model_version_id is not None:
+        return [report.model_version]
+    serving_ids = (
+        Deployment.objects.filter(
+            system=report.system, status=Deployment.Status.ACTIVE, model_version__isnull=False
+        )
+        .values_list("model_version_id", flat=True)
+        .distinct()
+    )
+    return list(
+        ModelVersion.objects.filter(pk__in=list(serving_ids)).select_related("model").order_by("pk")
+    )
+
+
+class People:
+    """The organization's members by name and role, for documents: a person is named,
+    never "user 12". Someone no longer a member keeps their id."""
+
+    def __init__(self, organization: Any) -> None:
+        from apps.tenancy.selectors import memberships_of
+
+        self.by_user: dict[str, str] = {}
+        for membership in memberships_of(organization=organization):
+            user = membership.user
+            name = user.get_full_name().strip() or user.email or user.get_username()
+            self.by_user[str(user.pk)] = f"{name} ({words(membership.role)})"
+
+    def user(self, user_id: Any) -> str:
+        if user_id is None:
+            return "not assigned"
+        return self.by_user.get(str(user_id), f"user {user_id} (no longer a member)")
+
+    def actor(self, kind: str, id: Any, name: str = "") -> str:
+        """Who acted, as the ledger names them (``kind``/``id``/``name``)."""
+        if kind == "user":
+            return self.user(id)
+        if kind == "api_key":
+            return f"API key {name or id} (prefix {id})" if name else f"API key {id}"
+        if kind == "system":
+            return f"the service ({name or id})"
+        return f"{words(kind)} {id}"
+
+    def who(self, text: str) -> str:
+        """A row's ``created_by`` / ``requested_by`` (``user:12``, ``api_key:ab12``)."""
+        kind, _, ident = (text or "").partition(":")
+        return self.actor(kind, ident)
 
 
 # --- The ledger facts every document ends with ----------------------------------------

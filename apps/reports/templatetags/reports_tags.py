@@ -26,3 +26,11 @@ def css_string(value: Any) -> str:
     text = " ".join(str(value).split())
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
     return mark_safe(text)  # noqa: S308 - escaped for CSS above; no "<" can remain
+
+
+@register.filter
+def words(value: Any) -> str:
+    """A stored key in words: ``annex_iii`` → ``annex iii``, ``in_service`` → ``in service``."""
+    if value is None or value == "":
+        return "—"
+    return str(value).replace("_", " ")
