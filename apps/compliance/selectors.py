@@ -383,3 +383,20 @@ def obligation_evidence_of_system(
     if obligation is not None:
         evidence = evidence.filter(obligation=obligation)
     return evidence.order_by("created_at", "pk")
+
+
+def record_ids_of_system(*, system: Any) -> dict[str, list[str]]:
+    """The ids of the compliance records under a system, by the ledger subject kind
+    their entries carry (risks, assessments, approval requests, incidents); an
+    audit trail lists every entry about them. Classifications, obligation evidence,
+    FRIAs and overrides are entries about the system and its deployments."""
+
+    def ids(queryset: QuerySet[Any]) -> list[str]:
+        return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+    return {
+        "risk": ids(Risk.objects.filter(system=system)),
+        "assessment": ids(Assessment.objects.filter(system=system)),
+        "approval_request": ids(ApprovalRequest.objects.filter(deployment__system=system)),
+        "incident": ids(Incident.objects.filter(system=system)),
+    }

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
+from django.db.models import Q
+
 from apps.ledger import selectors as ledger_selectors
 from apps.registry.models import (
     AISystem,
@@ -17,28 +20,106 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from apps.reports.kinds.common import ANY_SUBJECT, Citations, Gathered, ReportKind, when
+from apps.reports.kinds.common import (
+    ANY_SUBJECT,
+    Citations,
+    Gathered,
+    People,
+    ReportKind,
+    system_facts,
+    when,
+    words,
+)
 from apps.reports.models import Report
 
 ENTRY_LINES_PER_BLOCK = 60
-HEADER = f"{'seq':>7}  {'time (UTC)':<19}  {'type':<34}  {'subject':<30}  actor"
+# The longest event type is printed whole; subjects and actors are shortened, never
+# the type (the entry's exact bytes are attached anyway).
+TYPE_WIDTH = 36
+SUBJECT_WIDTH = 24
+# In words, for the selection rule the report states.
+SUBJECT_WORDS = {
+    "ai_system": "the AI system (registration, lifecycle status, provider, classifications, "
+    "obligation evidence, fundamental-rights impact assessments)",
+    "dataset": "its datasets",
+    "dataset_version": "their versions",
+    "training_run": "its training runs",
+    "model": "its models",
+    "model_version": "their versions",
+    "deployment": "its deployments (activations, rollbacks, stops, decision overrides)",
+    "prediction_batch": "their prediction batches",
+    "risk": "its risks (Art. 9)",
+    "assessment": "its assessments",
+    "approval_request": "approval requests on its deployments and their decisions (Art. 14)",
+    "incident": "its serious incidents and their reports (Art. 73)",
+    "explanation": "explanations of its model versions and batches",
+    "artifact": "the stored files of its datasets, models and batches",
+    "report": "the reports about it",
+}
 
 
-def _system_subjects(system: AISystem) -> dict[str, list[str]]:
-    def ids(queryset: Any) -> list[str]:
-        return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+def _ids(queryset: Any) -> list[str]:
+    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+
+def _artifact_ids(system: AISystem) -> list[str]:
+    """The SHA-256 (an artifact's subject id) of every stored file under the system."""
+    digests: set[str] = set()
+    for queryset, fields in (
+        (DatasetVersion.objects.filter(dataset__system=system), ("artifact__sha256",)),
+        (ModelVersion.objects.filter(model__system=system), ("artifact__sha256",)),
+        (
+            PredictionBatch.objects.filter(deployment__system=system),
+            ("input_artifact__sha256", "output_artifact__sha256", "rows_artifact__sha256"),
+        ),
+    ):
+        for row in queryset.values_list(*fields):
+            digests.update(d for d in row if d)
+    return sorted(digests)
+
+
+def _explanation_ids(system: AISystem) -> list[str]:
+    if not apps.is_installed("apps.explainability"):
+        return []
+    explanation = apps.get_model("explainability", "Explanation")
+    return _ids(
+        explanation.objects.filter(
+            Q(model_version__model__system=system) | Q(prediction_batch__deployment__system=system)
+        )
+    )
+
+
+def system_subjects(system: AISystem) -> dict[str, list[str]]:
+    """Every record under ``system``, by the subject kind of its ledger entries: the
+    audit trail of a system lists each entry about any of them."""
+    from apps.compliance import selectors as compliance
 
     return {
         "ai_system": [str(system.pk)],
-        "dataset": ids(Dataset.objects.filter(system=system)),
-        "dataset_version": ids(DatasetVersion.objects.filter(dataset__system=system)),
-        "training_run": ids(TrainingRun.objects.filter(system=system)),
-        "model": ids(Model.objects.filter(system=system)),
-        "model_version": ids(ModelVersion.objects.filter(model__system=system)),
-        "deployment": ids(Deployment.objects.filter(system=system)),
-        "prediction_batch": ids(PredictionBatch.objects.filter(deployment__system=system)),
-        "report": ids(Report.objects.filter(system=system)),
+        "dataset": _ids(Dataset.objects.filter(system=system)),
+        "dataset_version": _ids(DatasetVersion.objects.filter(dataset__system=system)),
+        "training_run": _ids(TrainingRun.objects.filter(system=system)),
+        "model": _ids(Model.objects.filter(system=system)),
+        "model_version": _ids(ModelVersion.objects.filter(model__system=system)),
+        "deployment": _ids(Deployment.objects.filter(system=system)),
+        "prediction_batch": _ids(PredictionBatch.objects.filter(deployment__system=system)),
+        **compliance.record_ids_of_system(system=system),
+        "explanation": _explanation_ids(system),
+        "artifact": _artifact_ids(system),
+        "report": _ids(Report.objects.filter(system=system)),
     }
+
+
+def selection_rule(system: AISystem | None) -> str:
+    """The rule the report used to select entries, in words."""
+    if system is None:
+        return "Every entry of the organization's ledger whose time falls in the range."
+    kinds = ", ".join(SUBJECT_WORDS[k] for k in system_subjects(system) if k in SUBJECT_WORDS)
+    return (
+        f"Every entry of the ledger whose time falls in the range and whose subject is "
+        f"AI system {system.name!r} or a record under it: {kinds}. Entries about the "
+        "organization itself (members, API keys, signing keys) are not listed."
+    )
 
 
 def audit_entries(
@@ -49,16 +130,25 @@ def audit_entries(
     if system is None:
         return ledger_selectors.entries_filtered(log=log, time_from=time_from, time_to=time_to)
     return ledger_selectors.entries_about(
-        log=log, subjects=_system_subjects(system), time_from=time_from, time_to=time_to
+        log=log, subjects=system_subjects(system), time_from=time_from, time_to=time_to
     )
 
 
-def _entry_line(entry: ledger_selectors.EntryLine) -> str:
-    actor = f"{entry.actor_kind}/{entry.actor_id}"
-    subject = f"{entry.subject_kind}/{entry.subject_id}"
+def _header(actor_width: int) -> str:
     return (
-        f"{entry.seq:>7}  {entry.time.strftime('%Y-%m-%d %H:%M:%S')}  {entry.type[:34]:<34}  "
-        f"{subject[:30]:<30}  {actor[:24]}"
+        f"{'seq':>7}  {'time (UTC)':<19}  {'type':<{TYPE_WIDTH}}  "
+        f"{'subject':<{SUBJECT_WIDTH}}  {'by':<{actor_width}}"
+    )
+
+
+def _entry_line(entry: ledger_selectors.EntryLine, people: People) -> str:
+    actor = people.actor(entry.actor_kind, entry.actor_id)
+    subject = f"{words(entry.subject_kind)} {entry.subject_id}"
+    if len(subject) > SUBJECT_WIDTH:
+        subject = subject[: SUBJECT_WIDTH - 1] + "…"
+    return (
+        f"{entry.seq:>7}  {entry.time.strftime('%Y-%m-%d %H:%M:%S')}  "
+        f"{entry.type:<{TYPE_WIDTH}}  {subject:<{SUBJECT_WIDTH}}  {actor}"
     )
 
 
@@ -69,6 +159,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         log=cite.log, system=report.system, time_from=time_from, time_to=time_to
     )
     # Streamed: the page text and entries.jsonl grow with the document, nothing else.
+    people = People(report.organization)
     blocks: list[str] = []
     lines: list[str] = []
     jsonl: list[bytes] = []
@@ -77,7 +168,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         cite.add(entry.seq)
         first = entry.seq if first is None else first
         last = entry.seq
-        lines.append(_entry_line(entry))
+        lines.append(_entry_line(entry, people))
         jsonl.append(entry.body)
         if len(lines) == ENTRY_LINES_PER_BLOCK:
             blocks.append("\n".join(lines))
@@ -87,12 +178,14 @@ def gather(report: Report, cite: Citations) -> Gathered:
     subject = report.system.name if report.system else f"organization {report.organization.name}"
     context = {
         "scope": subject,
+        "system": system_facts(report.system, cite) if report.system else None,
+        "rule": selection_rule(report.system),
         "time_from": when(time_from),
         "time_to": when(time_to),
         "count": len(jsonl),
         "first_seq": first,
         "last_seq": last,
-        "entry_header": HEADER,
+        "entry_header": _header(8),
         "entry_blocks": blocks,
     }
     records = {
@@ -100,6 +193,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "system_id": report.system_id,
         "time_from": time_from,
         "time_to": time_to,
+        "selection_rule": context["rule"],
         "entries": len(jsonl),
         "first_seq": first,
         "last_seq": last,
