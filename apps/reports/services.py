@@ -133,6 +133,32 @@ def report_request(
     )
     if model_version is not None and kind in VERSION_KINDS:
         params["model_version_id"] = model_version.pk
+    report, receipt = _report_create(
+        actor=actor,
+        kind=kind,
+        subject=subject,
+        system=system,
+        model_version=model_version,
+        params=params,
+    )
+    # Outside any outer transaction the commit above has run the callbacks: an
+    # in-process rendering has finished, and the caller sees its real state.
+    report.refresh_from_db()
+    return report, receipt
+
+
+def _report_create(
+    *,
+    actor: Principal,
+    kind: Report.Kind,
+    subject: Subject,
+    system: AISystem | None,
+    model_version: ModelVersion | None,
+    params: dict[str, Any],
+) -> tuple[Report, Receipt]:
+    """The report, its task record and ``report.requested``, in one transaction; the
+    rendering is queued when it commits."""
+    organization = actor.organization
     with transaction.atomic():
         task = task_services.task_record_create(
             organization=organization,
@@ -160,9 +186,6 @@ def report_request(
         Report.objects.filter(pk=report.pk).update(requested_seq=receipt.seq)
         report.requested_seq = receipt.seq
         transaction.on_commit(lambda: _enqueue(report.pk))
-    # Outside any outer transaction the commit above has run the callbacks: an
-    # in-process rendering has finished, and the caller sees its real state.
-    report.refresh_from_db()
     return report, receipt
 
 

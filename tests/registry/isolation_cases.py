@@ -46,6 +46,8 @@ CASES = {
     "artifact-list": RouteCase("get", lambda v: {}, 200),
     "system-list": RouteCase("get", lambda v: {}, 200),
     "system-detail": RouteCase("get", lambda v: {"pk": v["system"].pk}, DETAIL),
+    "system-status": RouteCase("post", lambda v: {"pk": v["system"].pk}, DETAIL),
+    "system-provider": RouteCase("post", lambda v: {"pk": v["system"].pk}, DETAIL),
     "dataset-list": RouteCase("get", lambda v: {}, 200),
     "dataset-detail": RouteCase("get", lambda v: {"pk": v["dataset"].pk}, DETAIL),
     "dataset-version-list": RouteCase("get", lambda v: {"dataset_pk": v["dataset"].pk}, DETAIL),

@@ -119,6 +119,56 @@ def refusals(
     return reasons
 
 
+def _context(
+    report: Report,
+    cite: Citations,
+    facts: dict[str, Any],
+    version: ModelVersion,
+    classification: Any,
+    assessments: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What the declaration states, item by item of Annex V."""
+    system = report.system
+    assert system is not None
+    cite.load({"model_version": [version.pk]})
+    params = report.params
+    return {
+        "system": facts,
+        "version": {
+            "label": str(version),
+            "sha256": version.artifact_sha256,
+            "seq": cite.seq("model_version", version.pk, "model_version.registered"),
+            "how": "named in the request" if report.model_version_id else "serving now",
+        },
+        "classification": {
+            "label": classification.get_category_display(),
+            "basis": BASIS.get(classification.high_risk_basis, "—"),
+            "area": (classification.annex_iii_area or "—").replace("_", " "),
+            "version": classification.version,
+            "seq": classification.ledger_seq,
+        },
+        "provider": {
+            "name": system.provider_name or report.organization.name,
+            "address": system.provider_address,
+            "seq": cite.last("ai_system", system.pk, "ai_system.provider_recorded"),
+        },
+        "data_protection": system.data_protection_statement,
+        "assessments": assessments,
+        "signatory": {
+            "name": params.get("signatory_name", ""),
+            "function": params.get("signatory_function", ""),
+            "place": params.get("place_of_issue", ""),
+        },
+        "retention": RETENTION,
+        # Harmonised standards and common specifications: no app records them yet.
+        "missing": [
+            "Annex V, point 6: no harmonised standard or common specification is referenced "
+            "on the record."
+        ],
+        "missing_title": "Not on the record",
+    }
+
+
 def gather(report: Report, cite: Citations) -> Gathered:
     system = report.system
     assert system is not None
@@ -140,46 +190,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
             + "."
         )
     (version,) = versions
-    cite.load({"model_version": [version.pk]})
-    params = report.params
-    provider = {
-        "name": system.provider_name or report.organization.name,
-        "address": system.provider_address,
-        "seq": cite.last("ai_system", system.pk, "ai_system.provider_recorded"),
-    }
-    context = {
-        "system": facts,
-        "version": {
-            "label": str(version),
-            "sha256": version.artifact_sha256,
-            "seq": cite.seq("model_version", version.pk, "model_version.registered"),
-            "how": "named in the request" if report.model_version_id else "serving now",
-        },
-        "classification": {
-            "label": classification.get_category_display(),
-            "basis": BASIS.get(classification.high_risk_basis, "—"),
-            "area": (classification.annex_iii_area or "—").replace("_", " "),
-            "version": classification.version,
-            "seq": classification.ledger_seq,
-        },
-        "provider": provider,
-        "data_protection": system.data_protection_statement,
-        "personal_data": _personal_data(system),
-        "assessments": assessments,
-        "signatory": {
-            "name": params.get("signatory_name", ""),
-            "function": params.get("signatory_function", ""),
-            "place": params.get("place_of_issue", ""),
-        },
-        "retention": RETENTION,
-        "missing": [],
-        "missing_title": "Not on the record",
-    }
-    # Harmonised standards and common specifications are not recorded by any app yet.
-    context["missing"].append(
-        "Annex V, point 6: no harmonised standard or common specification is referenced on "
-        "the record."
-    )
+    context = _context(report, cite, facts, version, classification, assessments)
     records = {
         key: context[key]
         for key in ("system", "version", "classification", "provider", "assessments")
