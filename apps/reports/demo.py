@@ -154,11 +154,14 @@ def _trained_version(
     return version
 
 
-# The questionnaire of a consumer-credit scorer: Annex III, point 5, no exemption.
+# The questionnaire of a consumer-credit scorer: Annex III, point 5(b), profiling, no
+# exemption, not yet on the market; every other question asked is answered "no"/"none"
+# (``demo_answers``).
 HIGH_RISK_ANSWERS = {
     "prohibited_practices": [],
     "annex_i_safety_component": False,
     "annex_iii_area": "essential_services",
+    "annex_iii_point": "5b",
     "profiling": True,
     "art_6_3_exemption": "none",
     "interacts_with_persons": False,
@@ -166,7 +169,28 @@ HIGH_RISK_ANSWERS = {
     "emotion_recognition_or_biometric_categorisation": False,
     "deep_fake_or_public_interest_text": False,
     "general_purpose_ai_model": False,
+    "placed_on_market_on": "not_yet",
 }
+
+
+def demo_answers(answers: dict[str, Any], *, role: str = "provider") -> dict[str, Any]:
+    """``answers`` with every further question the questionnaire asks of them answered
+    "no" (false, "none", nothing, "not_yet")."""
+    from apps.compliance import rules
+
+    out = dict(answers)
+    for question in rules.QUESTIONS:
+        if question.key in out or (question.when is not None and not question.when(out, role)):
+            continue
+        if question.kind == "bool":
+            out[question.key] = False
+        elif question.kind == "choices":
+            out[question.key] = []
+        elif question.kind == "date":
+            out[question.key] = "not_yet"
+        elif question.options:
+            out[question.key] = "none" if "none" in question.options else question.options[0]
+    return out
 
 
 def demo_declaration_ready(*, system: AISystem) -> AISystem:
@@ -176,7 +200,9 @@ def demo_declaration_ready(*, system: AISystem) -> AISystem:
     from apps.compliance import services as compliance
 
     actor = Principal.system(organization=system.organization, name="demo-seed")
-    compliance.classification_record(actor=actor, system=system, answers=HIGH_RISK_ANSWERS)
+    compliance.classification_record(
+        actor=actor, system=system, answers=demo_answers(HIGH_RISK_ANSWERS)
+    )
     system, _ = registry.ai_system_provider_record(
         actor=actor,
         system=system,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.compliance import services as compliance
 from apps.ledger.models import Entry
 from apps.registry.models import Deployment
-from apps.reports.demo import HIGH_RISK_ANSWERS, demo_system_seed
+from apps.reports.demo import HIGH_RISK_ANSWERS, demo_answers, demo_system_seed
 from audit_platform.principal import Principal
 from tests import factories
 from tests.reports.conftest import pdf_attachments, pdf_text
@@ -36,7 +36,9 @@ def _person(org, role: str, email: str, first: str, last: str) -> Principal:
 def _compliance_record(org, system, officer, engineer) -> None:
     deployment = Deployment.objects.get(system=system)
     version = system.models.get().versions.order_by("created_at").last()
-    compliance.classification_record(actor=officer, system=system, answers=HIGH_RISK_ANSWERS)
+    compliance.classification_record(
+        actor=officer, system=system, answers=demo_answers(HIGH_RISK_ANSWERS)
+    )
     risk = factories.RiskFactory(system=system, actor=officer)
     compliance.risk_update(actor=officer, risk=risk, changes={"mitigation": "Manual review"})
     factories.AssessmentFactory(system=system, actor=officer)

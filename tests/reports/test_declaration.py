@@ -12,7 +12,12 @@ import pytest
 from apps.compliance import services as compliance
 from apps.ledger.models import Entry
 from apps.registry import services as registry
-from apps.reports.demo import HIGH_RISK_ANSWERS, demo_declaration_ready, demo_system_seed
+from apps.reports.demo import (
+    HIGH_RISK_ANSWERS,
+    demo_answers,
+    demo_declaration_ready,
+    demo_system_seed,
+)
 from apps.reports.models import Report
 from audit_platform.principal import Principal
 from tests.reports.conftest import SIGNATORY, pdf_text
@@ -38,7 +43,7 @@ def test_refused_for_a_system_classified_prohibited(org, request_report):
     compliance.classification_record(
         actor=actor,
         system=system,
-        answers={**HIGH_RISK_ANSWERS, "prohibited_practices": ["social_scoring"]},
+        answers=demo_answers({**HIGH_RISK_ANSWERS, "prohibited_practices": ["social_scoring"]}),
     )
     reason = _refused(request_report, _declaration(system), org)
     assert "classified prohibited" in reason and "not high-risk" in reason
@@ -57,7 +62,9 @@ def test_refused_for_an_unclassified_system(org, request_report):
 def test_refused_without_a_completed_conformity_assessment(org, request_report):
     system = demo_system_seed(organization=org, model_versions=1, batches=0)
     actor = Principal.system(organization=org, name="tests")
-    compliance.classification_record(actor=actor, system=system, answers=HIGH_RISK_ANSWERS)
+    compliance.classification_record(
+        actor=actor, system=system, answers=demo_answers(HIGH_RISK_ANSWERS)
+    )
     registry.ai_system_provider_record(
         actor=actor,
         system=system,
