@@ -11,12 +11,14 @@ from apps.reports import charts
 from apps.reports.kinds.common import (
     Citations,
     Gathered,
+    People,
     ReportKind,
     system_facts,
+    versions_covered,
     when,
 )
-from apps.reports.kinds.compliance_record import compliance_record, gap_line
-from apps.reports.kinds.lifecycle import lifecycle
+from apps.reports.kinds.compliance_record import compliance_record, gap_line, open_incidents
+from apps.reports.kinds.lifecycle import lifecycle, status_history
 from apps.reports.models import Report
 
 # Annex IV topics the report would otherwise call missing on its own, and the
@@ -34,6 +36,23 @@ TOPIC_MISSING = {
     "post_market_plan": "Annex IV 9 / Art. 72: no post-market monitoring plan is on the "
     "record yet.",
 }
+
+
+# Obligations this document itself fulfils (technical documentation, Art. 11, Annex IV).
+OWN_OBLIGATIONS = {"art_11"}
+
+
+def _covered(report: Report, cite: Citations) -> list[dict[str, Any]]:
+    """The versions this documentation covers: the one named, or the ones serving."""
+    return [
+        {
+            "label": str(v),
+            "sha256": v.artifact_sha256,
+            "how": "named in the request" if report.model_version_id else "serving now",
+            "seq": cite.first("model_version", v.pk, "model_version.registered"),
+        }
+        for v in versions_covered(report)
+    ]
 
 
 def _performance_chart(versions: list[dict[str, Any]]) -> str:
@@ -101,7 +120,10 @@ def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any)
     missing.append(
         "Annex IV 7: no harmonised standards or other solutions adopted are on the record yet."
     )
-    if declaration is None:
+    classification = compliance["classification"]
+    if declaration is None and (
+        classification is None or classification["category"] == "high_risk"
+    ):
         missing.append("Annex IV 8: no EU declaration of conformity has been generated yet.")
     if not any(v["numeric"] for v in life["versions"]) and not compliance["assessments"]:
         missing.append("Annex IV 4: no performance metrics are recorded for any model version.")
@@ -127,9 +149,16 @@ def gather(report: Report, cite: Citations) -> Gathered:
         }
         for p in monitoring.monitoring_plans(system=system)
     ]
+    # This document is the technical documentation of Art. 11: its own obligation is
+    # not listed as missing from it.
+    compliance["gaps"] = [gap for gap in compliance["gaps"] if gap["code"] not in OWN_OBLIGATIONS]
     missing = _missing(life, compliance, declaration)
+    people = People(report.organization)
     context = {
         "system": facts,
+        "covered": _covered(report, cite),
+        "status_history": status_history(system, cite, people),
+        "incidents": open_incidents(system, cite),
         **life,
         "declaration": declaration,
         "performance_chart": _performance_chart(life["versions"]),
@@ -151,6 +180,9 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "assessments": compliance["assessments"],
         "post_market_monitoring_plan": compliance["post_market_plan"],
         "compliance_gaps": compliance["gaps"],
+        "versions_covered": context["covered"],
+        "status_history": context["status_history"],
+        "open_serious_incidents": context["incidents"],
     }
     return Gathered(
         context=context, records=records, about={"system": system.name}, missing=missing
@@ -188,6 +220,7 @@ ANNEX_IV = ReportKind(
             "risk",
             "approval_request",
             "monitoring_policy",
+            "incident",
         }
     ),
 )

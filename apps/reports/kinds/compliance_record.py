@@ -275,6 +275,25 @@ def _classification(system: AISystem, cite: Citations) -> dict[str, Any] | None:
     }
 
 
+def open_incidents(system: AISystem, cite: Citations) -> list[dict[str, Any]]:
+    """The system's serious incidents that are not closed (Art. 73), latest first."""
+    incidents = [i for i in compliance.incidents_of_system(system=system) if i.status != "closed"]
+    cite.load({"incident": [i.pk for i in incidents]})
+    return [
+        {
+            "id": i.pk,
+            "kind": i.kind.replace("_", " "),
+            "description": i.description,
+            "became_aware": when(i.became_aware_at),
+            "deadline": when(i.reporting_deadline),
+            "status": i.status.replace("_", " "),
+            "authority_informed": when(i.authority_informed_at),
+            "seq": cite.seq("incident", i.pk, "incident.opened"),
+        }
+        for i in incidents
+    ]
+
+
 def gap_line(gap: dict[str, Any]) -> str:
     applies = gap["applies_from"]
     verb = "applies from" if gap["status"] == "upcoming" else "applied from"

@@ -4,11 +4,14 @@ prediction batches; each row with the ``seq`` of the entry that put it on the re
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Max, Min, Sum
 
+from apps.ledger import selectors as ledger_selectors
+from apps.registry.lifecycle import status_label
 from apps.registry.models import (
     AISystem,
     Dataset,
@@ -148,7 +151,9 @@ def _deployment_rows(system: AISystem, cite: Citations) -> tuple[list[dict], lis
             "deployment": e.deployment.environment,
             "kind": e.kind,
             "model_version": str(e.model_version),
-            "previous": str(e.previous_model_version) if e.previous_model_version else "—",
+            "previous": (
+                str(e.previous_model_version) if e.previous_model_version else "nothing served"
+            ),
             "reason": e.reason or "—",
             "at": when(e.at),
             "seq": cite.add(e.ledger_seq),
@@ -156,6 +161,30 @@ def _deployment_rows(system: AISystem, cite: Citations) -> tuple[list[dict], lis
         for e in events
     ]
     return deployment_rows, event_rows
+
+
+def status_history(system: AISystem, cite: Citations, people: Any) -> list[dict[str, Any]]:
+    """Each change of the system's lifecycle status, from its ledger entries."""
+    entries = ledger_selectors.entries_filtered(
+        log=cite.log,
+        type="ai_system.status_changed",
+        subject_kind="ai_system",
+        subject_id=str(system.pk),
+    )
+    rows = []
+    for line in ledger_selectors.entry_lines(entries=entries):
+        data = json.loads(line.body)["data"]
+        rows.append(
+            {
+                "from": status_label(data["from"]),
+                "to": status_label(data["to"]),
+                "reason": data["reason"],
+                "by": people.actor(line.actor_kind, line.actor_id),
+                "at": when(line.time),
+                "seq": cite.add(line.seq),
+            }
+        )
+    return rows
 
 
 def lifecycle(system: AISystem, cite: Citations) -> dict[str, Any]:

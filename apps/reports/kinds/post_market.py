@@ -10,7 +10,15 @@ from typing import Any
 from apps.monitoring import selectors as monitoring
 from apps.registry.models import DeploymentEvent, PredictionBatch
 from apps.reports import charts
-from apps.reports.kinds.common import Citations, Gathered, ReportKind, system_facts, when
+from apps.reports.kinds.common import (
+    Citations,
+    Gathered,
+    ReportKind,
+    system_facts,
+    versions_covered,
+    when,
+)
+from apps.reports.kinds.compliance_record import open_incidents
 from apps.reports.models import Report
 
 BATCHES_LISTED_MAX = 500
@@ -61,7 +69,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
     )
     events = (
         DeploymentEvent.objects.filter(deployment__system=system, at__gte=time_from, at__lt=time_to)
-        .select_related("deployment", "model_version")
+        .select_related("deployment", "model_version", "previous_model_version")
         .order_by("ledger_seq")
     )
     cite.load({"prediction_batch": [b.pk for b in batches]})
@@ -78,8 +86,11 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "events": [
             {
                 "deployment": e.deployment.environment,
-                "kind": e.kind,
+                "kind": e.kind.replace("_", " "),
                 "model_version": str(e.model_version),
+                "previous": (
+                    str(e.previous_model_version) if e.previous_model_version else "nothing served"
+                ),
                 "reason": e.reason or "—",
                 "at": when(e.at),
                 "seq": cite.add(e.ledger_seq),
@@ -87,6 +98,8 @@ def gather(report: Report, cite: Citations) -> Gathered:
             for e in events
         ],
         "volume_chart": _volume_chart(batches),
+        "covered": [str(v) for v in versions_covered(report)],
+        "incidents": open_incidents(system, cite),
         "monitoring": watched,
         "missing": missing,
     }
@@ -96,6 +109,8 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "time_to": time_to,
         "prediction_batches": context["batches"],
         "deployment_events": context["events"],
+        "versions_covered": context["covered"],
+        "open_serious_incidents": context["incidents"],
         "monitoring": {k: v for k, v in watched.items() if k != "charts"},
     }
     return Gathered(
@@ -112,6 +127,7 @@ POST_MARKET = ReportKind(
         "Performance",
         "Drift",
         "Alerts",
+        "Serious incidents",
         "Actions",
         "Use during the period",
     ),
@@ -130,6 +146,7 @@ POST_MARKET = ReportKind(
             "model_version",
             "assessment",
             "approval_request",
+            "incident",
         }
     ),
 )
