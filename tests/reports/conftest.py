@@ -17,13 +17,50 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def serve_approved(org, system, version=None, environment="production"):
+    """A high-risk system's production deployment serves ``version`` (default: its
+    first) after an engineer asked and a compliance officer approved (Art. 14)."""
+    from apps.compliance import services as compliance
+    from apps.registry import services as registry
+    from apps.registry.models import Deployment
+    from apps.tenancy.models import Membership
+    from audit_platform.principal import Principal
+    from tests import factories
+
+    people = {}
+    for role, email in (
+        ("ml_engineer", "max@acme.example"),
+        ("compliance_officer", "erika@acme.example"),
+    ):
+        membership = Membership.objects.filter(organization=org, user__email=email).first()
+        if membership is None:
+            membership = factories.MembershipFactory(organization=org, email=email, role=role)
+        people[role] = Principal.for_user(organization=org, user=membership.user, role=role)
+    version = version or system.models.get().versions.order_by("created_at").first()
+    deployment = Deployment.objects.get(system=system, environment=environment)
+    request, _ = compliance.approval_request_create(
+        actor=people["ml_engineer"], deployment=deployment, model_version=version, reason="release"
+    )
+    compliance.approval_decide(
+        actor=people["compliance_officer"], request=request, decision="approve"
+    )
+    registry.deployment_activate(
+        actor=people["ml_engineer"], deployment=deployment, model_version=version, reason="approved"
+    )
+    return version
+
+
 @pytest.fixture
 def demo_system(org):
     """A high-risk credit scorer with its conformity assessment on the record, so that
-    every kind, the declaration of conformity included, can be issued for it."""
-    return demo_declaration_ready(
+    every kind, the declaration of conformity included, can be issued for it; its
+    classification as high-risk stopped the unapproved version, and the approved
+    version 1.0 serves again."""
+    system = demo_declaration_ready(
         system=demo_system_seed(organization=org, model_versions=3, batches=3)
     )
+    serve_approved(org, system)
+    return system
 
 
 # Annex V, point 8: who signs a declaration of conformity, and where.

@@ -85,7 +85,11 @@ def test_a_systems_trail_holds_every_entry_under_it_and_states_rule_and_count(
         for e in entries
         if not (mine_until <= e.seq < others_until) and e.subject_kind not in ORGANIZATION_SUBJECTS
     }
-    assert {e["seq"] for e in listed} == expected
+    assert {e["seq"] for e in listed} == expected, [
+        (e.seq, e.type, e.subject_kind, e.subject_id)
+        for e in entries
+        if e.seq in expected ^ {x["seq"] for x in listed}
+    ]
     types = {e["type"] for e in listed}
     assert {
         "classification.recorded",

@@ -20,7 +20,7 @@ from apps.reports.demo import (
 )
 from apps.reports.models import Report
 from audit_platform.principal import Principal
-from tests.reports.conftest import SIGNATORY, pdf_text
+from tests.reports.conftest import SIGNATORY, pdf_text, serve_approved
 
 
 def _declaration(system, **extra) -> dict:
@@ -54,7 +54,7 @@ def test_refused_for_a_system_classified_prohibited(org, request_report):
 
 
 def test_refused_for_an_unclassified_system(org, request_report):
-    system = demo_system_seed(organization=org, model_versions=1, batches=0)
+    system = demo_system_seed(organization=org, model_versions=1, batches=0, classify=False)
     reason = _refused(request_report, _declaration(system), org)
     assert "not classified" in reason
 
@@ -73,9 +73,9 @@ def test_refused_without_a_completed_conformity_assessment(org, request_report):
         data_protection_statement="GDPR compliant.",
     )
     reason = _refused(request_report, _declaration(system), org)
-    assert reason.endswith(
+    assert (
         "no completed conformity assessment is on the record (Art. 43): attach its evidence "
-        "to obligation art_43."
+        "to obligation art_43" in reason
     )
 
 
@@ -89,12 +89,14 @@ def test_refused_for_a_deployer(org, request_report):
 
 
 def test_refused_when_several_versions_serve_and_none_is_named(org, request_report):
-    system = demo_system_seed(organization=org, model_versions=2, batches=0)
+    system = demo_declaration_ready(
+        system=demo_system_seed(organization=org, model_versions=2, batches=0)
+    )
     actor = Principal.system(organization=org, name="tests")
-    staging, _ = registry.deployment_create(actor=actor, system=system, environment="staging")
+    registry.deployment_create(actor=actor, system=system, environment="staging")
+    serve_approved(org, system)
     newest = system.models.get().versions.order_by("created_at").last()
-    registry.deployment_activate(actor=actor, deployment=staging, model_version=newest)
-    demo_declaration_ready(system=system)
+    serve_approved(org, system, newest, environment="staging")
     reason = _refused(request_report, _declaration(system), org)
     assert "serve several versions" in reason and "model_version_id" in reason
 

@@ -28,7 +28,7 @@ def test_a_finished_request_answers_succeeded_with_its_pdf_link(org, officer):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_request_that_failed_at_once_answers_failed_with_the_reason(org, officer):
-    system = demo_system_seed(organization=org, model_versions=1, batches=0)
+    system = demo_system_seed(organization=org, model_versions=1, batches=0, classify=False)
     response = officer.post(
         reverse("report-list"),
         {

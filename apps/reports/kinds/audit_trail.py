@@ -53,6 +53,12 @@ SUBJECT_WORDS = {
     "approval_request": "approval requests on its deployments and their decisions (Art. 14)",
     "incident": "its serious incidents and their reports (Art. 73)",
     "explanation": "explanations of its model versions and batches",
+    "gate_alert": "alerts of its deployment gate",
+    "monitoring_policy": "its monitoring policies (Art. 72)",
+    "drift_report": "their drift reports",
+    "performance_report": "their performance reports",
+    "alert": "their alerts",
+    "retraining_trigger": "their retraining triggers",
     "artifact": "the stored files of its datasets, models and batches",
     "report": "the reports about it",
 }
@@ -76,6 +82,29 @@ def _artifact_ids(system: AISystem) -> list[str]:
         for row in queryset.values_list(*fields):
             digests.update(d for d in row if d)
     return sorted(digests)
+
+
+# Records of other apps under a system, read through django.apps by their
+# ``organization_path`` (the path to the system is that path without its organization).
+OTHER_RECORDS = (
+    ("compliance", "GateAlert", "gate_alert"),
+    ("monitoring", "MonitoringPolicy", "monitoring_policy"),
+    ("monitoring", "DriftReport", "drift_report"),
+    ("monitoring", "PerformanceReport", "performance_report"),
+    ("monitoring", "Alert", "alert"),
+    ("monitoring", "RetrainingTrigger", "retraining_trigger"),
+)
+
+
+def _other_ids(system: AISystem) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for app_label, model_name, subject_kind in OTHER_RECORDS:
+        if not apps.is_installed(f"apps.{app_label}"):
+            continue
+        model = apps.get_model(app_label, model_name)
+        path = model.organization_path.removesuffix("__organization")
+        found[subject_kind] = _ids(model.objects.filter(**{path: system}))
+    return found
 
 
 def _explanation_ids(system: AISystem) -> list[str]:
@@ -105,6 +134,7 @@ def system_subjects(system: AISystem) -> dict[str, list[str]]:
         "prediction_batch": _ids(PredictionBatch.objects.filter(deployment__system=system)),
         **compliance.record_ids_of_system(system=system),
         "explanation": _explanation_ids(system),
+        **_other_ids(system),
         "artifact": _artifact_ids(system),
         "report": _ids(Report.objects.filter(system=system)),
     }
