@@ -54,6 +54,24 @@ def _batch_rows(batches: list[PredictionBatch], cite: Citations) -> list[dict[st
     ]
 
 
+def _event_rows(events: Any, cite: Citations) -> list[dict[str, Any]]:
+    """Deployment changes in the period, each with the version it replaced."""
+    return [
+        {
+            "deployment": e.deployment.environment,
+            "kind": e.kind.replace("_", " "),
+            "model_version": str(e.model_version),
+            "previous": (
+                str(e.previous_model_version) if e.previous_model_version else "nothing served"
+            ),
+            "reason": e.reason or "—",
+            "at": when(e.at),
+            "seq": cite.add(e.ledger_seq),
+        }
+        for e in events
+    ]
+
+
 def gather(report: Report, cite: Citations) -> Gathered:
     system = report.system
     assert system is not None
@@ -83,20 +101,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "time_from": when(time_from),
         "time_to": when(time_to),
         "batches": _batch_rows(batches, cite),
-        "events": [
-            {
-                "deployment": e.deployment.environment,
-                "kind": e.kind.replace("_", " "),
-                "model_version": str(e.model_version),
-                "previous": (
-                    str(e.previous_model_version) if e.previous_model_version else "nothing served"
-                ),
-                "reason": e.reason or "—",
-                "at": when(e.at),
-                "seq": cite.add(e.ledger_seq),
-            }
-            for e in events
-        ],
+        "events": _event_rows(events, cite),
         "volume_chart": _volume_chart(batches),
         "covered": [str(v) for v in versions_covered(report)],
         "incidents": open_incidents(system, cite),
