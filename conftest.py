@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -36,6 +37,21 @@ def _transactional_flush_passes_ledger_triggers() -> Iterator[None]:
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+GPU_TESTS = Path(__file__).resolve().parent / "tests" / "gpu"
+
+
+@pytest.fixture(autouse=True)
+def _cpu_outside_tests_gpu(request: pytest.FixtureRequest, settings, monkeypatch) -> None:
+    """Every test outside tests/gpu runs on the CPU, on any machine: INFERENCE_DEVICE
+    defaults to auto, which takes a GPU where NVML finds one, and these tests
+    assert what the CPU records. Worker processes the tests start inherit it.
+    A test that sets INFERENCE_DEVICE itself (with a fake NVML) still can."""
+    if GPU_TESTS in Path(str(request.node.path)).resolve().parents:
+        return
+    settings.INFERENCE_DEVICE = "cpu"
+    monkeypatch.setenv("INFERENCE_DEVICE", "cpu")
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ class Device:
             out.update({"gpu_uuid": self.uuid, "driver": self.driver})
         if self.fallback_reason:
             out["cpu_fallback_reason"] = self.fallback_reason
+        out.update(self.extra)
         return out
 
 
@@ -77,6 +78,15 @@ def _visible_handle(pynvml: Any) -> tuple[Any, int]:
     return pynvml.nvmlDeviceGetHandleByIndex(index), index
 
 
+def _compute_capability(pynvml: Any, handle: Any) -> dict[str, str]:
+    """The GPU's compute capability ("9.0"), or nothing where NVML does not say."""
+    try:
+        major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+    except Exception:
+        return {}
+    return {"compute_capability": f"{major}.{minor}"}
+
+
 def select_device() -> Device:
     """CUDA when this process can use a GPU and ``INFERENCE_DEVICE`` allows it,
     otherwise the CPU with the reason."""
@@ -99,6 +109,7 @@ def select_device() -> Device:
             uuid=_text(pynvml.nvmlDeviceGetUUID(handle)),
             driver=_text(pynvml.nvmlSystemGetDriverVersion()),
             nvml_index=index,
+            extra=_compute_capability(pynvml, handle),
         )
     except Exception as exc:
         return cpu_device(f"the visible GPU cannot be queried (NVML: {exc})")

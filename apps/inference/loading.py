@@ -10,18 +10,20 @@ before loading; a model is cached by that digest (bounded, MODEL_CACHE_SIZE).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 
-from apps.inference.devices import Device, xgboost_cuda_problem
+from apps.inference.devices import Device, cpu_device, xgboost_cuda_problem
 from apps.inference.errors import IntegrityFailure, JobRefused
 from apps.registry.model_formats import SAFE_FORMATS, format_mismatch, looks_like_pickle
 
@@ -63,9 +65,18 @@ class LoadedModel:
     feature_names: list[str] | None
     predict: Callable[[np.ndarray], np.ndarray]
     notes: list[str] = field(default_factory=list)
+    # The device the framework reports it used, given the one recorded so far.
+    check_device: Callable[[Device], Device] = lambda device: device
+
+    def confirm_device(self) -> Device:
+        """The device the framework says it runs on now (after loading, after
+        scoring); a silent fallback to the CPU replaces the recorded device, with
+        the reason, for this job and every later one of this process."""
+        self.device = self.check_device(self.device)
+        return self.device
 
     def ran_on(self) -> dict[str, Any]:
-        out = self.device.describe()
+        out = self.confirm_device().describe()
         if self.notes:
             out["notes"] = list(self.notes)
         return out
@@ -96,13 +107,13 @@ def _xgboost(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
         raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
     finally:
         os.unlink(tmp.name)
-    notes = []
     if device.is_cuda:
         problem = xgboost_cuda_problem()
         if problem:
-            device = Device(kind="cpu", name="cpu", fallback_reason=problem)
+            device = cpu_device(problem)
         else:
             booster.set_param({"device": "cuda"})
+            device = xgboost_device_check(booster, device)
     booster.set_param({"nthread": os.cpu_count() or 1})
 
     def predict(x: np.ndarray) -> np.ndarray:
@@ -118,8 +129,30 @@ def _xgboost(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
         n_features=booster.num_features(),
         feature_names=list(booster.feature_names) if booster.feature_names else None,
         predict=predict,
-        notes=notes,
+        check_device=lambda recorded: xgboost_device_check(booster, recorded),
     )
+
+
+def xgboost_device_used(booster: Any) -> str:
+    """The device a booster runs on by its own saved configuration: "cpu", "cuda"
+    or "cuda:<n>". XGBoost changes it to "cpu" when CUDA cannot start, with only
+    a warning (given when the configuration is next applied, as here)."""
+    config = json.loads(booster.save_config())
+    return str(config["learner"]["generic_param"].get("device", "cpu"))
+
+
+def xgboost_device_check(booster: Any, recorded: Device) -> Device:
+    """``recorded`` when the booster agrees, else the CPU with XGBoost's reason."""
+    if not recorded.is_cuda:
+        return recorded
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        used = xgboost_device_used(booster)
+    if used.startswith("cuda"):
+        return recorded
+    said = "; ".join(str(w.message).strip() for w in caught)
+    reason = f"XGBoost was asked for CUDA on {recorded.name} but its booster reports device={used}"
+    return cpu_device(f"{reason}: {said}" if said else reason)
 
 
 def _lightgbm(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
@@ -130,9 +163,7 @@ def _lightgbm(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel
     except (lgb.basic.LightGBMError, UnicodeDecodeError) as exc:
         raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
     if device.is_cuda:
-        device = Device(
-            kind="cpu", name="cpu", fallback_reason="LightGBM models are scored on the CPU"
-        )
+        device = cpu_device("LightGBM models are scored on the CPU")
 
     def predict(x: np.ndarray) -> np.ndarray:
         return np.asarray(booster.predict(x))
@@ -153,23 +184,17 @@ def _lightgbm(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel
 def _onnx(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
     import onnxruntime as ort
 
-    providers = ["CPUExecutionProvider"]
-    notes = []
+    providers: list[Any] = ["CPUExecutionProvider"]
     if device.is_cuda:
         if "CUDAExecutionProvider" in ort.get_available_providers():
             providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
         else:
-            device = Device(
-                kind="cpu",
-                name="cpu",
-                fallback_reason="onnxruntime here has no CUDAExecutionProvider",
-            )
+            device = cpu_device("onnxruntime here has no CUDAExecutionProvider")
     try:
         session = ort.InferenceSession(data, providers=providers)
     except Exception as exc:
         raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
-    if device.is_cuda and "CUDAExecutionProvider" not in session.get_providers():
-        device = Device(kind="cpu", name="cpu", fallback_reason="CUDA provider failed to start")
+    device = onnx_device_check(session, device)
     first = session.get_inputs()[0]
     shape = first.shape
     n_features = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else -1
@@ -198,8 +223,20 @@ def _onnx(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
         n_features=n_features,
         feature_names=None,
         predict=predict,
-        notes=notes,
+        check_device=lambda recorded: onnx_device_check(session, recorded),
     )
+
+
+def onnx_device_check(session: Any, recorded: Device) -> Device:
+    """The device of the session's providers as ONNX Runtime reports them, with the
+    providers recorded; CUDA that did not start is the CPU with the reason."""
+    used = list(session.get_providers())
+    if recorded.is_cuda and "CUDAExecutionProvider" not in used:
+        recorded = cpu_device(
+            f"ONNX Runtime was asked for CUDA but the session runs on {used}: "
+            "the CUDA provider failed to start"
+        )
+    return replace(recorded, extra={**recorded.extra, "onnx_providers": used})
 
 
 def skops_refused_types(untrusted: list[str]) -> list[str]:
@@ -230,9 +267,7 @@ def _sklearn(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
     name = type(estimator).__name__
     kind = "tree" if name in TREE_ESTIMATORS else "linear" if name in LINEAR_ESTIMATORS else "other"
     if device.is_cuda:
-        device = Device(
-            kind="cpu", name="cpu", fallback_reason="scikit-learn models are scored on the CPU"
-        )
+        device = cpu_device("scikit-learn models are scored on the CPU")
     proba = hasattr(estimator, "predict_proba")
     names = getattr(estimator, "feature_names_in_", None)
 

@@ -7,6 +7,7 @@ score the file and hand the results to the registry's completion service.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import socket
@@ -152,16 +153,34 @@ def batch_run_request(
     return batch, receipt, task
 
 
-def runtime_versions(model: loading.LoadedModel) -> dict[str, str]:
-    import importlib.metadata as md
+# The key each framework's version is recorded under, and the module that says it.
+FRAMEWORK_MODULES = {
+    "xgboost": ("xgboost", "xgboost"),
+    "lightgbm": ("lightgbm", "lightgbm"),
+    "onnx": ("onnxruntime", "onnxruntime"),
+    "sklearn": ("scikit-learn", "sklearn"),
+}
 
-    package = {
-        "xgboost": "xgboost",
-        "lightgbm": "lightgbm",
-        "onnx": "onnxruntime",
-        "sklearn": "scikit-learn",
-    }[model.framework]
-    return {"python": platform.python_version(), package: md.version(package)}
+
+def runtime_versions(model: loading.LoadedModel) -> dict[str, Any]:
+    """Python's and the framework's versions, from the module itself: the same
+    module ships as xgboost, xgboost-cpu, xgboost-cu12 or xgboost-cu13, and as
+    onnxruntime or onnxruntime-gpu, so a look-up by distribution name fails.
+    XGBoost's CUDA build (CUDA version) is recorded with it."""
+    import importlib
+
+    key, name = FRAMEWORK_MODULES[model.framework]
+    module = importlib.import_module(name)
+    out: dict[str, Any] = {
+        "python": platform.python_version(),
+        key: str(getattr(module, "__version__", "unknown")),
+    }
+    if key == "xgboost":
+        with contextlib.suppress(Exception):
+            info = module.build_info()
+            cuda = info.get("CUDA_VERSION")
+            out["xgboost_cuda_build"] = ".".join(map(str, cuda)) if info.get("USE_CUDA") else None
+    return out
 
 
 def batch_execute(
@@ -185,7 +204,7 @@ def batch_execute(
             result = scoring.score_file(
                 model=model, stream=stream, workdir=workdir, on_progress=_throttled(progress)
             )
-        telemetry = meter.result()
+        telemetry = meter.result(ran_on=model.confirm_device())
         telemetry["rows_per_second"] = round(result.rows / max(meter.wall_seconds, 1e-9), 3)
         return _batch_complete(batch=batch, model=model, result=result, telemetry=telemetry)
 

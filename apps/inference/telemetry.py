@@ -82,9 +82,19 @@ class Meter:
         while not self._stop.wait(SAMPLE_SECONDS):
             self._sample()
 
-    def result(self) -> dict[str, Any]:
+    def result(self, ran_on: Device | None = None) -> dict[str, Any]:
+        """The figures, under ``ran_on`` (the device the framework reports it used
+        after the work) where given. GPU figures of a job that, after all, ran on
+        the CPU measured other work: they are left out, and the reason is said."""
+        ran_on = ran_on or self.device
+        if self.device.is_cuda and not ran_on.is_cuda and self._handle is not None:
+            self._handle = None
+            self.problems.append(
+                f"the GPU was metered but the work ran on the CPU ({ran_on.fallback_reason}); "
+                "no GPU memory, utilisation or energy figure is recorded"
+            )
         out: dict[str, Any] = {
-            **self.device.describe(),
+            **ran_on.describe(),
             "wall_seconds": round(self.wall_seconds, 6),
             "cpu_seconds": round(self.cpu_seconds, 6),
             "cpu_peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
