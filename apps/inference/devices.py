@@ -69,11 +69,14 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _visible_handle(pynvml: Any) -> tuple[Any, int]:
+def _visible_handle(pynvml: Any) -> tuple[Any, int | None]:
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
     if visible.startswith(("GPU-", "MIG-")):
         handle = pynvml.nvmlDeviceGetHandleByUUID(visible.encode())
-        return handle, pynvml.nvmlDeviceGetIndex(handle)
+        try:
+            return handle, pynvml.nvmlDeviceGetIndex(handle)
+        except Exception:  # a MIG instance has no index of its own
+            return handle, None
     index = int(visible) if visible.isdigit() else 0
     return pynvml.nvmlDeviceGetHandleByIndex(index), index
 

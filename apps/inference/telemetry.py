@@ -19,6 +19,29 @@ from apps.inference.devices import Device, nvml
 SAMPLE_SECONDS = 0.1
 
 
+def open_handles(pynvml: Any, device: Device) -> tuple[Any, Any, dict[str, str]]:
+    """The NVML handles to read memory and energy from, opened by the device's UUID
+    (an index inside a MIG parent names another GPU), and the scope of each figure.
+
+    A MIG instance has its own memory but no energy or power counter: energy is
+    the parent GPU's, shared with the other instances and processes on it, and is
+    marked so. A whole GPU's figures are the device's (every process on it)."""
+    if not device.uuid:
+        raise ValueError("the device has no UUID to open it by")
+    handle = pynvml.nvmlDeviceGetHandleByUUID(device.uuid.encode())
+    is_mig = device.uuid.startswith("MIG-")
+    with contextlib.suppress(Exception):
+        is_mig = is_mig or bool(pynvml.nvmlDeviceIsMigDeviceHandle(handle))
+    if not is_mig:
+        return handle, handle, {"gpu_memory_scope": "device", "energy_scope": "device"}
+    parent = pynvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(handle)
+    return (
+        handle,
+        parent,
+        {"gpu_memory_scope": "mig_instance", "energy_scope": "mig_parent_gpu_shared"},
+    )
+
+
 class Meter:
     """``with Meter(device) as meter: ...`` then ``meter.result()``."""
 
@@ -32,7 +55,9 @@ class Meter:
         self._energy_start: int | None = None
         self._energy_end: int | None = None
         self._handle: Any = None
+        self._energy_handle: Any = None
         self._pynvml: Any = None
+        self.scope: dict[str, str] = {}
         self.problems: list[str] = []
 
     def __enter__(self) -> Meter:
@@ -41,7 +66,9 @@ class Meter:
         if self.device.is_cuda:
             try:
                 self._pynvml = nvml()
-                self._handle = self._pynvml.nvmlDeviceGetHandleByIndex(self.device.nvml_index or 0)
+                self._handle, self._energy_handle, self.scope = open_handles(
+                    self._pynvml, self.device
+                )
                 self._energy_start = self._energy()
                 self._sample()
                 self._thread = threading.Thread(target=self._run, daemon=True)
@@ -63,7 +90,7 @@ class Meter:
 
     def _energy(self) -> int | None:
         try:
-            return int(self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle))  # mJ
+            return int(self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._energy_handle))
         except Exception:
             return None
 
@@ -76,7 +103,7 @@ class Meter:
             used = int(p.nvmlDeviceGetMemoryInfo(self._handle).used)
             self._peak_memory = max(self._peak_memory, used)
         with contextlib.suppress(Exception):
-            self._samples_power.append(p.nvmlDeviceGetPowerUsage(self._handle) / 1000.0)  # W
+            self._samples_power.append(p.nvmlDeviceGetPowerUsage(self._energy_handle) / 1000.0)
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):
@@ -105,6 +132,7 @@ class Meter:
             if self.problems:
                 out["telemetry_problems"] = self.problems
             return out
+        out.update(self.scope)
         out["gpu_peak_memory_bytes"] = self._peak_memory
         out["gpu_mean_utilization_percent"] = (
             round(sum(self._samples_util) / len(self._samples_util), 3)

@@ -45,6 +45,10 @@ class FakeNvml(types.SimpleNamespace):
     def nvmlDeviceGetHandleByIndex(self, index):
         return "handle"
 
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        assert uuid == b"GPU-1234"
+        return "handle"
+
     def nvmlDeviceGetIndex(self, handle):
         return 0
 
@@ -89,7 +93,90 @@ def test_gpu_telemetry_from_nvml(monkeypatch, settings, counter, method):
     assert result["gpu_peak_memory_bytes"] == 2048
     assert result["gpu_mean_utilization_percent"] == 50
     assert result["energy_method"] == method
+    assert (result["gpu_memory_scope"], result["energy_scope"]) == ("device", "device")
     if counter:
         assert result["energy_joules"] == 250.0
     else:
         assert result["energy_joules"] == pytest.approx(100 * meter.wall_seconds, rel=1e-3)
+
+
+class FakeMigNvml(types.SimpleNamespace):
+    """An A100 in MIG mode: NVML index 0 is the parent GPU, index 1 another GPU;
+    the worker is pinned to a MIG instance of GPU 1 by its UUID. Memory and power
+    each say which handle they were read from."""
+
+    MIG, PARENT = "MIG-abcd", "GPU-parent-1"
+
+    def __init__(self):
+        super().__init__()
+        self.opened_by_index = []
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetCount(self):
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, index):
+        self.opened_by_index.append(index)
+        return f"gpu-index-{index}"
+
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        return {self.MIG.encode(): "mig", self.PARENT.encode(): "parent"}[uuid]
+
+    def nvmlDeviceGetIndex(self, handle):
+        raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")  # MIG handles have no index
+
+    def nvmlDeviceIsMigDeviceHandle(self, handle):
+        return handle == "mig"
+
+    def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(self, handle):
+        assert handle == "mig"
+        return "parent"
+
+    def nvmlDeviceGetName(self, handle):
+        return "NVIDIA A100 MIG 1g.10gb"
+
+    def nvmlDeviceGetUUID(self, handle):
+        return {"mig": self.MIG, "parent": self.PARENT}[handle]
+
+    def nvmlSystemGetDriverVersion(self):
+        return "550.1"
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return types.SimpleNamespace(used={"mig": 1_000, "parent": 40_000_000_000}[handle])
+
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")  # not per MIG instance
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        if handle != "parent":
+            raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")
+        return 5_000_000
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        if handle != "parent":
+            raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")
+        return 200_000
+
+
+def test_mig_instance_is_opened_by_uuid_memory_from_it_energy_from_its_parent(
+    monkeypatch, settings
+):
+    settings.INFERENCE_DEVICE = "auto"
+    fake = FakeMigNvml()
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", fake.MIG)
+    device = devices.select_device()
+    assert (device.kind, device.uuid, device.nvml_index) == ("cuda", fake.MIG, None)
+    with Meter(device) as meter:
+        pass
+    result = meter.result()
+    assert fake.opened_by_index == []  # never index 0 (another physical GPU's slot)
+    assert result["gpu_uuid"] == fake.MIG
+    assert result["gpu_peak_memory_bytes"] == 1_000  # the instance's, not the parent's
+    assert result["gpu_memory_scope"] == "mig_instance"
+    assert result["energy_scope"] == "mig_parent_gpu_shared"
+    assert result["energy_joules"] == 0.0  # the parent's counter, read twice
+    assert result["energy_method"] == "nvml_total_energy_counter"
+    assert result["gpu_mean_utilization_percent"] is None
