@@ -184,3 +184,38 @@ def test_explanation_needs_exactly_one_source(served, post):
     ids = served()
     answer = post("explanation-list", {"model_version_id": ids["version"]["id"]}, status=400)
     assert "exactly one" in answer["error"]["message"]
+
+
+def test_additivity_is_checked_relative_to_the_output(org, served, run_batch, post, monkeypatch):
+    # GPUTreeShap sums the same values in another order, in float32: for large
+    # outputs the sums differ from the output in the last digits (here 1e-6 of it,
+    # up to 0.03 absolute), which is agreement, not failure.
+    from apps.explainability import engine
+
+    ids = served()
+    batch = run_batch(ids["deployment"]["id"], parquet_bytes(make_frame(20)))
+    original = engine.Explainer._xgboost_pred_contribs
+
+    def large_and_reordered(self, x):
+        values, margin = original(self, x)
+        return values * 1e4, margin * 1e4 * (1 + 1e-6)
+
+    monkeypatch.setattr(engine.Explainer, "_xgboost_pred_contribs", large_and_reordered)
+    answer = explain(post, ids["version"]["id"], batch["id"])
+    explanation = Explanation.objects.get(pk=answer["id"])
+    assert explanation.status == "completed", explanation.failure_reason
+    assert explanation.additivity_ok is True
+    assert 1e-7 < explanation.additivity_max_error < 1e-5  # relative; 1e-2 absolute
+
+
+def test_additivity_error_is_absolute_below_an_output_of_one():
+    from apps.explainability import engine
+    from apps.inference.errors import JobRefused
+
+    small = engine.additivity_error(np.array([0.5 + 5e-4]), np.array([0.5]))
+    assert small == pytest.approx(5e-4)
+    large = engine.additivity_error(np.array([1000.5]), np.array([1000.0]))
+    assert large == pytest.approx(5e-4)
+    engine.check_additivity(engine.additivity_error(np.array([1000.05]), np.array([1000.0])))
+    with pytest.raises(JobRefused, match="of max\\(1, \\|output\\|\\)"):
+        engine.check_additivity(small)

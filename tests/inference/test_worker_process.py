@@ -52,7 +52,9 @@ def broker(redis_url, monkeypatch):
         yield url
 
 
-def start_worker(broker_url: str, name: str, **env: str) -> subprocess.Popen:
+def start_worker(
+    broker_url: str, name: str, pool: tuple[str, ...] = ("--pool", "solo"), **env: str
+) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -61,8 +63,7 @@ def start_worker(broker_url: str, name: str, **env: str) -> subprocess.Popen:
             "-A",
             "audit_platform",
             "worker",
-            "--pool",
-            "solo",
+            *pool,
             "-Q",
             "gpu",
             "-n",
@@ -266,3 +267,58 @@ def test_worker_killed_mid_batch_is_finished_once_by_the_next(request, postgres,
     assert len(stored) == 4  # model, input, one output, one rows file
     task = TaskRecord.objects.get(pk=task_id)
     assert task.state == "succeeded" and task.attempts == 2
+
+
+GPU_WORKER_POOL = ("--pool", "prefork", "--concurrency", "1")
+FRAMEWORKS = ("xgboost", "onnxruntime", "shap", "torch", "lightgbm", "cupy")
+
+
+def test_worker_parent_never_imports_the_frameworks():
+    # A prefork pool forks its child from the parent: CUDA (or a framework's
+    # threads) started in the parent would be unusable in the child. The parent
+    # loads the Celery app, Django and every task module; none imports a framework.
+    code = (
+        "import sys\n"
+        "from audit_platform.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "import apps.inference.tasks, apps.explainability.tasks\n"
+        "assert 'apps.inference.tasks' in sys.modules\n"
+        f"print(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "audit_platform.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "[]"
+
+
+def test_readme_runs_gpu_workers_as_a_one_process_prefork_pool():
+    # The solo pool ignores time limits; a one-process prefork pool enforces them.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if "worker -Q gpu" in line]
+    assert commands
+    for line in commands:
+        assert " ".join(GPU_WORKER_POOL) in line and "solo" not in line, line
+
+
+def test_one_process_prefork_gpu_worker_scores_a_batch(request, postgres, broker):
+    _, pipeline, ids, data, _ = setup_batch(request, rows=2000, trees=10, depth=3)
+    worker = start_worker(broker, "prefork", pool=GPU_WORKER_POOL)
+    try:
+        answer = pipeline.post(
+            reverse("prediction-batch-run"),
+            {"deployment_id": ids["deployment"]["id"], "input_sha256": _sha(data)},
+            format="json",
+        )
+        assert answer.status_code == 201, answer.content
+        batch = wait_for(
+            lambda: PredictionBatch.objects.filter(
+                pk=answer.json()["id"], status__in=["completed", "failed"]
+            ).first()
+        )
+    finally:
+        output = stop(worker)
+    assert batch is not None and batch.status == "completed", output[-3000:]
+    assert "concurrency: 1 (prefork)" in output
+    assert batch.ran_on["pid"] != worker.pid  # scored in the forked child
