@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -78,6 +79,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         return error_response(
             status=400, code="invalid", message=_field_message(fields), fields=fields
+        )
+    if isinstance(exc, DataError):
+        # A value the database cannot store that no serializer bounded (a number out of
+        # a column's range): the statement failed, its transaction rolled back.
+        logger.warning("Refused a value the database cannot store: %s", exc)
+        problem = str(exc).splitlines()[0] if str(exc) else "out of range"
+        return error_response(
+            status=400,
+            code="out_of_range",
+            message=f"A value you sent cannot be stored ({problem}): check the size of the "
+            "numbers in the request.",
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

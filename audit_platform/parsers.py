@@ -27,6 +27,9 @@ from rest_framework.parsers import JSONParser
 from audit_platform.errors import InvalidInput
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# The largest value of a PostgreSQL integer column (Django's IntegerField): a serializer
+# field that feeds one declares it as its max_value.
+MAX_INT32 = 2**31 - 1
 MAX_DEPTH = 64
 BODY = "body"
 

@@ -35,6 +35,7 @@ from apps.monitoring.services.findings import window_batches
 from apps.registry.models import DatasetVersion, Deployment, PredictionBatch
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput
+from audit_platform.parsers import MAX_INT32
 from audit_platform.roles import Capability
 from audit_platform.views import (
     RecordDetailView,
@@ -78,14 +79,16 @@ class PolicyIn(StrictSerializer):
     decision_threshold = serializers.FloatField(required=False)
     performance_metric = serializers.CharField(required=False)
     performance_drop = serializers.FloatField(required=False)
-    label_delay_hours = serializers.IntegerField(required=False, min_value=0)
+    label_delay_hours = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT32)
     window_hours = serializers.IntegerField(required=False, min_value=0, max_value=24 * 366)
     email_recipients = serializers.ListField(child=serializers.EmailField(), required=False)
     webhook_urls = serializers.ListField(child=serializers.CharField(), required=False)
     on_decay = serializers.ChoiceField(choices=MonitoringPolicy.OnDecay.choices, required=False)
     pipeline_url = serializers.CharField(required=False, allow_blank=True)
     dispatch_event_type = serializers.CharField(required=False, max_length=100)
-    trigger_deadline_hours = serializers.IntegerField(required=False, min_value=1)
+    trigger_deadline_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_INT32
+    )
     auto_activate = serializers.BooleanField(required=False)
     activation_thresholds = ActivationThresholdsField(required=False)
 

@@ -225,3 +225,26 @@ def test_no_html_error_page_on_any_api_path_in_production(production_client, mon
         .get("Content-Type", "")
         .startswith("application/json")
     )
+
+
+def test_a_number_beyond_its_column_names_the_field(owner, route_kwargs):
+    payload = {"deployment_id": route_kwargs["deployment-detail"]["pk"], "label_delay_hours": 2**40}
+    with assert_nothing_written():
+        response = owner.post(reverse("monitoring-policy-list"), payload, format="json")
+    assert "label_delay_hours" in assert_error_shape(response)["fields"]
+
+
+def test_a_value_the_database_refuses_is_a_400_and_writes_nothing(owner, monkeypatch):
+    from django.db import DataError
+
+    from apps.registry import services
+
+    def refuse(**kwargs):
+        raise DataError("integer out of range")
+
+    monkeypatch.setattr(services, "ai_system_register", refuse)
+    payload = {"name": "s", "intended_purpose": "p", "role": "provider"}
+    with assert_nothing_written():
+        response = owner.post(reverse("system-list"), payload, format="json")
+    error = assert_error_shape(response)
+    assert error["code"] == "out_of_range" and "integer out of range" in error["message"]
