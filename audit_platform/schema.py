@@ -138,6 +138,8 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
     "this answer only (`key`); store it now. Needs an owner.",
     "POST /api/v1/api-keys/{id}/revoke": "Revokes an API key at once: requests with it "
     "get 401 from now on. Revoking a revoked key is refused (409).",
+    "POST /api/v1/invitations/{id}/revoke": "Revokes an invitation that was not "
+    "accepted yet: its link stops working at once.",
     "GET /api/v1/memberships/": "The people of the organization and their roles, one "
     "page at a time.",
     "POST /api/v1/memberships/": "Gives a person a role in the organization.",
