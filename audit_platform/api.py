@@ -55,6 +55,19 @@ def _field_message(fields: Mapping[str, Any]) -> str:
     return f"Invalid input in: {names}."
 
 
+def _unstorable(exc: DataError) -> Response:
+    """A value the database cannot store that no serializer bounded (a number out of a
+    column's range): the statement failed, and its transaction rolled back."""
+    logger.warning("Refused a value the database cannot store: %s", exc)
+    problem = str(exc).splitlines()[0] if str(exc) else "out of range"
+    return error_response(
+        status=400,
+        code="out_of_range",
+        message=f"A value you sent cannot be stored ({problem}): check the size of the "
+        "numbers in the request.",
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turns every error a caller can cause into ``{"error": {code, message, fields?}}``."""
     if isinstance(exc, ServiceError):
@@ -81,16 +94,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=400, code="invalid", message=_field_message(fields), fields=fields
         )
     if isinstance(exc, DataError):
-        # A value the database cannot store that no serializer bounded (a number out of
-        # a column's range): the statement failed, its transaction rolled back.
-        logger.warning("Refused a value the database cannot store: %s", exc)
-        problem = str(exc).splitlines()[0] if str(exc) else "out of range"
-        return error_response(
-            status=400,
-            code="out_of_range",
-            message=f"A value you sent cannot be stored ({problem}): check the size of the "
-            "numbers in the request.",
-        )
+        return _unstorable(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
