@@ -26,6 +26,7 @@ from apps.compliance.models import (
     Incident,
     IncidentReport,
     ObligationEvidence,
+    RegistrationRecord,
     RetentionSetting,
     Risk,
 )
@@ -39,6 +40,7 @@ from apps.registry.models import (
     PredictionBatch,
 )
 from audit_platform.api import StrictSerializer
+from audit_platform.errors import NotFound
 from audit_platform.roles import Capability
 from audit_platform.views import (
     RecordDetailView,
@@ -855,3 +857,75 @@ class RetentionListCreateView(ListCreateView):
             actor=self.principal, system=data.pop("system_id"), **data
         )
         return receipt_response(RetentionOut(setting).data, receipt)
+
+
+# --- Registration data (Art. 49, Annex VIII) ------------------------------------------
+
+
+class RegistrationOut(serializers.ModelSerializer):
+    class Meta:
+        model = RegistrationRecord
+        fields = [
+            "id",
+            "system",
+            "version",
+            "duty",
+            "section",
+            "database",
+            "data",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class RegistrationIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    database = serializers.ChoiceField(choices=list(rules.REGISTRATION_DATABASES))
+    data = serializers.JSONField(help_text="Annex VIII fields of the section, by key.")
+
+
+class RegistrationListCreateView(ListCreateView):
+    model, out, serializer_class = RegistrationRecord, RegistrationOut, RegistrationOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=RegistrationIn, responses={201: RegistrationOut})
+    def post(self, request: Request) -> Response:
+        data = validated(RegistrationIn, request)
+        record, receipt = services.registration_record(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(RegistrationOut(record).data, receipt)
+
+
+class RegistrationPointOut(serializers.Serializer):
+    point = serializers.CharField()
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField(allow_null=True)
+
+
+class RegistrationExportOut(serializers.Serializer):
+    system = serializers.IntegerField()
+    version = serializers.IntegerField()
+    duty = serializers.CharField()
+    database = serializers.CharField()
+    section = serializers.CharField()
+    legal_source = serializers.CharField()
+    points = RegistrationPointOut(many=True)
+    ledger_seq = serializers.IntegerField()
+    recorded_at = serializers.DateTimeField()
+
+
+class SystemRegistrationView(ComplianceView):
+    """The system's current registration data, by Annex VIII point (404 if none)."""
+
+    model, serializer_class = AISystem, RegistrationExportOut
+
+    @extend_schema(responses=RegistrationExportOut)
+    def get(self, request: Request, pk: int) -> Response:
+        system = self.scoped_get(AISystem, pk)
+        export = selectors.registration_export(system=system)
+        if export is None:
+            raise NotFound(f"System {pk} has no registration data recorded yet.")
+        return Response(RegistrationExportOut(export).data)

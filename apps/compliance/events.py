@@ -270,3 +270,17 @@ RETENTION_SET = declare(
         "log_months": "Art. 19(1), Art. 26(6): at least 6 to count",
     },
 )
+REGISTRATION_RECORDED = declare(
+    "registration.recorded",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "previous version or null",
+        "duty": "checklist item: art_49, art_49_2 or art_26_8",
+        "section": "Annex VIII Section A, B or C",
+        "database": "eu_public, eu_non_public or national",
+        "fields": "names of the fields given",
+        "data_sha256": "RFC 8785 digest of the fields",
+    },
+)

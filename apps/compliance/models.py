@@ -138,6 +138,36 @@ class RetentionSetting(models.Model):
         return f"retention v{self.version} of {self.system}"
 
 
+class RegistrationRecord(models.Model):
+    """The registration data of a system (Art. 49, Annex VIII), versioned: the section
+    and database the checklist's registration duty names, and the fields, by point."""
+
+    organization_path = "system__organization"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="registration_records"
+    )
+    version = models.PositiveIntegerField()
+    section = models.CharField(max_length=1)  # Annex VIII Section A, B or C
+    database = models.CharField(max_length=16)  # eu_public, eu_non_public, national
+    duty = models.CharField(max_length=32, help_text="The checklist item it answers.")
+    data = models.JSONField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "version"], name="registration_unique_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"registration v{self.version} of {self.system}"
+
+
 class Risk(models.Model):
     """One entry of a system's Art. 9 risk register."""
 

@@ -1493,7 +1493,7 @@ _DEPLOYER_HIGH_RISK = (
         "Art. 26(8), Art. 49(3), Annex VIII Section C",
         "Register the use of the system in the EU database (public-authority deployer; "
         "not for Annex III point 2).",
-        "attested",
+        "registration",
         _public_authority_deployer,
         "Annex III system other than point 2, deployer that is a public authority",
     ),
@@ -1694,7 +1694,7 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
             article,
             text,
             _high_risk_date,
-            "attested",
+            "registration",
             _registration(where),
             f"Annex III high-risk system, provider: registration {where}",
         )
@@ -1730,7 +1730,7 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
         "Art. 49(2), Annex VIII Section B",
         "Register the exempted system in the EU database.",
         "annex_iii_high_risk",
-        "attested",
+        "registration",
         _exempted_provider,
         "Annex III system exempted under Art. 6(3), provider",
     ),
@@ -1871,3 +1871,161 @@ EU_MEMBER_STATES = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 )  # fmt: skip
+
+
+# --- Registration data (Art. 49, Annex VIII) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrationField:
+    key: str
+    point: str  # the point of the Annex VIII section
+    label: str
+    required: bool = True
+
+
+_WHO = (
+    RegistrationField(
+        "provider_name_address_contact", "1", "Name, address and contact details of the provider"
+    ),
+    RegistrationField(
+        "submitter_name_address_contact",
+        "2",
+        "Name, address and contact details of the person submitting on the provider's behalf",
+        False,
+    ),
+    RegistrationField(
+        "authorised_representative",
+        "3",
+        "Name, address and contact details of the authorised representative",
+        False,
+    ),
+    RegistrationField(
+        "trade_name_and_reference",
+        "4",
+        "Trade name and any additional unambiguous reference allowing identification and "
+        "traceability",
+    ),
+    RegistrationField(
+        "intended_purpose",
+        "5",
+        "Description of the intended purpose (Section A: and of the components and functions)",
+    ),
+)
+ANNEX_VIII_SECTIONS: dict[str, tuple[str, tuple[RegistrationField, ...]]] = {
+    "A": (
+        "Annex VIII, Section A (providers, Art. 49(1))",
+        (
+            *_WHO,
+            RegistrationField(
+                "information_and_operating_logic",
+                "6",
+                "Basic and concise description of the information used by the system and its "
+                "operating logic",
+            ),
+            RegistrationField(
+                "status", "7", "Status: on the market or in service; no longer; recalled"
+            ),
+            RegistrationField(
+                "notified_body_certificate",
+                "8",
+                "Type, number and expiry date of the notified body's certificate and the body's "
+                "name or number",
+                False,
+            ),
+            RegistrationField("certificate_copy", "9", "Scanned copy of the certificate", False),
+            RegistrationField(
+                "member_states",
+                "10",
+                "Member States where it is placed on the market, put into service or made "
+                "available",
+            ),
+            RegistrationField(
+                "declaration_of_conformity",
+                "11",
+                "A copy of the EU declaration of conformity (Art. 47)",
+            ),
+            RegistrationField(
+                "instructions_for_use",
+                "12",
+                "Electronic instructions for use (not for points 1, 6 and 7 in law enforcement, "
+                "migration, asylum and border control)",
+                False,
+            ),
+            RegistrationField("url", "13", "URL for additional information", False),
+        ),
+    ),
+    "B": (
+        "Annex VIII, Section B (exempted systems, Art. 49(2))",
+        (
+            *_WHO,
+            RegistrationField(
+                "art_6_3_conditions",
+                "6",
+                "The Art. 6(3) condition(s) on which the system is considered not high-risk",
+            ),
+            RegistrationField(
+                "grounds_summary",
+                "7",
+                "Short summary of the grounds for applying the Art. 6(3) procedure",
+            ),
+            RegistrationField(
+                "status", "8", "Status: on the market or in service; no longer; recalled"
+            ),
+            RegistrationField(
+                "member_states",
+                "9",
+                "Member States where it is placed on the market, put into service or made "
+                "available",
+            ),
+        ),
+    ),
+    "C": (
+        "Annex VIII, Section C (public-authority deployers, Art. 49(3))",
+        (
+            RegistrationField(
+                "deployer_name_address_contact",
+                "1",
+                "Name, address and contact details of the deployer",
+            ),
+            RegistrationField(
+                "submitter_name_address_contact",
+                "2",
+                "Name, address and contact details of the person submitting on the deployer's "
+                "behalf",
+                False,
+            ),
+            RegistrationField(
+                "provider_entry_url",
+                "3",
+                "URL of the system's entry in the EU database by its provider",
+            ),
+            RegistrationField(
+                "fria_summary",
+                "4",
+                "Summary of the findings of the fundamental-rights impact assessment (Art. 27)",
+                False,
+            ),
+            RegistrationField(
+                "dpia_summary",
+                "5",
+                "Summary of the data protection impact assessment (GDPR Art. 35 / LED Art. 27), "
+                "where applicable",
+                False,
+            ),
+        ),
+    ),
+}
+# Where each registration duty of the checklist registers: (Annex VIII section, database).
+REGISTRATION_TARGETS: dict[str, tuple[str, str]] = {
+    "Art. 49(1), Annex VIII Section A": ("A", "eu_public"),
+    "Art. 49(4), Annex VIII Section A": ("A", "eu_non_public"),
+    "Art. 49(5)": ("A", "national"),
+    "Art. 49(2), Annex VIII Section B": ("B", "eu_public"),
+    "Art. 26(8), Art. 49(3), Annex VIII Section C": ("C", "eu_public"),
+}
+REGISTRATION_DATABASES = {
+    "eu_public": "the EU database (Art. 71)",
+    "eu_non_public": "the secure non-public section of the EU database (Art. 49(4))",
+    "national": "the national register (Art. 49(5))",
+}

@@ -20,6 +20,7 @@ from apps.compliance.models import (
     FundamentalRightsAssessment,
     Incident,
     ObligationEvidence,
+    RegistrationRecord,
     RetentionSetting,
     Risk,
 )
@@ -217,6 +218,11 @@ def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[d
             _link("fria", f, f.ledger_seq)
             for f in FundamentalRightsAssessment.objects.filter(system=system)
         ]
+    elif kind == "registration":
+        links += [
+            _link("registration_record", r, r.ledger_seq)
+            for r in RegistrationRecord.objects.filter(system=system).order_by("-version")[:1]
+        ]
     elif kind == "classification" and current is not None:
         links.append(_link("classification", current, current.ledger_seq))
     return links
@@ -399,4 +405,27 @@ def record_ids_of_system(*, system: Any) -> dict[str, list[str]]:
         "assessment": ids(Assessment.objects.filter(system=system)),
         "approval_request": ids(ApprovalRequest.objects.filter(deployment__system=system)),
         "incident": ids(Incident.objects.filter(system=system)),
+    }
+
+
+def registration_export(*, system: Any) -> dict[str, Any] | None:
+    """The current registration data as the database takes it: the Annex VIII section's
+    points in order, each with its label and value (null when not given)."""
+    record = RegistrationRecord.objects.filter(system=system).order_by("-version").first()
+    if record is None:
+        return None
+    title, fields = rules.ANNEX_VIII_SECTIONS[record.section]
+    return {
+        "system": system.pk,
+        "version": record.version,
+        "duty": record.duty,
+        "database": record.database,
+        "section": record.section,
+        "legal_source": title,
+        "points": [
+            {"point": f.point, "key": f.key, "label": f.label, "value": record.data.get(f.key)}
+            for f in fields
+        ],
+        "ledger_seq": record.ledger_seq,
+        "recorded_at": record.created_at,
     }

@@ -60,4 +60,10 @@ urlpatterns = [
     path("frias/", api.FriaListCreateView.as_view(), name="fria-list"),
     path("frias/<int:pk>", api.FriaDetailView.as_view(), name="fria-detail"),
     path("retention-settings/", api.RetentionListCreateView.as_view(), name="retention-list"),
+    path("registrations/", api.RegistrationListCreateView.as_view(), name="registration-list"),
+    path(
+        "systems/<int:pk>/registration",
+        api.SystemRegistrationView.as_view(),
+        name="system-registration",
+    ),
 ]

@@ -95,4 +95,6 @@ CASES = {
     "fria-list": RouteCase("get", lambda v: {}, 200),
     "fria-detail": RouteCase("get", lambda v: {"pk": v["c_fria"].pk}, DETAIL),
     "retention-list": RouteCase("get", lambda v: {}, 200),
+    "registration-list": RouteCase("get", lambda v: {}, 200),
+    "system-registration": RouteCase("get", lambda v: {"pk": v["c_system"].pk}, DETAIL),
 }

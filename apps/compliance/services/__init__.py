@@ -36,6 +36,7 @@ from apps.compliance.services.incidents import (
     incident_report_add,
 )
 from apps.compliance.services.overrides import decision_override_record
+from apps.compliance.services.registrations import registration_record, registration_target
 from apps.compliance.services.retention import retention_setting_record
 from apps.compliance.services.risks import RISK_FIELDS, RISK_TEXT_FIELDS, risk_create, risk_update
 
@@ -65,6 +66,8 @@ __all__ = [
     "incident_open",
     "incident_report_add",
     "obligation_evidence_attach",
+    "registration_record",
+    "registration_target",
     "retention_setting_record",
     "risk_create",
     "risk_update",
