@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0004_incident_reporting_template_facts'),
+        ('compliance', '0006_classification_second_person_and_gate_alerts'),
         ('registry', '0003_prediction_batch_execution'),
     ]
 
