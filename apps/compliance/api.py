@@ -847,6 +847,9 @@ class RetentionIn(StrictSerializer):
 
 
 class RetentionListCreateView(ListCreateView):
+    """A system's retention settings (Art. 18, 19, 26(6)), newest first; POST records a
+    new version."""
+
     model, out, serializer_class = RetentionSetting, RetentionOut, RetentionOut
     filters = {"system": "system_id"}
 
@@ -879,13 +882,42 @@ class RegistrationOut(serializers.ModelSerializer):
         ]
 
 
+def _registration_fields() -> dict[str, serializers.Field]:
+    fields: dict[str, serializers.Field] = {}
+    for section, (_, specs) in rules.ANNEX_VIII_SECTIONS.items():
+        for spec in specs:
+            fields.setdefault(
+                spec.key,
+                serializers.CharField(
+                    required=False,
+                    allow_blank=True,
+                    max_length=5000,
+                    help_text=f"Annex VIII Section {section}, point {spec.point}: {spec.label}.",
+                ),
+            )
+    return fields
+
+
+RegistrationDataIn = type(
+    "RegistrationDataIn",
+    (StrictSerializer,),
+    {
+        "__doc__": "Annex VIII fields by key; which are required depends on the section.",
+        **_registration_fields(),
+    },
+)
+
+
 class RegistrationIn(StrictSerializer):
     system_id = ScopedPrimaryKey(AISystem)
     database = serializers.ChoiceField(choices=list(rules.REGISTRATION_DATABASES))
-    data = serializers.JSONField(help_text="Annex VIII fields of the section, by key.")
+    data = RegistrationDataIn(help_text="Annex VIII fields of the section, by key.")
 
 
 class RegistrationListCreateView(ListCreateView):
+    """A system's registration data (Art. 49, Annex VIII), newest first; POST records a
+    new version for the database the checklist's registration duty names."""
+
     model, out, serializer_class = RegistrationRecord, RegistrationOut, RegistrationOut
     filters = {"system": "system_id"}
 
@@ -893,7 +925,10 @@ class RegistrationListCreateView(ListCreateView):
     def post(self, request: Request) -> Response:
         data = validated(RegistrationIn, request)
         record, receipt = services.registration_record(
-            actor=self.principal, system=data.pop("system_id"), **data
+            actor=self.principal,
+            system=data["system_id"],
+            database=data["database"],
+            data=dict(data["data"]),
         )
         return receipt_response(RegistrationOut(record).data, receipt)
 
