@@ -39,9 +39,12 @@ def queue(redis_url, monkeypatch):
     monkeypatch.setitem(celery_app.conf, "task_routes", {})
     monkeypatch.setattr(celery_app, "_pool", None)
     monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    # Celery keeps the router it made on the first send of the run, so scoring may
+    # still be routed to the gpu queue: the worker reads that one too, emptied here.
+    redis.Redis.from_url(redis_url).delete("gpu")
     with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
         yield name
-    redis.Redis.from_url(redis_url).delete(name)
+    redis.Redis.from_url(redis_url).delete(name, "gpu")
 
 
 def start_worker(redis_url: str, queue: str) -> subprocess.Popen:
@@ -56,7 +59,7 @@ def start_worker(redis_url: str, queue: str) -> subprocess.Popen:
             "--pool",
             "solo",
             "-Q",
-            queue,
+            f"{queue},gpu",
             "-n",
             f"{queue}@%h",
             "--without-gossip",
