@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.compliance",
     "django_celery_beat",
     "apps.monitoring",
+    "apps.web",
 ]
 
 MIDDLEWARE = [

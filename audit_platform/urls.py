@@ -32,6 +32,7 @@ api_v1 = [
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    path("", include("apps.web.urls")),
     path("reports/", include("apps.reports.web_urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
