@@ -1,4 +1,5 @@
-"""URL map: admin, health, the REST API under /api/v1/, and its OpenAPI schema and docs.
+"""URL map: the web UI at the root, admin, health, the REST API under /api/v1/, and its
+OpenAPI schema and docs.
 
 The docs pages load Swagger UI and ReDoc from our own static files and run under the
 site's Content-Security-Policy; who may read them is SPECTACULAR_SETTINGS'
@@ -8,7 +9,6 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -30,7 +30,6 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("", include("apps.web.urls")),
     path("reports/", include("apps.reports.web_urls")),

@@ -59,3 +59,12 @@ def organization_policy(*, organization: Organization) -> dict[str, Any]:
         "unapproved_on_high_risk", "allow_unclassified_activation"
     ).get(pk=organization.pk)
     return dict(row)
+
+
+def memberships_of_user(*, user: Any) -> QuerySet[Membership]:
+    """The person's memberships with their organizations, in the organizations' order."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name", "organization__slug")
+    )

@@ -43,6 +43,7 @@ class Command(BaseCommand):
                     actor=Principal.system(organization=organization, name="setup_demo"),
                 )
         self.stdout.write(f"Log in at {url}/admin/ as 'admin'")
+        self.stdout.write(f"  the same login opens the web UI at {url}/")
         if password:
             self.stdout.write(
                 f"  password: {password}   (shown once; reset: manage.py changepassword admin)"
