@@ -391,6 +391,18 @@ TRANSPARENCY_CASES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The questionnaire's question for each case of Art. 50, as a reader asks it.
+TRANSPARENCY_QUESTIONS = {
+    "interacts_with_persons": "Does the system interact directly with natural persons?",
+    "generates_synthetic_content": "Does the system generate synthetic audio, image, video or "
+    "text content?",
+    "emotion_recognition_or_biometric_categorisation": "Is the system an emotion recognition "
+    "system or a biometric categorisation system?",
+    "deep_fake_or_public_interest_text": "Does the system generate or manipulate image, audio "
+    "or video content constituting a deep fake, or text published to inform the public on "
+    "matters of public interest?",
+}
+
 # Operator roles (Art. 3(3)-(8)) and the registry role ("provider"/"deployer") each
 # may be recorded with.
 OPERATOR_ROLES: dict[str, tuple[str, str]] = {
@@ -626,8 +638,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "conformity_procedure",
-        "The Regulation lets the provider choose: internal control (Annex VI) or a "
-        "notified body (Annex VII)? (Art. 43(1), first subparagraph)",
+        "Which conformity assessment procedure does the provider choose: internal control "
+        "(Annex VI) or assessment involving a notified body (Annex VII)? The Regulation "
+        "leaves the choice to the provider (Art. 43(1), first subparagraph).",
         "choice",
         tuple(CONFORMITY_PROCEDURES),
         when=_standards_in_full,
@@ -658,8 +671,8 @@ QUESTIONS: tuple[Question, ...] = (
         when_text="asked of deployers of an Annex I or Annex III system",
     ),
     *(
-        Question(key, f"{article}: does the system {text.split(':')[0]}?", "bool")
-        for key, (article, text) in TRANSPARENCY_CASES.items()
+        Question(key, f"{TRANSPARENCY_QUESTIONS[key]} ({article})", "bool")
+        for key, (article, _) in TRANSPARENCY_CASES.items()
     ),
     Question(
         "general_purpose_ai_model",

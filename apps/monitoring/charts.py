@@ -1,6 +1,7 @@
 """Monitoring charts as inline SVG (vector in the PDF, the same in the UI): per-feature
 reference vs current distributions, drift over time, estimated vs realized
-performance over time. Hand-built and deterministic, like apps/reports/charts.py."""
+performance over time. Hand-built and deterministic, like apps/reports/charts.py; value
+axes start at zero and no label is cut."""
 
 from __future__ import annotations
 
@@ -63,8 +64,12 @@ def distribution(feature: dict[str, Any], *, width: int = 480, height: int = 150
                 f'height="{h:.1f}" fill="{colour}"/>'
             )
         if len(ref) <= 12 or i % max(len(ref) // 8, 1) == 0:
+            # Never cut: a long category gets a smaller font to fit its slot.
+            room = step if len(ref) <= 12 else step * max(len(ref) // 8, 1)
+            size = max(4.0, min(7.0, room / (0.55 * max(len(labels[i]), 1))))
             body.append(
-                f'<text x="{x:.1f}" y="{height - 12}" font-size="7">{escape(labels[i][:10])}</text>'
+                f'<text x="{x:.1f}" y="{height - 12}" font-size="{size:.1f}">'
+                f"{escape(labels[i])}</text>"
             )
     verdict = "drifted" if feature.get("drifted") else "no drift"
     statistic = feature.get("statistic")
@@ -98,9 +103,10 @@ def _lines(
         return ""
     left, right, top, bottom = 40, 100, 20, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    low, high = min(values), max(values)
+    # From zero: a point's height is proportional to its value (no cropped axis).
+    low, high = min(0.0, *values), max(0.0, *values)
     if low == high:
-        low, high = low - 0.05, high + 0.05
+        high = low + 1.0
     n = len(labels)
 
     def x(i: int) -> float:
@@ -110,8 +116,8 @@ def _lines(
         return top + plot_h - (v - low) / (high - low) * plot_h
 
     body = [
-        f'<text x="2" y="{top + 6}" font-size="7">{high:.3g}</text>'
-        f'<text x="2" y="{top + plot_h}" font-size="7">{low:.3g}</text>'
+        f'<text x="2" y="{y(tick) + 2:.1f}" font-size="7">{tick:.3g}</text>'
+        for tick in sorted({low, 0.0, (low + high) / 2, high})
     ]
     if band:
         for i, (lo, hi) in enumerate(zip(*band, strict=True)):

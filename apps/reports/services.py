@@ -468,6 +468,11 @@ def _template_context(
         "cited_count": len(cited),
         "proofs_zipped": len(cited) > kinds.PROOFS_AS_FILES_MAX,
         "requested_by": report.requested_by,
+        "requested_by_label": kinds.People(report.organization).actor(
+            report.requested_by.get("kind", ""),
+            report.requested_by.get("id", ""),
+            report.requested_by.get("name", ""),
+        ),
     }
 
 

@@ -16,6 +16,7 @@ from apps.reports.kinds.common import (
     system_facts,
     versions_covered,
     when,
+    words,
 )
 from apps.reports.kinds.compliance_record import compliance_record, gap_line, open_incidents
 from apps.reports.kinds.lifecycle import lifecycle, status_history
@@ -56,18 +57,20 @@ def _covered(report: Report, cite: Citations) -> list[dict[str, Any]]:
 
 
 def _performance_chart(versions: list[dict[str, Any]]) -> str:
+    """Every metric registered with a version, from zero, with its interval where
+    recorded (none is left out: the table of section 2(g) lists the same)."""
     names: list[str] = []
     for v in versions:
         for name in v["numeric"]:
             if name not in names:
                 names.append(name)
-    names = names[:4]
     if not names or not versions:
         return ""
     return charts.line_chart(
-        {n: [v["numeric"].get(n) for v in versions] for n in names},
+        {words(n): [v["numeric"].get(n) for v in versions] for n in names},
         [f"{v['model']}@{v['version']}" for v in versions],
-        title="Performance by model version (as registered)",
+        title="Performance by model version (as registered; axis from zero)",
+        intervals={words(n): [v["intervals"].get(n) for v in versions] for n in names},
     )
 
 

@@ -173,9 +173,8 @@ def _header(actor_width: int) -> str:
 
 def _entry_line(entry: ledger_selectors.EntryLine, people: People) -> str:
     actor = people.actor(entry.actor_kind, entry.actor_id)
+    # Never cut: a longer subject shifts the "by" column of its line instead.
     subject = f"{words(entry.subject_kind)} {entry.subject_id}"
-    if len(subject) > SUBJECT_WIDTH:
-        subject = subject[: SUBJECT_WIDTH - 1] + "…"
     return (
         f"{entry.seq:>7}  {entry.time.strftime('%Y-%m-%d %H:%M:%S')}  "
         f"{entry.type:<{TYPE_WIDTH}}  {subject:<{SUBJECT_WIDTH}}  {actor}"

@@ -151,20 +151,67 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def readable(value: Any) -> str:
+    """A stored value in words for a reader, never as JSON: a mapping as "key: value"
+    clauses, a list as a comma-separated enumeration, a flag as yes or no."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{words(k)}: {readable(v)}" for k, v in sorted(value.items())) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value) or "none"
+    return str(value)
+
+
 def pairs(value: Any) -> list[tuple[str, str]]:
+    """A stored mapping as (key, value) rows, both in words (``bias_examination`` →
+    ``bias examination``)."""
     if not isinstance(value, dict):
         return []
-    return [
-        (str(k), v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str))
-        for k, v in sorted(value.items())
-    ]
+    return [(words(k), readable(v)) for k, v in sorted(value.items())]
+
+
+def metric_value(value: Any) -> float | None:
+    """A metric's number: as recorded, or the ``value`` of one recorded with its
+    interval (``{"value", "low", "high"}``), so no metric is dropped for its interval."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def metric_interval(value: Any) -> tuple[float, float] | None:
+    """The interval recorded with a metric (``low``/``high``, or ``ci``), if any."""
+    if not isinstance(value, dict):
+        return None
+    low, high = value.get("low"), value.get("high")
+    if low is None and isinstance(value.get("ci"), list | tuple) and len(value["ci"]) == 2:
+        low, high = value["ci"]
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return float(low), float(high)
+    return None
+
+
+def metric_pairs(metrics: Any) -> list[tuple[str, str]]:
+    """Recorded metrics as (name in words, value with its interval where recorded)."""
+    if not isinstance(metrics, dict):
+        return []
+    rows = []
+    for name, value in sorted(metrics.items()):
+        number, bounds = metric_value(value), metric_interval(value)
+        text = readable(value) if number is None else f"{number:g}"
+        if bounds is not None:
+            text += f" (interval {bounds[0]:g} to {bounds[1]:g})"
+        rows.append((words(name), text))
+    return rows
 
 
 def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return {
-        k: float(v)
-        for k, v in (metrics or {}).items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
+        k: number for k, v in (metrics or {}).items() if (number := metric_value(v)) is not None
     }
 
 
@@ -172,6 +219,16 @@ def serving(deployment: Any) -> str:
     if deployment.model_version is not None:
         return str(deployment.model_version)
     return "nothing (stopped)" if deployment.status == "stopped" else "nothing yet"
+
+
+# How SHAP values were computed (apps/explainability), in words.
+SHAP_METHODS = {
+    "xgboost_pred_contribs": "exact tree SHAP built into XGBoost",
+    "lightgbm_pred_contrib": "exact tree SHAP built into LightGBM",
+    "shap_tree_explainer": "SHAP tree explainer",
+    "shap_linear_explainer": "SHAP linear explainer",
+    "shap_permutation_explainer": "SHAP permutation explainer (sampled)",
+}
 
 
 def words(value: Any) -> str:
@@ -240,7 +297,7 @@ class People:
         if kind == "api_key":
             return f"API key {name or id} (prefix {id})" if name else f"API key {id}"
         if kind == "system":
-            return f"the service ({name or id})"
+            return f"the service ({words(name or id)})"
         return f"{words(kind)} {id}"
 
     def who(self, text: str) -> str:
@@ -259,7 +316,7 @@ def cited_entries(*, log: Any, seqs: Iterable[int]) -> list[dict[str, Any]]:
             "seq": entry.seq,
             "time": when(entry.time),
             "type": entry.type,
-            "subject": f"{entry.subject_kind}/{entry.subject_id}",
+            "subject": f"{words(entry.subject_kind)} {entry.subject_id}",
             "leaf_hash": entry.leaf_hash.hex(),
         }
         for entry in ledger_selectors.entry_summaries(log=log, seqs=seqs)

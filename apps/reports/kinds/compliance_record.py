@@ -12,8 +12,10 @@ from typing import Any
 
 from apps.compliance import selectors as compliance
 from apps.registry.models import AISystem, Deployment, DeploymentEvent, ModelVersion
-from apps.reports.kinds.common import Citations, RecordUnreadable, reading, when
-from apps.tenancy.selectors import memberships_of
+from apps.reports.kinds.common import Citations, People, RecordUnreadable, reading, when, words
+
+# The basis of a high-risk classification, as the declaration states it.
+BASIS = {"annex_i": "Annex I (Art. 6(1))", "annex_iii": "Annex III (Art. 6(2))"}
 
 
 def _short(value: float) -> str:
@@ -69,7 +71,7 @@ def assessment_metrics(assessment: Any) -> list[dict[str, Any]]:
                 metric = metric if isinstance(metric, dict) else {"value": metric}
                 rows.append(
                     {
-                        "metric": key,
+                        "metric": _metric_name(key),
                         "value": _number(metric.get("value")),
                         "interval": interval(metric.get("ci")),
                         "threshold": _threshold(outcome),
@@ -78,10 +80,10 @@ def assessment_metrics(assessment: Any) -> list[dict[str, Any]]:
                 )
         shown = {row["metric"] for row in rows}
         for key, outcome in sorted(outcomes.items()):
-            if key not in shown:  # thresholded but not computed: it failed
+            if _metric_name(key) not in shown:  # thresholded but not computed: it failed
                 rows.append(
                     {
-                        "metric": key,
+                        "metric": _metric_name(key),
                         "value": _number(outcome.get("value")),
                         "interval": "not recorded",
                         "threshold": _threshold(outcome),
@@ -91,14 +93,20 @@ def assessment_metrics(assessment: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _metric_name(key: str) -> str:
+    """``sex.demographic_parity_difference`` → ``demographic parity difference (by sex)``."""
+    attribute, dot, name = key.rpartition(".")
+    return f"{words(name)} (by {words(attribute)})" if dot else words(key)
+
+
 def _assessment_rows(assessments: list[Any], cite: Citations) -> list[dict[str, Any]]:
     cite.load({"assessment": [a.pk for a in assessments]})
     return [
         {
             "id": a.pk,
-            "kind": a.kind,
-            "task": a.learning_task,
-            "status": a.status,
+            "kind": words(a.kind),
+            "task": words(a.learning_task),
+            "status": words(a.status),
             "model_version": str(a.model_version) if a.model_version else "—",
             "dataset_version": str(a.dataset_version),
             "finished_at": when(a.finished_at),
@@ -110,28 +118,24 @@ def _assessment_rows(assessments: list[Any], cite: Citations) -> list[dict[str, 
     ]
 
 
-def _actor_label(who: str) -> str:
-    """``user:12`` → ``user 12``: people by id (and role where known), never by name."""
-    kind, _, ident = who.partition(":")
-    return f"{kind.replace('_', ' ')} {ident}".strip()
-
-
-def _approval_rows(requests: list[Any], served: dict, cite: Citations) -> list[dict[str, Any]]:
+def _approval_rows(
+    requests: list[Any], served: dict, cite: Citations, people: People
+) -> list[dict[str, Any]]:
     return [
         {
             "id": r.pk,
             "deployment": r.deployment.environment,
             "model_version": str(r.model_version),
             "served": (r.deployment_id, r.model_version_id) in served,
-            "requested_by": _actor_label(r.requested_by),
+            "requested_by": people.who(r.requested_by),
             "required": r.required_approvals,
-            "status": r.status,
+            "status": words(r.status),
             "at": when(r.created_at),
             "seq": cite.seq("approval_request", r.pk, "approval.requested"),
             "decisions": [
                 {
-                    "decision": d.decision,
-                    "by": f"user {d.decided_by_id} ({d.role})",
+                    "decision": words(d.decision),
+                    "by": people.user(d.decided_by_id),
                     "at": when(d.created_at),
                     "seq": cite.add(d.ledger_seq or None),
                 }
@@ -183,7 +187,7 @@ def _stops(system: AISystem, cite: Citations) -> list[dict[str, Any]]:
     ]
 
 
-def _oversight(system: AISystem, cite: Citations) -> dict[str, Any]:
+def _oversight(system: AISystem, cite: Citations, people: People) -> dict[str, Any]:
     """Human-oversight facts (Art. 14): the gate, approval requests and decisions, stop
     events and overrides, each with its ledger entry."""
     requests = list(compliance.approval_requests_of_system(system=system))
@@ -198,14 +202,14 @@ def _oversight(system: AISystem, cite: Citations) -> dict[str, Any]:
         .values_list("deployment_id", "model_version_id", "at", "ledger_seq")
     }
     approved = {(r.deployment_id, r.model_version_id) for r in requests if r.status == "approved"}
-    request_rows = _approval_rows(requests, served, cite)
+    request_rows = _approval_rows(requests, served, cite, people)
     stops = _stops(system, cite)
     overrides = [
         {
             "deployment": o.deployment.environment,
             "batch": o.prediction_batch_id,
             "row": o.row_index,
-            "by": _actor_label(o.created_by),
+            "by": people.who(o.created_by),
             "reason": o.reason,
             "at": when(o.created_at),
             "seq": cite.add(o.ledger_seq or None),
@@ -222,33 +226,22 @@ def _oversight(system: AISystem, cite: Citations) -> dict[str, Any]:
     }
 
 
-def _risks(system: AISystem, cite: Citations) -> list[dict[str, Any]]:
+def _risks(system: AISystem, cite: Citations, people: People) -> list[dict[str, Any]]:
     risks = list(compliance.risks_of_system(system=system))
     cite.load({"risk": [r.pk for r in risks]})
-    owners = {r.owner_id for r in risks if r.owner_id}
-    roles = dict(
-        memberships_of(organization=system.organization)
-        .filter(user_id__in=owners)
-        .values_list("user_id", "role")
-    )
     return [
         {
             "id": r.pk,
             "hazard": r.hazard,
             "affected_persons": r.affected_persons,
-            "likelihood": r.likelihood,
-            "severity": r.severity,
+            "likelihood": words(r.likelihood),
+            "severity": words(r.severity),
             "mitigation": r.mitigation or "none recorded",
-            "residual_risk": r.residual_risk,
+            "residual_risk": words(r.residual_risk),
             "review_date": r.review_date.isoformat(),
-            "status": r.status,
+            "status": words(r.status),
             "revision": r.revision,
-            # Owners by user id and role only: the document carries no personal names.
-            "owner": (
-                f"user {r.owner_id} ({roles.get(r.owner_id, 'no longer a member')})"
-                if r.owner_id
-                else "not assigned"
-            ),
+            "owner": people.user(r.owner_id),
             "seq": cite.seq("risk", r.pk, "risk.created"),
             "updated_seq": cite.last("risk", r.pk, "risk.updated"),
         }
@@ -264,10 +257,11 @@ def _classification(system: AISystem, cite: Citations) -> dict[str, Any] | None:
         "version": current.version,
         "category": current.category,
         "category_label": current.get_category_display(),
-        "role": current.role,
+        "role": words(current.role),
         "high_risk_basis": current.high_risk_basis or None,
-        "annex_iii_area": current.annex_iii_area or None,
-        "exemption": current.exemption or None,
+        "basis_label": BASIS.get(current.high_risk_basis, words(current.high_risk_basis)),
+        "annex_iii_area": words(current.annex_iii_area) if current.annex_iii_area else None,
+        "exemption": words(current.exemption) if current.exemption else None,
         "rationale": current.rationale,
         "citations": [str(c) for c in current.citations or []],
         "classified_at": when(current.created_at),
@@ -298,7 +292,7 @@ def gap_line(gap: dict[str, Any]) -> str:
     applies = gap["applies_from"]
     verb = "applies from" if gap["status"] == "upcoming" else "applied from"
     return (
-        f"{gap['article']}: {gap['requirement']} Status {gap['status']} "
+        f"{gap['article']}: {gap['requirement']} Status {words(gap['status'])} "
         f"({verb} {applies.isoformat() if hasattr(applies, 'isoformat') else applies}; "
         f"{gap['legal_source']})."
     )
@@ -317,10 +311,11 @@ def compliance_record(system: AISystem, cite: Citations) -> dict[str, Any]:
         }
         for e in compliance.obligation_evidence_of_system(system=system, obligation="art_72")
     ]
+    people = People(system.organization)
     return {
         "classification": _classification(system, cite),
-        "risks": _risks(system, cite),
-        "oversight": _oversight(system, cite),
+        "risks": _risks(system, cite, people),
+        "oversight": _oversight(system, cite, people),
         "assessments": assessments,
         "post_market_plan": plan,
         "gaps": compliance.gap_analysis(organization=system.organization, system_id=system.pk),

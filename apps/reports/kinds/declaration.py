@@ -23,6 +23,7 @@ from apps.reports.kinds.common import (
     versions_covered,
     when,
 )
+from apps.reports.kinds.compliance_record import BASIS
 from apps.reports.models import Report
 
 RETENTION = (
@@ -31,7 +32,6 @@ RETENTION = (
     "into service (Art. 47(1)), and gives a copy to them on request."
 )
 CONFORMITY_ASSESSMENT = "art_43"
-BASIS = {"annex_i": "Annex I (Art. 6(1))", "annex_iii": "Annex III (Art. 6(2))"}
 
 
 def _classification(system: AISystem, cite: Citations) -> Any:

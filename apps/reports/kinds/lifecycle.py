@@ -23,7 +23,16 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
-from apps.reports.kinds.common import Citations, numeric_metrics, pairs, serving, when
+from apps.reports.kinds.common import (
+    Citations,
+    metric_interval,
+    metric_pairs,
+    numeric_metrics,
+    pairs,
+    serving,
+    when,
+    words,
+)
 
 RUN_FINISH_TYPES = {
     "completed": "training_run.completed",
@@ -49,8 +58,10 @@ def _dataset_rows(
                 "personal": v.contains_personal_data,
                 "special": v.contains_special_category_data,
                 "datasheet": pairs(v.datasheet),
-                "schema": ", ".join(f"{c.get('name')}:{c.get('type')}" for c in v.schema or []),
-                "statistics_state": v.statistics_state,
+                "schema": ", ".join(
+                    f"{c.get('name')} ({words(c.get('type'))})" for c in v.schema or []
+                ),
+                "statistics_state": words(v.statistics_state),
                 "created_at": when(v.created_at),
                 "seq": cite.seq("dataset_version", v.pk, "dataset_version.registered"),
                 "stats_seq": cite.seq(
@@ -77,9 +88,9 @@ def _run_rows(runs: list[TrainingRun], cite: Citations) -> list[dict[str, Any]]:
             {
                 "id": r.pk,
                 "model": r.model.name if r.model else "—",
-                "status": r.status,
+                "status": words(r.status),
                 "params": pairs(r.params),
-                "metrics": pairs(r.metrics),
+                "metrics": metric_pairs(r.metrics),
                 "code_revision": r.code_revision or "—",
                 "environment": pairs(r.environment),
                 "hardware": pairs(r.hardware),
@@ -103,8 +114,13 @@ def _version_rows(versions: list[ModelVersion], cite: Citations) -> list[dict[st
             "format": v.artifact_format,
             "framework": f"{v.framework} {v.framework_version}",
             "sha256": v.artifact_sha256,
-            "metrics": pairs(v.metrics),
+            "metrics": metric_pairs(v.metrics),
             "numeric": numeric_metrics(v.metrics),
+            "intervals": {
+                name: bounds
+                for name, value in (v.metrics or {}).items()
+                if (bounds := metric_interval(value)) is not None
+            },
             "training_run": v.training_run_id,
             "datasets": ", ".join(str(d) for d in v.dataset_versions.all()) or "—",
             "created_at": when(v.created_at),
@@ -139,7 +155,7 @@ def _deployment_rows(system: AISystem, cite: Citations) -> tuple[list[dict], lis
     deployment_rows = [
         {
             "environment": d.environment,
-            "status": d.status,
+            "status": words(d.status),
             "serving": serving(d),
             "resources": pairs(d.resources),
             "seq": cite.seq("deployment", d.pk, "deployment.created"),
@@ -149,7 +165,7 @@ def _deployment_rows(system: AISystem, cite: Citations) -> tuple[list[dict], lis
     event_rows = [
         {
             "deployment": e.deployment.environment,
-            "kind": e.kind,
+            "kind": words(e.kind),
             "model_version": str(e.model_version),
             "previous": (
                 str(e.previous_model_version) if e.previous_model_version else "nothing served"

@@ -11,14 +11,19 @@ from apps.explainability import selectors as explainability
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.reports import charts
 from apps.reports.kinds.common import (
+    SHAP_METHODS,
     Citations,
     Gathered,
     ReportKind,
+    metric_interval,
+    metric_value,
     numeric_metrics,
     pairs,
+    readable,
     reading,
     system_facts,
     when,
+    words,
 )
 from apps.reports.kinds.compliance_record import assessment_metrics, interval
 from apps.reports.models import Report
@@ -37,7 +42,7 @@ def _shap_importance(version: ModelVersion, cite: Citations) -> dict[str, Any] |
         )[:15]
     return {
         "id": explanation.pk,
-        "method": explanation.method,
+        "method": SHAP_METHODS.get(explanation.method, words(explanation.method)),
         "rows": explanation.rows,
         "seq": cite.add(explanation.ledger_seq),
         "chart": charts.bar_chart(top, title="Global importance: mean |SHAP value| per feature"),
@@ -57,7 +62,7 @@ def _fairness_attribute(attribute: str, result: dict[str, Any], verdicts: dict) 
         verdict = verdicts.get(f"{attribute}.{name}", {})
         metrics.append(
             {
-                "name": name,
+                "name": words(name),
                 "value": value.get("value"),
                 "interval": interval(value.get("ci")),
                 "threshold": verdict.get("threshold", "none fixed"),
@@ -65,13 +70,17 @@ def _fairness_attribute(attribute: str, result: dict[str, Any], verdicts: dict) 
             }
         )
     return {
-        "attribute": attribute,
+        "attribute": words(attribute),
         "groups": [
             {"level": level, **{k: v for k, v in row.items() if k != "ci"}}
             for level, row in sorted(groups.items())
         ],
         "metrics": metrics,
-        "chart": charts.bar_chart(rates, title=f"Selection rate by {attribute}"),
+        "chart": charts.bar_chart(
+            rates,
+            title=f"Selection rate by {words(attribute)}",
+            intervals=[_group_interval(groups[level]) for level, _ in rates],
+        ),
     }
 
 
@@ -98,19 +107,36 @@ def _fairness(version: ModelVersion, cite: Citations) -> list[dict[str, Any]] | 
     return out or None
 
 
+def _group_interval(row: dict[str, Any]) -> tuple[float, float] | None:
+    """The selection rate's interval where the assessment recorded one per group."""
+    ci = row.get("ci")
+    if isinstance(ci, dict):
+        ci = ci.get("selection_rate")
+    return metric_interval({"ci": ci}) if isinstance(ci, list | tuple) else None
+
+
 def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": k,
-            "value": v if not isinstance(v, dict) else v.get("value"),
-            "interval": (
-                f"[{v.get('low')}, {v.get('high')}]"
-                if isinstance(v, dict) and "low" in v
-                else "not recorded"
-            ),
-        }
-        for k, v in sorted(metrics.items())
-    ]
+    rows = []
+    for k, v in sorted(metrics.items()):
+        number, bounds = metric_value(v), metric_interval(v)
+        rows.append(
+            {
+                "name": words(k),
+                "value": readable(v) if number is None else f"{number:g}",
+                "interval": f"[{bounds[0]:g}, {bounds[1]:g}]" if bounds else "not recorded",
+            }
+        )
+    return rows
+
+
+def _metrics_chart(metrics: dict[str, Any]) -> str:
+    """Every numeric metric, from zero, with its interval drawn where recorded."""
+    numeric = sorted(numeric_metrics(metrics).items())
+    return charts.bar_chart(
+        [(words(name), value) for name, value in numeric],
+        title="Recorded metrics (bars from zero; whiskers: interval where recorded)",
+        intervals=[metric_interval(metrics[name]) for name, _ in numeric],
+    )
 
 
 def _dataset_rows(datasets: list[DatasetVersion], cite: Citations) -> list[dict[str, Any]]:
@@ -141,7 +167,7 @@ def _limitations(
     missing.reverse()  # the last dataset's first, as the cards have always listed them
     if not numeric_metrics(metrics):
         missing.append("No metrics are recorded for this model version.")
-    if not any(isinstance(v, dict) and "low" in v for v in metrics.values()):
+    if not any(metric_interval(v) for v in metrics.values()):
         missing.append("No confidence intervals are recorded for the metrics.")
     if fairness is None:
         missing.append("No fairness assessment by group is on the record yet.")
@@ -181,9 +207,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
             "seq": cite.seq("model_version", version.pk, "model_version.registered"),
         },
         "metrics": _metric_rows(metrics),
-        "metrics_chart": charts.bar_chart(
-            sorted(numeric_metrics(metrics).items()), title="Recorded metrics"
-        ),
+        "metrics_chart": _metrics_chart(metrics),
         "shap": shap,
         "fairness": fairness,
         "datasets": _dataset_rows(datasets, cite),
