@@ -16,14 +16,10 @@ from apps.inference import rowhash
 from apps.inference.errors import JobRefused
 from apps.inference.loading import LoadedModel
 from apps.ledger.digests import file_sha256
+from apps.registry.rows_files import ROWS_SCHEMA, ROWS_WRITE_OPTIONS
 from apps.registry.tabular import PARQUET_MAGIC, TabularError, iter_batches, type_name
 
 NUMERIC = ("integer", "number", "boolean")
-ROWS_SCHEMA = pa.schema([("leaf", pa.binary()), ("leaf_hash", pa.binary(32))])
-# Every leaf and hash is distinct and the hashes are random bytes: dictionaries never
-# pay, and compression would save about a quarter of the file for as much CPU time
-# as hashing the leaves, taken from the model scoring beside it.
-ROWS_WRITE_OPTIONS: dict[str, Any] = {"use_dictionary": False, "compression": "none"}
 
 
 @dataclass(frozen=True)

@@ -647,6 +647,13 @@ class PredictionBatchOut(serializers.ModelSerializer):
     output_artifact_sha256 = serializers.CharField(
         source="output_artifact.sha256", default=None, read_only=True
     )
+    rows_file_sha256 = serializers.CharField(
+        source="rows_artifact.sha256",
+        default=None,
+        read_only=True,
+        help_text="The batch's rows file, which its row receipts are read from (none: no "
+        "row receipts yet).",
+    )
 
     class Meta:
         model = PredictionBatch
@@ -666,6 +673,7 @@ class PredictionBatchOut(serializers.ModelSerializer):
             "failure_reason",
             "created_at",
             "output_artifact_sha256",
+            "rows_file_sha256",
             "telemetry",
             "energy_joules",
             "started_at",
@@ -690,6 +698,14 @@ class PredictionBatchIn(StrictSerializer):
 class BatchFilesIn(StrictSerializer):
     input_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
     output_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
+
+
+class BatchRowsIn(StrictSerializer):
+    rows_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        help_text="SHA-256 of the rows file uploaded to /api/v1/artifacts/: every row's leaf "
+        "(ledger format §7), Parquet with a 'leaf' column or JSON Lines, in row order.",
+    )
 
 
 class PredictionBatchListCreateView(RecordListView):
@@ -740,5 +756,27 @@ class PredictionBatchFilesView(RecordView):
             batch=batch,
             input_artifact=artifacts["input"],
             output_artifact=artifacts["output"],
+        )
+        return receipt_response(PredictionBatchOut(batch).data, receipt, status_code=200)
+
+
+class PredictionBatchRowsView(RecordView):
+    """Takes the rows file of a batch a pipeline recorded (uploaded as an artifact
+    first): its row receipts are served from then on, as for our workers' batches."""
+
+    model, serializer_class = PredictionBatch, PredictionBatchOut
+
+    @extend_schema(request=BatchRowsIn, responses=PredictionBatchOut)
+    def post(self, request: Request, pk: int) -> Response:
+        batch = self.scoped_get(PredictionBatch, pk)
+        data = validated(BatchRowsIn, request)
+        rows_file = self.in_scope(Artifact).filter(sha256=data["rows_sha256"]).first()
+        if rows_file is None:
+            raise InvalidInput(
+                "Upload the rows file to /api/v1/artifacts/ first.",
+                fields={"rows_sha256": ["No uploaded artifact has this digest."]},
+            )
+        batch, receipt = services.prediction_batch_rows_attach(
+            actor=self.principal, batch=batch, rows_file=rows_file
         )
         return receipt_response(PredictionBatchOut(batch).data, receipt, status_code=200)

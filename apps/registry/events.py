@@ -216,8 +216,24 @@ PREDICTION_BATCH_FILES_VERIFIED = declare(
     "prediction_batch.files_verified",
     subject="prediction_batch",
     section=REGISTRY,
-    fields={"input_sha256": "", "output_sha256": "", "rows_root": ""},
-    doc="all three recomputed from the uploaded files",
+    fields={
+        "input_sha256": "",
+        "output_sha256": "",
+        "rows_root": "",
+        "rows_sha256": optional("the rows file built from them, for row receipts"),
+    },
+    doc="recomputed from the uploaded files",
+)
+PREDICTION_BATCH_ROWS_VERIFIED = declare(
+    "prediction_batch.rows_verified",
+    subject="prediction_batch",
+    section=REGISTRY,
+    fields={
+        "uploaded_sha256": "the rows file the pipeline uploaded",
+        "rows_sha256": "the rows file kept for row receipts (Parquet, as our workers write it)",
+        "rows": "",
+        "rows_root": "recomputed from the uploaded leaves; equal to the recorded one",
+    },
 )
 PREDICTION_BATCH_REQUESTED = declare(
     "prediction_batch.requested",

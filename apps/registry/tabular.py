@@ -178,9 +178,15 @@ def _output_values(batch: pa.RecordBatch) -> list[Any]:
     return [list(values) for values in zip(*columns, strict=True)]
 
 
-def batch_rows_root(*, input_stream: IO[bytes], output_stream: IO[bytes]) -> tuple[str, int]:
-    """The rows root (spec §6) and row count of a batch's input and output files."""
+def batch_rows_root(
+    *, input_stream: IO[bytes], output_stream: IO[bytes], rows_path: str | None = None
+) -> tuple[str, int]:
+    """The rows root (spec §6) and row count of a batch's input and output files; with
+    ``rows_path``, the batch's rows file (every row's leaf) is written there too."""
+    from apps.registry.rows_files import RowsFileWriter
+
     tree = RowsTree()
+    writer = RowsFileWriter(rows_path)
     outputs = iter_batches(output_stream)
     pending: list[Any] = []
     for batch in iter_batches(input_stream):
@@ -194,7 +200,12 @@ def batch_rows_root(*, input_stream: IO[bytes], output_stream: IO[bytes]) -> tup
                     )
                 pending = _output_values(out_batch)
                 pending.reverse()
-            tree.add(row_input=dict(zip(names, row_values, strict=True)), output=pending.pop())
+            leaf = tree.add(
+                row_input=dict(zip(names, row_values, strict=True)), output=pending.pop()
+            )
+            if rows_path is not None:
+                writer.add(leaf)
+    writer.close()
     if pending or next(outputs, None) is not None:
         raise TabularError(f"the output file has more rows than the input ({tree.rows})")
     return tree.root_hex(), tree.rows

@@ -84,4 +84,9 @@ urlpatterns = [
         api.PredictionBatchFilesView.as_view(),
         name="prediction-batch-files",
     ),
+    path(
+        "prediction-batches/<int:pk>/rows",
+        api.PredictionBatchRowsView.as_view(),
+        name="prediction-batch-rows",
+    ),
 ]

@@ -35,6 +35,7 @@ from apps.registry.services.prediction_batches import (
     prediction_batch_fail,
     prediction_batch_record,
     prediction_batch_request,
+    prediction_batch_rows_attach,
     prediction_batch_verify_files,
 )
 from apps.registry.services.systems import (
@@ -70,6 +71,7 @@ __all__ = [
     "prediction_batch_fail",
     "prediction_batch_record",
     "prediction_batch_request",
+    "prediction_batch_rows_attach",
     "prediction_batch_verify_files",
     "training_run_abandon",
     "training_run_complete",

@@ -3,9 +3,12 @@ requested from one of our workers, which claims, completes or fails them."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +17,7 @@ from apps.registry import events, selectors
 from apps.registry.extension_points import prediction_batch_completed
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
+from apps.registry.rows_files import RowsFileError, rows_file_rewrite
 from apps.registry.services._common import require_sha256
 from apps.registry.tabular import TabularError, batch_rows_root
 from apps.tenancy.records import record_event, record_ref
@@ -62,6 +66,9 @@ def prediction_batch_record(
             ran_on=ran_on or {},
         )
         receipt = _recorded_batch_entry(actor=actor, batch=batch)
+        # The entry whose rows_root the batch's row receipts prove.
+        batch.ledger_seq = receipt.seq
+        batch.save(update_fields=["ledger_seq"])
     return batch, receipt
 
 
@@ -114,7 +121,8 @@ def prediction_batch_verify_files(
     *, actor: Principal, batch: PredictionBatch, input_artifact: Artifact, output_artifact: Artifact
 ) -> tuple[PredictionBatch, Receipt]:
     """Checks uploaded input and output files against the digests, row count and rows
-    root the pipeline declared, and records that they match."""
+    root the pipeline declared, and records that they match. The batch's rows file is
+    built from them on the way, so its row receipts are served as for our workers'."""
     if batch.status != PredictionBatch.Status.RECORDED:
         raise RuleViolation(
             f"Prediction batch {batch.pk} is {batch.status}; only recorded batches take files."
@@ -132,37 +140,125 @@ def prediction_batch_verify_files(
         ]
     if problems:
         raise InvalidInput("The uploaded files are not the ones recorded.", fields=problems)
-    with input_artifact.file.open("rb") as inputs, output_artifact.file.open("rb") as outputs:
-        try:
-            root, rows = batch_rows_root(input_stream=inputs, output_stream=outputs)
-        except TabularError as exc:
-            raise InvalidInput(
-                f"Cannot read the batch files: {exc}.", fields={"input": [str(exc)]}
-            ) from None
+    with tempfile.TemporaryDirectory() as workdir:
+        rows_path = os.path.join(workdir, "rows.parquet")
+        with input_artifact.file.open("rb") as inputs, output_artifact.file.open("rb") as outputs:
+            try:
+                root, rows = batch_rows_root(
+                    input_stream=inputs, output_stream=outputs, rows_path=rows_path
+                )
+            except TabularError as exc:
+                raise InvalidInput(
+                    f"Cannot read the batch files: {exc}.", fields={"input": [str(exc)]}
+                ) from None
+        _check_rows(batch=batch, rows=rows, root=root, what="The files")
+        with transaction.atomic():
+            batch = PredictionBatch.objects.select_for_update().get(pk=batch.pk)
+            if batch.files_verified_at is not None:
+                raise RuleViolation(
+                    f"The files of prediction batch {batch.pk} were verified already."
+                )
+            rows_artifact = batch.rows_artifact or _rows_artifact_store(
+                actor=actor, batch=batch, path=rows_path
+            )
+            batch.input_artifact, batch.output_artifact = input_artifact, output_artifact
+            batch.rows_artifact = rows_artifact
+            batch.files_verified_at = timezone.now()
+            batch.save(
+                update_fields=[
+                    "input_artifact",
+                    "output_artifact",
+                    "rows_artifact",
+                    "files_verified_at",
+                ]
+            )
+            receipt = record_event(
+                actor=actor,
+                event=events.PREDICTION_BATCH_FILES_VERIFIED,
+                id=batch.pk,
+                data={
+                    "input_sha256": input_artifact.sha256,
+                    "output_sha256": output_artifact.sha256,
+                    "rows_root": root,
+                    "rows_sha256": rows_artifact.sha256,
+                },
+            )
+            prediction_batch_completed(batch_id=batch.pk)
+    return batch, receipt
+
+
+def prediction_batch_rows_attach(
+    *, actor: Principal, batch: PredictionBatch, rows_file: Artifact
+) -> tuple[PredictionBatch, Receipt]:
+    """Takes the rows file a pipeline uploaded for a batch it recorded (every row's
+    leaf, ledger format §7: Parquet with a ``leaf`` column or JSON Lines) and, when its
+    leaves are canonical, in row order and yield the recorded rows and rows root, keeps
+    it as the batch's rows file: its row receipts are then served. Otherwise refused
+    with the reason, nothing written."""
+    if batch.status != PredictionBatch.Status.RECORDED:
+        raise RuleViolation(
+            f"Prediction batch {batch.pk} is {batch.status}; our workers keep the rows file "
+            "of the batches they run, so only a recorded batch takes one."
+        )
+    if batch.rows_artifact_id is not None:
+        raise RuleViolation(f"Prediction batch {batch.pk} has its rows file already.")
+    with tempfile.TemporaryDirectory() as workdir:
+        rows_path = os.path.join(workdir, "rows.parquet")
+        with rows_file.file.open("rb") as stream:
+            try:
+                root, rows = rows_file_rewrite(stream=stream, path=rows_path)
+            except RowsFileError as exc:
+                raise InvalidInput(
+                    f"The rows file is not the leaves of this batch: {exc}.",
+                    fields={"rows_sha256": [str(exc)]},
+                ) from None
+        _check_rows(batch=batch, rows=rows, root=root, what="The rows file")
+        with transaction.atomic():
+            batch = PredictionBatch.objects.select_for_update().get(pk=batch.pk)
+            if batch.rows_artifact_id is not None:
+                raise RuleViolation(f"Prediction batch {batch.pk} has its rows file already.")
+            batch.rows_artifact = _rows_artifact_store(actor=actor, batch=batch, path=rows_path)
+            batch.save(update_fields=["rows_artifact"])
+            receipt = record_event(
+                actor=actor,
+                event=events.PREDICTION_BATCH_ROWS_VERIFIED,
+                id=batch.pk,
+                data={
+                    "uploaded_sha256": rows_file.sha256,
+                    "rows_sha256": batch.rows_artifact.sha256,
+                    "rows": rows,
+                    "rows_root": root,
+                },
+            )
+    return batch, receipt
+
+
+def _check_rows(*, batch: PredictionBatch, rows: int, root: str, what: str) -> None:
     if rows != batch.row_count or root != batch.rows_root:
         raise RuleViolation(
-            f"The files hold {rows} rows with rows_root {root}; the batch recorded "
+            f"{what} hold {rows} rows with rows_root {root}; the batch recorded "
             f"{batch.row_count} rows with rows_root {batch.rows_root}."
         )
-    with transaction.atomic():
-        batch = PredictionBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.files_verified_at is not None:
-            raise RuleViolation(f"The files of prediction batch {batch.pk} were verified already.")
-        batch.input_artifact, batch.output_artifact = input_artifact, output_artifact
-        batch.files_verified_at = timezone.now()
-        batch.save(update_fields=["input_artifact", "output_artifact", "files_verified_at"])
-        receipt = record_event(
-            actor=actor,
-            event=events.PREDICTION_BATCH_FILES_VERIFIED,
-            id=batch.pk,
-            data={
-                "input_sha256": input_artifact.sha256,
-                "output_sha256": output_artifact.sha256,
-                "rows_root": root,
-            },
+
+
+def _rows_artifact_store(*, actor: Principal, batch: PredictionBatch, path: str) -> Artifact:
+    """Stores a rows file written under ``path`` as an artifact of the organization."""
+    from apps.registry.artifacts import artifact_store
+
+    with open(path, "rb") as handle:
+        uploaded = UploadedFile(
+            file=handle,
+            name=f"batch-{batch.pk}-rows.parquet",
+            content_type="application/vnd.apache.parquet",
+            size=os.path.getsize(path),
         )
-        prediction_batch_completed(batch_id=batch.pk)
-    return batch, receipt
+        artifact, _ = artifact_store(
+            organization=batch.deployment.system.organization,
+            uploaded=uploaded,
+            declared_sha256=None,
+            actor=actor,
+        )
+    return artifact
 
 
 # --- Batches run by our workers ----------------------------------------------------------
