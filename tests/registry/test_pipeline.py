@@ -171,10 +171,12 @@ def test_whole_pipeline_is_on_the_record_in_order(
         "prediction_batch.recorded",
         "artifact.stored",
         "artifact.stored",
+        "artifact.stored",  # the batch's rows file, built from them for row receipts
         "prediction_batch.files_verified",
         "prediction_batch.recorded",
         "artifact.stored",
         "artifact.stored",
+        "artifact.stored",  # the batch's rows file, built from them for row receipts
         "prediction_batch.files_verified",
         "deployment.activated",
         "deployment.rolled_back",
