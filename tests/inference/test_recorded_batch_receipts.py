@@ -75,7 +75,8 @@ def test_a_recorded_batch_without_its_rows_says_how_to_get_receipts(recorded, pi
     with assert_nothing_written():
         response = _receipt(pipeline, recorded["batch"]["id"], 0)
     assert response.status_code == 409
-    assert f"/prediction-batches/{recorded['batch']['id']}/rows" in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert f"/prediction-batches/{recorded['batch']['id']}/rows" in message
 
 
 def test_uploaded_input_and_output_give_receipts_like_our_workers(
