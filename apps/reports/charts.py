@@ -8,7 +8,7 @@ whisker around it, and no label is cut (long ones get a smaller font and more ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
@@ -68,33 +68,18 @@ def bar_chart(
         f'viewBox="0 0 {width} {height}" class="chart" role="img">',
         f'<text x="0" y="12" font-size="10" font-weight="bold">{escape(title)}</text>',
     ]
-    for i, (label, value) in enumerate(items):
-        y = pad + 18 + i * (bar_height + 4)
-        x0, x1 = sorted((x(0.0), x(value)))
-        size = _fit(label, label_w - 4)
-        parts.append(
-            f'<text x="{label_w - 4}" y="{y + bar_height - 4}" font-size="{size:.1f}" '
-            f'text-anchor="end">{escape(label)}</text>'
-            f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.5):.1f}" '
-            f'height="{bar_height}" fill="{PALETTE[0]}"/>'
+    parts += [
+        _bar(
+            label,
+            value,
+            intervals[i] if i < len(intervals) else None,
+            x,
+            label_w,
+            y=pad + 18 + i * (bar_height + 4),
+            bar_height=bar_height,
         )
-        bounds = intervals[i] if i < len(intervals) else None
-        end = x1
-        if bounds is not None:
-            lo, hi = x(bounds[0]), x(bounds[1])
-            mid = y + bar_height / 2
-            parts.append(
-                f'<g class="interval"><line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" '
-                f'y2="{mid:.1f}" stroke="#000" stroke-width="0.8"/>'
-                f'<line x1="{lo:.1f}" y1="{y + 3}" x2="{lo:.1f}" y2="{y + bar_height - 3}" '
-                'stroke="#000" stroke-width="0.8"/>'
-                f'<line x1="{hi:.1f}" y1="{y + 3}" x2="{hi:.1f}" y2="{y + bar_height - 3}" '
-                'stroke="#000" stroke-width="0.8"/></g>'
-            )
-            end = max(end, hi)
-        parts.append(
-            f'<text x="{end + 3:.1f}" y="{y + bar_height - 4}" font-size="8">{_fmt(value)}</text>'
-        )
+        for i, (label, value) in enumerate(items)
+    ]
     axis_y = height - pad - 12
     parts.append(
         f'<line x1="{x(0.0):.1f}" y1="{pad + 14}" x2="{x(0.0):.1f}" y2="{axis_y}" '
@@ -102,13 +87,101 @@ def bar_chart(
         f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" '
         'stroke="#333" stroke-width="0.6"/>'
     )
-    for tick in sorted({low, 0.0, high}):
-        parts.append(
-            f'<text x="{x(tick):.1f}" y="{axis_y + 9}" font-size="7" text-anchor="middle">'
-            f"{_fmt(tick)}</text>"
-        )
+    parts += [
+        f'<text x="{x(tick):.1f}" y="{axis_y + 9}" font-size="7" text-anchor="middle">'
+        f"{_fmt(tick)}</text>"
+        for tick in sorted({low, 0.0, high})
+    ]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _bar(
+    label: str,
+    value: float,
+    bounds: Interval,
+    x: Callable[[float], float],
+    label_w: float,
+    *,
+    y: float,
+    bar_height: float,
+) -> str:
+    """One bar from zero with its label, its interval where recorded, and its value."""
+    x0, x1 = sorted((x(0.0), x(value)))
+    size = _fit(label, label_w - 4)
+    parts = [
+        f'<text x="{label_w - 4}" y="{y + bar_height - 4}" font-size="{size:.1f}" '
+        f'text-anchor="end">{escape(label)}</text>'
+        f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.5):.1f}" '
+        f'height="{bar_height}" fill="{PALETTE[0]}"/>'
+    ]
+    end = x1
+    if bounds is not None:
+        lo, hi = x(bounds[0]), x(bounds[1])
+        parts.append(_whisker(lo, hi, y, bar_height))
+        end = max(end, hi)
+    parts.append(
+        f'<text x="{end + 3:.1f}" y="{y + bar_height - 4}" font-size="8">{_fmt(value)}</text>'
+    )
+    return "".join(parts)
+
+
+def _whisker(lo: float, hi: float, y: float, bar_height: float) -> str:
+    """A horizontal interval from ``lo`` to ``hi`` across a bar at ``y``."""
+    mid = y + bar_height / 2
+    return (
+        f'<g class="interval"><line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" '
+        f'y2="{mid:.1f}" stroke="#000" stroke-width="0.8"/>'
+        f'<line x1="{lo:.1f}" y1="{y + 3}" x2="{lo:.1f}" y2="{y + bar_height - 3}" '
+        'stroke="#000" stroke-width="0.8"/>'
+        f'<line x1="{hi:.1f}" y1="{y + 3}" x2="{hi:.1f}" y2="{y + bar_height - 3}" '
+        'stroke="#000" stroke-width="0.8"/></g>'
+    )
+
+
+def _value_ticks(ticks: Sequence[float], y: Callable[[float], float], left: float) -> str:
+    """The value axis' tick marks and labels, zero among them."""
+    return "".join(
+        f'<line x1="{left - 2}" y1="{y(tick):.1f}" x2="{left}" y2="{y(tick):.1f}" '
+        'stroke="#333" stroke-width="0.5"/>'
+        f'<text x="{left - 3}" y="{y(tick) + 2:.1f}" font-size="7" text-anchor="end">'
+        f"{_fmt(tick)}</text>"
+        for tick in ticks
+    )
+
+
+def _series(
+    points: Sequence[float | None],
+    bounds: Sequence[Interval],
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+    color: str,
+) -> str:
+    """One series' line, points and intervals."""
+    coords = [(x(i), y(v)) for i, v in enumerate(points) if v is not None]
+    parts = []
+    if len(coords) > 1:
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.2"/>')
+    parts += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="1.8" fill="{color}"/>' for px, py in coords]
+    parts += [
+        _vertical_whisker(x(i), y(b[1]), y(b[0]), color)
+        for i, b in enumerate(bounds)
+        if b is not None
+    ]
+    return "".join(parts)
+
+
+def _vertical_whisker(x: float, top: float, bottom: float, color: str) -> str:
+    """A vertical interval at ``x`` from ``bottom`` to ``top`` (SVG coordinates)."""
+    return (
+        f'<g class="interval"><line x1="{x:.1f}" y1="{bottom:.1f}" x2="{x:.1f}" '
+        f'y2="{top:.1f}" stroke="{color}" stroke-width="0.8"/>'
+        f'<line x1="{x - 3:.1f}" y1="{bottom:.1f}" x2="{x + 3:.1f}" y2="{bottom:.1f}" '
+        f'stroke="{color}" stroke-width="0.8"/>'
+        f'<line x1="{x - 3:.1f}" y1="{top:.1f}" x2="{x + 3:.1f}" y2="{top:.1f}" '
+        f'stroke="{color}" stroke-width="0.8"/></g>'
+    )
 
 
 def line_chart(
@@ -147,44 +220,20 @@ def line_chart(
         f'<text x="0" y="12" font-size="10" font-weight="bold">{escape(title)}</text>',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#999" stroke-width="0.5"/>',
+        _value_ticks(sorted({low, 0.0, (low + high) / 2, high}), y, left),
     ]
-    for tick in sorted({low, 0.0, (low + high) / 2, high}):
-        parts.append(
-            f'<line x1="{left - 2}" y1="{y(tick):.1f}" x2="{left}" y2="{y(tick):.1f}" '
-            'stroke="#333" stroke-width="0.5"/>'
-            f'<text x="{left - 3}" y="{y(tick) + 2:.1f}" font-size="7" text-anchor="end">'
-            f"{_fmt(tick)}</text>"
-        )
     step = max(1, n // 8)
     room = plot_w / max(1, (n + step - 1) // step)
-    for i in range(0, n, step):
-        text = str(labels[i])
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{top + plot_h + 10}" font-size="{_fit(text, room, 7):.1f}" '
-            f'text-anchor="middle">{escape(text)}</text>'
-        )
-    for s, (name, points) in enumerate(series.items()):
-        color = PALETTE[s % len(PALETTE)]
-        coords = [(x(i), y(v)) for i, v in enumerate(points) if v is not None]
-        if len(coords) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.2"/>'
-            )
-        for px, py in coords:
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="1.8" fill="{color}"/>')
-        for i, bounds in enumerate(intervals.get(name, ())):
-            if bounds is not None:
-                parts.append(
-                    f'<g class="interval"><line x1="{x(i):.1f}" y1="{y(bounds[0]):.1f}" '
-                    f'x2="{x(i):.1f}" y2="{y(bounds[1]):.1f}" stroke="{color}" '
-                    'stroke-width="0.8"/>'
-                    f'<line x1="{x(i) - 3:.1f}" y1="{y(bounds[0]):.1f}" x2="{x(i) + 3:.1f}" '
-                    f'y2="{y(bounds[0]):.1f}" stroke="{color}" stroke-width="0.8"/>'
-                    f'<line x1="{x(i) - 3:.1f}" y1="{y(bounds[1]):.1f}" x2="{x(i) + 3:.1f}" '
-                    f'y2="{y(bounds[1]):.1f}" stroke="{color}" stroke-width="0.8"/></g>'
-                )
-        ly = top + 8 + s * 11
+    parts += [
+        f'<text x="{x(i):.1f}" y="{top + plot_h + 10}" '
+        f'font-size="{_fit(str(labels[i]), room, 7):.1f}" '
+        f'text-anchor="middle">{escape(str(labels[i]))}</text>'
+        for i in range(0, n, step)
+    ]
+    for k, (name, points) in enumerate(series.items()):
+        color = PALETTE[k % len(PALETTE)]
+        parts.append(_series(points, intervals.get(name, ()), x, y, color))
+        ly = top + 8 + k * 11
         parts.append(
             f'<rect x="{left + plot_w + 8}" y="{ly - 6}" width="8" height="6" fill="{color}"/>'
             f'<text x="{left + plot_w + 19}" y="{ly}" font-size="{_fit(name, right - 22, 7):.1f}">'

@@ -152,38 +152,55 @@ def prediction_batch_verify_files(
                     f"Cannot read the batch files: {exc}.", fields={"input": [str(exc)]}
                 ) from None
         _check_rows(batch=batch, rows=rows, root=root, what="The files")
-        with transaction.atomic():
-            batch = PredictionBatch.objects.select_for_update().get(pk=batch.pk)
-            if batch.files_verified_at is not None:
-                raise RuleViolation(
-                    f"The files of prediction batch {batch.pk} were verified already."
-                )
-            rows_artifact = batch.rows_artifact or _rows_artifact_store(
-                actor=actor, batch=batch, path=rows_path
-            )
-            batch.input_artifact, batch.output_artifact = input_artifact, output_artifact
-            batch.rows_artifact = rows_artifact
-            batch.files_verified_at = timezone.now()
-            batch.save(
-                update_fields=[
-                    "input_artifact",
-                    "output_artifact",
-                    "rows_artifact",
-                    "files_verified_at",
-                ]
-            )
-            receipt = record_event(
-                actor=actor,
-                event=events.PREDICTION_BATCH_FILES_VERIFIED,
-                id=batch.pk,
-                data={
-                    "input_sha256": input_artifact.sha256,
-                    "output_sha256": output_artifact.sha256,
-                    "rows_root": root,
-                    "rows_sha256": rows_artifact.sha256,
-                },
-            )
-            prediction_batch_completed(batch_id=batch.pk)
+        return _files_verified_record(
+            actor=actor,
+            batch=batch,
+            files=(input_artifact, output_artifact),
+            rows_path=rows_path,
+            root=root,
+        )
+
+
+def _files_verified_record(
+    *,
+    actor: Principal,
+    batch: PredictionBatch,
+    files: tuple[Artifact, Artifact],
+    rows_path: str,
+    root: str,
+) -> tuple[PredictionBatch, Receipt]:
+    """Keeps the checked input, output and rows files with the batch, with their entry."""
+    input_artifact, output_artifact = files
+    with transaction.atomic():
+        batch = PredictionBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.files_verified_at is not None:
+            raise RuleViolation(f"The files of prediction batch {batch.pk} were verified already.")
+        rows_artifact = batch.rows_artifact or _rows_artifact_store(
+            actor=actor, batch=batch, path=rows_path
+        )
+        batch.input_artifact, batch.output_artifact = input_artifact, output_artifact
+        batch.rows_artifact = rows_artifact
+        batch.files_verified_at = timezone.now()
+        batch.save(
+            update_fields=[
+                "input_artifact",
+                "output_artifact",
+                "rows_artifact",
+                "files_verified_at",
+            ]
+        )
+        receipt = record_event(
+            actor=actor,
+            event=events.PREDICTION_BATCH_FILES_VERIFIED,
+            id=batch.pk,
+            data={
+                "input_sha256": input_artifact.sha256,
+                "output_sha256": output_artifact.sha256,
+                "rows_root": root,
+                "rows_sha256": rows_artifact.sha256,
+            },
+        )
+        prediction_batch_completed(batch_id=batch.pk)
     return batch, receipt
 
 
