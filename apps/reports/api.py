@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.ledger.digests import stream_sha256
-from apps.registry.models import AISystem, ModelVersion
+from apps.registry.models import AISystem, ModelVersion, PredictionBatch
 from apps.reports import selectors, services
 from apps.reports.models import Report
 from apps.reports.views import pdf_response
@@ -93,6 +93,14 @@ class ReportIn(StrictSerializer):
     place_of_issue = serializers.CharField(
         required=False, max_length=200, help_text="declaration_of_conformity: where issued."
     )
+    prediction_batch_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="decision_explanation: the prediction batch of the decision explained.",
+    )
+    row = serializers.IntegerField(
+        required=False, min_value=0, help_text="decision_explanation: the decision's row."
+    )
 
 
 # The operation id this list had before it moved onto the shared base; clients use it.
@@ -111,6 +119,10 @@ class ReportListCreateView(RecordListView):
             data["system"] = self.scoped_get(AISystem, data.pop("system_id"))
         if "model_version_id" in data:
             data["model_version"] = self.scoped_get(ModelVersion, data.pop("model_version_id"))
+        if "prediction_batch_id" in data:
+            data["prediction_batch"] = self.scoped_get(
+                PredictionBatch, data.pop("prediction_batch_id")
+            )
         signatory = {name: data.pop(name) for name in services.SIGNATORY_FIELDS if name in data}
         report, receipt = services.report_request(actor=self.principal, signatory=signatory, **data)
         # 202 while the rendering is still to come; once finished (in-process), 201 with
@@ -123,6 +135,20 @@ class ReportListCreateView(RecordListView):
 
 class ReportDetailView(RecordDetailView):
     model, out, serializer_class = Report, ReportOut, ReportOut
+
+
+class ReportRecordsView(RecordView):
+    """The records a generated report was made from, as JSON: its ``records.json``,
+    read from the signed PDF itself (a decision explanation's JSON, for instance)."""
+
+    model, serializer_class = Report, ReportOut
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> Response:
+        report = self.get_object()
+        if report.status != Report.Status.SUCCEEDED or not report.pdf:
+            raise RuleViolation(f"Report {report.pk} is {report.status}: it has no records yet.")
+        return Response(selectors.report_records(report=report))
 
 
 class ReportDownloadView(RecordView):

@@ -28,6 +28,12 @@ REPORT_REQUESTED = declare(
         "signatory_name": optional("declarations of conformity (Annex V, point 8)"),
         "signatory_function": optional("declarations of conformity"),
         "place_of_issue": optional("declarations of conformity"),
+        "prediction_batch_id": optional("decision explanations (Art. 86): the batch"),
+        "row": optional("decision explanations: the row of the decision explained"),
+        "explanation_id": optional(
+            "decision explanations: the SHAP explanation the explainability workers were "
+            "asked to compute for it, when none was there"
+        ),
     },
 )
 REPORT_GENERATED = declare(

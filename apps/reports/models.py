@@ -21,6 +21,7 @@ class Report(models.Model):
         POST_MARKET = "post_market_monitoring", "Post-market monitoring report"
         SERIOUS_INCIDENT = "serious_incident", "Serious-incident report (Art. 73)"
         MODEL_CARD = "model_card", "Model card"
+        DECISION_EXPLANATION = "decision_explanation", "Decision explanation (Art. 86)"
 
     class Status(models.TextChoices):
         QUEUED = "queued"

@@ -82,3 +82,31 @@ def report_pdf_readable_by(*, user: Any, pk: int) -> Report | None:
     """Report ``pk`` if the user may read it and it has a PDF to download."""
     report = reports_readable_by(user=user).filter(pk=pk, status=Report.Status.SUCCEEDED).first()
     return report if report is not None and report.pdf else None
+
+
+def report_records(*, report: Report) -> Any:
+    """The ``records.json`` a generated report carries, read from its signed file."""
+    import json
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with report.pdf.open("rb") as stream:
+        tree = PdfFileReader(stream, strict=False).root["/Names"]["/EmbeddedFiles"]
+        data = _embedded(tree, "records.json")
+    if data is None:
+        raise LookupError(f"Report {report.pk} carries no records.json.")
+    return json.loads(data)
+
+
+def _embedded(node: Any, wanted: str) -> bytes | None:
+    """The bytes of the embedded file ``wanted`` in a name tree (leaves or kids)."""
+    if "/Names" in node:
+        names = node["/Names"]
+        for i in range(0, len(names), 2):
+            if str(names[i]) == wanted:
+                return names[i + 1]["/EF"]["/F"].data
+    for i in range(len(node["/Kids"]) if "/Kids" in node else 0):
+        found = _embedded(node["/Kids"][i], wanted)
+        if found is not None:
+            return found
+    return None

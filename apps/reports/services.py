@@ -30,7 +30,7 @@ from apps.reports import events, kinds, rendering, signing
 from apps.reports.models import Report
 from apps.tasks import services as task_services
 from apps.tenancy.records import record_event
-from audit_platform.errors import Forbidden, InvalidInput, NotFound
+from audit_platform.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from audit_platform.principal import Principal
 from audit_platform.roles import Capability
 
@@ -46,6 +46,8 @@ KIND_CAPABILITY = {
     Report.Kind.POST_MARKET: Capability.RECORD,
     Report.Kind.SERIOUS_INCIDENT: Capability.COMPLY,
     Report.Kind.MODEL_CARD: Capability.RECORD,
+    # An explanation given to a person about a decision that affected them (Art. 86).
+    Report.Kind.DECISION_EXPLANATION: Capability.COMPLY,
 }
 SYSTEM_KINDS = {
     Report.Kind.ANNEX_IV,
@@ -102,6 +104,8 @@ def report_request(
     stage: str | None = None,
     incident_id: int | None = None,
     signatory: dict[str, str] | None = None,
+    prediction_batch: Any = None,
+    row: int | None = None,
 ) -> tuple[Report, Receipt]:
     """Records the request and queues the rendering on the ``reports`` queue.
 
@@ -117,6 +121,15 @@ def report_request(
     "queued".
     """
     kind = Report.Kind(kind)
+    if kind == Report.Kind.DECISION_EXPLANATION or prediction_batch is not None or row is not None:
+        return _decision_explanation_request(
+            actor=actor,
+            kind=kind,
+            system=system,
+            model_version=model_version,
+            prediction_batch=prediction_batch,
+            row=row,
+        )
     system, subject = _report_about(
         actor=actor, kind=kind, system=system, model_version=model_version
     )
@@ -143,6 +156,75 @@ def report_request(
     )
     # Outside any outer transaction the commit above has run the callbacks: an
     # in-process rendering has finished, and the caller sees its real state.
+    report.refresh_from_db()
+    return report, receipt
+
+
+def _decision_explanation_request(
+    *,
+    actor: Principal,
+    kind: Report.Kind,
+    system: AISystem | None,
+    model_version: ModelVersion | None,
+    prediction_batch: Any,
+    row: int | None,
+) -> tuple[Report, Receipt]:
+    """A decision explanation (Art. 86) of ``row`` of ``prediction_batch``: refused
+    with the reason, nothing written, unless the batch's system is a high-risk Annex III
+    system other than point 2, the row exists and has its receipt, and its SHAP values
+    can be computed. The explainability workers are asked for them when none are there,
+    in the same transaction as the request."""
+    from apps.explainability import services as explainability
+    from apps.reports.kinds.decision_explanation import explanation_of, refusal
+
+    if kind != Report.Kind.DECISION_EXPLANATION:
+        raise InvalidInput(
+            "prediction_batch_id and row name the decision of a decision explanation only.",
+            fields={"prediction_batch_id": ["Only for kind decision_explanation."]},
+        )
+    needed = KIND_CAPABILITY[kind]
+    if not actor.can(needed):
+        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
+    if prediction_batch is None or row is None or system is not None or model_version is not None:
+        raise InvalidInput(
+            "A decision explanation is about one decision: give prediction_batch_id and row "
+            "(the batch names its system and model version).",
+            fields={"prediction_batch_id": ["Required."], "row": ["Required."]},
+        )
+    if not 0 <= row < (prediction_batch.row_count or 0):
+        raise InvalidInput(
+            f"Row {row} is not in prediction batch {prediction_batch.pk}; its rows are "
+            f"0..{(prediction_batch.row_count or 0) - 1}.",
+            fields={"row": ["Out of range."]},
+        )
+    system = prediction_batch.deployment.system
+    reason = refusal(system=system)
+    if reason is not None:
+        raise RuleViolation(reason)
+    if prediction_batch.rows_artifact_id is None or prediction_batch.input_artifact_id is None:
+        raise RuleViolation(
+            f"Prediction batch {prediction_batch.pk} has no rows and input files on the record: "
+            "its decisions cannot be proven or explained (upload them with "
+            f"POST /api/v1/prediction-batches/{prediction_batch.pk}/files)."
+        )
+    params: dict[str, Any] = {"prediction_batch_id": prediction_batch.pk, "row": row}
+    with transaction.atomic():
+        existing = explanation_of(prediction_batch)
+        if existing is None or existing.status == "failed":
+            explanation, _ = explainability.explanation_request(
+                actor=actor,
+                model_version=prediction_batch.model_version,
+                prediction_batch=prediction_batch,
+            )
+            params["explanation_id"] = explanation.pk
+        report, receipt = _report_create(
+            actor=actor,
+            kind=kind,
+            subject=Subject(kind="prediction_batch", id=str(prediction_batch.pk)),
+            system=system,
+            model_version=prediction_batch.model_version,
+            params=params,
+        )
     report.refresh_from_db()
     return report, receipt
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("reports/verify", api.ReportVerifyView.as_view(), name="report-verify"),
     path("reports/<int:pk>", api.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<int:pk>/pdf", api.ReportDownloadView.as_view(), name="report-download"),
+    path("reports/<int:pk>/records", api.ReportRecordsView.as_view(), name="report-records"),
 ]

@@ -21,6 +21,7 @@ from apps.reports.kinds.common import (
     cited_entries,
     records_json,
 )
+from apps.reports.kinds.decision_explanation import DECISION_EXPLANATION
 from apps.reports.kinds.declaration import DECLARATION
 from apps.reports.kinds.model_card import MODEL_CARD
 from apps.reports.kinds.post_market import POST_MARKET
@@ -29,7 +30,15 @@ from apps.reports.models import Report
 
 KINDS: dict[str, ReportKind] = {
     kind.key: kind
-    for kind in (ANNEX_IV, AUDIT_TRAIL, DECLARATION, POST_MARKET, SERIOUS_INCIDENT, MODEL_CARD)
+    for kind in (
+        ANNEX_IV,
+        AUDIT_TRAIL,
+        DECLARATION,
+        POST_MARKET,
+        SERIOUS_INCIDENT,
+        MODEL_CARD,
+        DECISION_EXPLANATION,
+    )
 }
 
 
