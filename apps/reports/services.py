@@ -121,21 +121,16 @@ def report_request(
     "queued".
     """
     kind = Report.Kind(kind)
-    if kind == Report.Kind.DECISION_EXPLANATION or prediction_batch is not None or row is not None:
+    if kind == Report.Kind.DECISION_EXPLANATION or (prediction_batch, row) != (None, None):
+        about = {"system": system, "model_version": model_version}
         return _decision_explanation_request(
-            actor=actor,
-            kind=kind,
-            system=system,
-            model_version=model_version,
-            prediction_batch=prediction_batch,
-            row=row,
+            actor=actor, kind=kind, prediction_batch=prediction_batch, row=row, **about
         )
     system, subject = _report_about(
         actor=actor, kind=kind, system=system, model_version=model_version
     )
-    organization = actor.organization
     params = _report_params(
-        organization=organization,
+        organization=actor.organization,
         kind=kind,
         system=system,
         time_from=time_from,
@@ -175,38 +170,21 @@ def _decision_explanation_request(
     can be computed. The explainability workers are asked for them when none are there,
     in the same transaction as the request."""
     from apps.explainability import services as explainability
-    from apps.reports.kinds.decision_explanation import explanation_of, refusal
+    from apps.reports.kinds.decision_explanation import explanation_of
 
     if kind != Report.Kind.DECISION_EXPLANATION:
         raise InvalidInput(
             "prediction_batch_id and row name the decision of a decision explanation only.",
             fields={"prediction_batch_id": ["Only for kind decision_explanation."]},
         )
-    needed = KIND_CAPABILITY[kind]
-    if not actor.can(needed):
-        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
-    if prediction_batch is None or row is None or system is not None or model_version is not None:
-        raise InvalidInput(
-            "A decision explanation is about one decision: give prediction_batch_id and row "
-            "(the batch names its system and model version).",
-            fields={"prediction_batch_id": ["Required."], "row": ["Required."]},
-        )
-    if not 0 <= row < (prediction_batch.row_count or 0):
-        raise InvalidInput(
-            f"Row {row} is not in prediction batch {prediction_batch.pk}; its rows are "
-            f"0..{(prediction_batch.row_count or 0) - 1}.",
-            fields={"row": ["Out of range."]},
-        )
+    _decision_checks(
+        actor=actor,
+        kind=kind,
+        named=(system, model_version),
+        prediction_batch=prediction_batch,
+        row=row,
+    )
     system = prediction_batch.deployment.system
-    reason = refusal(system=system)
-    if reason is not None:
-        raise RuleViolation(reason)
-    if prediction_batch.rows_artifact_id is None or prediction_batch.input_artifact_id is None:
-        raise RuleViolation(
-            f"Prediction batch {prediction_batch.pk} has no rows and input files on the record: "
-            "its decisions cannot be proven or explained (upload them with "
-            f"POST /api/v1/prediction-batches/{prediction_batch.pk}/files)."
-        )
     params: dict[str, Any] = {"prediction_batch_id": prediction_batch.pk, "row": row}
     with transaction.atomic():
         existing = explanation_of(prediction_batch)
@@ -227,6 +205,44 @@ def _decision_explanation_request(
         )
     report.refresh_from_db()
     return report, receipt
+
+
+def _decision_checks(
+    *,
+    actor: Principal,
+    kind: Report.Kind,
+    named: tuple[Any, Any],
+    prediction_batch: Any,
+    row: int | None,
+) -> None:
+    """Refuses, with the reason, a decision explanation that is not allowed (the
+    caller's role), not asked properly, or not backed by the record (Art. 86(1))."""
+    from apps.reports.kinds.decision_explanation import refusal
+
+    needed = KIND_CAPABILITY[kind]
+    if not actor.can(needed):
+        raise Forbidden(f"The role '{actor.role}' may not request this report (needs '{needed}').")
+    if prediction_batch is None or row is None or any(n is not None for n in named):
+        raise InvalidInput(
+            "A decision explanation is about one decision: give prediction_batch_id and row "
+            "(the batch names its system and model version).",
+            fields={"prediction_batch_id": ["Required."], "row": ["Required."]},
+        )
+    if not 0 <= row < (prediction_batch.row_count or 0):
+        raise InvalidInput(
+            f"Row {row} is not in prediction batch {prediction_batch.pk}; its rows are "
+            f"0..{(prediction_batch.row_count or 0) - 1}.",
+            fields={"row": ["Out of range."]},
+        )
+    reason = refusal(system=prediction_batch.deployment.system)
+    if reason is not None:
+        raise RuleViolation(reason)
+    if prediction_batch.rows_artifact_id is None or prediction_batch.input_artifact_id is None:
+        raise RuleViolation(
+            f"Prediction batch {prediction_batch.pk} has no rows and input files on the record: "
+            "its decisions cannot be proven or explained (upload them with "
+            f"POST /api/v1/prediction-batches/{prediction_batch.pk}/files)."
+        )
 
 
 def _report_create(
