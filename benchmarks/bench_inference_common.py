@@ -162,10 +162,12 @@ def register(*, model_bytes: bytes, input_bytes: bytes):
     """An organization with a deployment serving the model, and the uploaded input."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from apps.compliance import services as compliance
     from apps.registry import services as registry
     from apps.registry.artifacts import artifact_store
     from apps.tenancy.services import organization_create
     from audit_platform.principal import Principal
+    from tests.support import answers as questionnaire_answers
 
     org = organization_create(slug="bench", name="Bench")
     actor = Principal.system(organization=org, name="bench")
@@ -189,6 +191,11 @@ def register(*, model_bytes: bytes, input_bytes: bytes):
         framework="xgboost",
         framework_version="3",
         uploaded=True,
+    )
+    # An unclassified system serves nothing (the default policy): classified minimal-risk
+    # with the questionnaire's baseline answers, as an officer would.
+    compliance.classification_record(
+        actor=actor, system=system, answers=questionnaire_answers(role=system.role)
     )
     deployment, _ = registry.deployment_create(actor=actor, system=system, environment="prod")
     registry.deployment_activate(actor=actor, deployment=deployment, model_version=version)

@@ -193,9 +193,7 @@ class _Outputs:
             ) from None
         hashes = rowhash.leaf_hashes(leaves)
         self.tree.add(hashes)
-        self._rows.write_table(
-            pa.table([leaves, pa.array(hashes, pa.binary(32))], schema=ROWS_SCHEMA)
-        )
+        self._rows.write_table(pa.table([leaves, hashes], schema=ROWS_SCHEMA))
 
     def close(self) -> None:
         self._rows.close()
