@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.compliance",
     "django_celery_beat",
     "apps.monitoring",
+    "apps.fleet",
     "apps.web",
 ]
 
@@ -227,6 +228,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900,
         "options": {"expires": 900},
     },
+    # Online decisions waiting longer than FLEET_SEAL_SECONDS are sealed into a batch
+    # (docs/online-serving.md); a full batch is sealed as soon as it fills.
+    "fleet-online-seal": {
+        "task": "apps.fleet.online_seal",
+        "schedule": env_int("FLEET_SEAL_SECONDS", 60, minimum=1),
+        "options": {"expires": env_int("FLEET_SEAL_SECONDS", 60, minimum=1)},
+    },
 }
 # Schedules are rows an operator sees and edits in the admin (django-celery-beat); each
 # monitoring policy's window job is one of them.
@@ -257,6 +265,18 @@ INFERENCE_CHUNK_ROWS = env_int("INFERENCE_CHUNK_ROWS", 16_384, minimum=1)
 # Least time between a batch's progress updates: each is a committed write (an fsync on
 # the embedded SQLite) in the scoring loop, and a step takes milliseconds.
 INFERENCE_PROGRESS_MS = env_int("INFERENCE_PROGRESS_MS", 500)
+
+# --- Online serving receipts (apps/fleet, docs/online-serving.md) -------------------
+# A deployment's logged decisions are sealed into a prediction batch (one ledger entry,
+# one rows root) every FLEET_SEAL_ROWS decisions, or once the oldest has waited
+# FLEET_SEAL_SECONDS.
+FLEET_SEAL_ROWS = env_int("FLEET_SEAL_ROWS", 10_000, minimum=1)
+FLEET_SEAL_SECONDS = env_int("FLEET_SEAL_SECONDS", 60, minimum=1)
+# A logged request without its response (or the reverse) is reported as unpaired after
+# this long; it is never sealed unless its other half arrives.
+FLEET_UNPAIRED_SECONDS = env_int("FLEET_UNPAIRED_SECONDS", 300, minimum=1)
+# Largest JSON Lines or CloudEvents batch body, in bytes.
+FLEET_MAX_BODY_BYTES = env_int("FLEET_MAX_BODY_BYTES", 64 * 1024**2, minimum=1024)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("apps.compliance.urls")),
     path("", include("apps.inference.urls")),
     path("", include("apps.explainability.urls")),
+    path("", include("apps.fleet.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("ledger/", include("apps.ledger.urls")),
 ]

@@ -37,8 +37,11 @@ def prediction_batch_record(
     window_end: datetime | None = None,
     model_version: ModelVersion | None = None,
     ran_on: dict[str, Any] | None = None,
+    rows_artifact: Artifact | None = None,
 ) -> tuple[PredictionBatch, Receipt]:
-    """Puts a batch scored elsewhere on the record, with the caller's digests."""
+    """Puts a batch scored elsewhere on the record, with the caller's digests. With
+    ``rows_artifact`` (the rows' leaves, as our workers write them) its rows have
+    receipts: online decisions sealed into a batch come this way."""
     for value, field in (
         (input_sha256, "input_sha256"),
         (output_sha256, "output_sha256"),
@@ -64,6 +67,7 @@ def prediction_batch_record(
             window_start=window_start,
             window_end=window_end,
             ran_on=ran_on or {},
+            rows_artifact=rows_artifact,
         )
         receipt = _recorded_batch_entry(actor=actor, batch=batch)
         # The entry whose rows_root the batch's row receipts prove.

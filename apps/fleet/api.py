@@ -1,0 +1,352 @@
+"""``/api/v1/deployments/{id}/online/...``: online decisions logged by serving systems,
+their sealing and receipts, and the organization's serving policy."""
+
+from __future__ import annotations
+
+import codecs
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.fleet import cloudevents, selectors
+from apps.fleet.fastjson import strict_loads
+from apps.fleet.models import OnlineExchange, ServingPolicy
+from apps.fleet.services import online
+from apps.registry.models import Deployment
+from audit_platform.api import StrictSerializer
+from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.parsers import RefusedJson, StrictJSONParser, loads
+from audit_platform.roles import Capability
+from audit_platform.schema import JSON_VALUE
+from audit_platform.views import RecordListView, RecordView, ScopedGenericAPIView, validated
+
+
+def _read_text(stream: Any, parser_context: Any) -> str:
+    """The body as text, refused past FLEET_MAX_BODY_BYTES."""
+    limit = settings.FLEET_MAX_BODY_BYTES
+    raw = stream.read(limit + 1) if stream is not None else b""
+    if len(raw) > limit:
+        raise InvalidInput(
+            f"The body is larger than {limit} bytes (FLEET_MAX_BODY_BYTES): send it in parts.",
+            fields={"body": ["Too large."]},
+        )
+    encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+    try:
+        return codecs.decode(raw, encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise RefusedJson(
+            f"The body is not valid {encoding}: {exc}. Send UTF-8.",
+            fields={"body": ["Not valid UTF-8."]},
+        ) from None
+
+
+class JsonLinesParser(BaseParser):
+    """``application/x-ndjson`` (also ``application/jsonl``): one JSON document a line,
+    each refused as the API's JSON parser refuses a body, naming its line."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        documents = []
+        for number, line in enumerate(_read_text(stream, parser_context).split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                documents.append(strict_loads(line))
+            except RefusedJson as exc:
+                raise RefusedJson(
+                    f"Line {number}: {exc.message}", fields={f"line {number}": [exc.message]}
+                ) from None
+        return documents
+
+
+class JsonlParser(JsonLinesParser):
+    media_type = "application/jsonl"
+
+
+class StructuredCloudEventParser(BaseParser):
+    """A CloudEvent in structured content mode (CloudEvents HTTP binding, 3.2)."""
+
+    media_type = "application/cloudevents+json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        return loads(_read_text(stream, parser_context))
+
+
+class CloudEventsBatchParser(StructuredCloudEventParser):
+    """A JSON array of structured CloudEvents (CloudEvents HTTP binding, 3.3)."""
+
+    media_type = "application/cloudevents-batch+json"
+
+
+_INFERENCE_BODY: dict[str, Any] = {
+    "type": "object",
+    "description": "The body the model server got (request) or gave (response): KServe V1 "
+    '(`{"instances": [...]}` / `{"predictions": [...]}`) or the Open Inference Protocol '
+    '(`{"inputs": [tensors]}` / `{"outputs": [tensors]}`).',
+    "additionalProperties": JSON_VALUE,
+    "example": {"instances": [{"age": 41, "income": 52000.5}]},
+}
+_STRUCTURED_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "A CloudEvent in structured mode (CloudEvents 1.0 JSON format).",
+    "properties": {
+        "specversion": {"type": "string", "enum": ["1.0"]},
+        "id": {"type": "string", "description": "Pairs a request with its response."},
+        "type": {"type": "string", "enum": [cloudevents.REQUEST_TYPE, cloudevents.RESPONSE_TYPE]},
+        "source": {"type": "string"},
+        "datacontenttype": {"type": "string", "example": "application/json"},
+        "data": _INFERENCE_BODY,
+        **{name: {"type": "string"} for name in cloudevents.EXTENSIONS},
+    },
+    "required": ["specversion", "id", "type", "source", "data"],
+}
+_DECISION_LINE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "The request's id; a repeated id is a duplicate."},
+        "input": {"type": "object", "additionalProperties": JSON_VALUE},
+        "output": JSON_VALUE,
+    },
+    "required": ["id", "input", "output"],
+}
+
+
+class LogOutcomeOut(serializers.Serializer):
+    decisions = serializers.IntegerField(help_text="New decisions logged, waiting to be sealed.")
+    duplicates = serializers.IntegerField(help_text="Sent before: recorded once.")
+    waiting = serializers.IntegerField(help_text="Logged halves still waiting for the other.")
+    rejected = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text='{"id", "reason"} of each half or decision refused.',
+    )
+
+
+def _halves(request: Request) -> list[cloudevents.Half]:
+    """The request's events: a batch, one structured event, or one in binary mode."""
+    media = request.content_type.split(";")[0].strip().lower()
+    try:
+        if media == CloudEventsBatchParser.media_type:
+            events = request.data
+            if not isinstance(events, list) or not events:
+                raise cloudevents.EventError("a batch must be a non-empty JSON array of events")
+        elif media == StructuredCloudEventParser.media_type:
+            events = [request.data]
+        else:
+            attributes = {
+                key[len("HTTP_CE_") :].lower(): value
+                for key, value in request.META.items()
+                if key.startswith("HTTP_CE_")
+            }
+            if "specversion" not in attributes:
+                raise cloudevents.EventError(
+                    "send a CloudEvent: in binary mode with the ce-specversion, ce-id, "
+                    "ce-type and ce-source headers, or as application/cloudevents+json"
+                )
+            return [cloudevents.event_from_attributes(attributes, request.data)]
+    except cloudevents.EventError as exc:
+        raise InvalidInput(f"Malformed CloudEvent: {exc}.", fields={"event": [str(exc)]}) from None
+    halves, problems = [], {}
+    for position, event in enumerate(events):
+        try:
+            halves.append(cloudevents.structured_event(event))
+        except cloudevents.EventError as exc:
+            problems[f"events[{position}]"] = [str(exc)]
+    if problems:
+        first = next(iter(problems.items()))
+        raise InvalidInput(
+            f"Malformed CloudEvent at {first[0]}: {first[1][0]}; nothing was logged.",
+            fields=dict(list(problems.items())[:10]),
+        )
+    return halves
+
+
+class OnlineCloudEventsView(RecordView):
+    """Receives KServe's inference logger: request and response CloudEvents (binary or
+    structured mode, or a batch of structured ones), paired by id in either order.
+    Point the InferenceService's ``logger.url`` here (docs/online-serving.md)."""
+
+    model = Deployment
+    parser_classes = [StrictJSONParser, StructuredCloudEventParser, CloudEventsBatchParser]
+    # A serving system logs every inference: refusing it for its rate would lose them.
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        request={
+            "application/json": _INFERENCE_BODY,
+            StructuredCloudEventParser.media_type: _STRUCTURED_EVENT,
+            CloudEventsBatchParser.media_type: {"type": "array", "items": _STRUCTURED_EVENT},
+        },
+        responses={202: LogOutcomeOut},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        outcome = online.online_events_log(deployment=deployment, halves=_halves(request))
+        return Response(outcome.as_json(), status=202)
+
+
+class OnlineDecisionsView(RecordView):
+    """Logs complete decisions as JSON Lines (``application/x-ndjson``): one
+    ``{"id", "input": {column: value}, "output"}`` a line; or the same objects as one
+    JSON array (``application/json``)."""
+
+    model = Deployment
+    parser_classes = [JsonLinesParser, JsonlParser, StrictJSONParser]
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        request={
+            JsonLinesParser.media_type: {
+                "type": "string",
+                "description": "One decision object a line (see application/json's items).",
+            },
+            "application/json": {"type": "array", "items": _DECISION_LINE},
+        },
+        responses={202: LogOutcomeOut},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        lines = request.data
+        if not isinstance(lines, list):
+            raise InvalidInput(
+                "Send JSON Lines (application/x-ndjson) or a JSON array of decisions.",
+                fields={"body": ["Not a list of decisions."]},
+            )
+        outcome = online.online_decisions_log(deployment=deployment, lines=lines)
+        return Response(outcome.as_json(), status=202)
+
+
+class SealOut(serializers.Serializer):
+    prediction_batches = serializers.ListField(child=serializers.IntegerField())
+
+
+class OnlineSealView(RecordView):
+    """Seals the deployment's open decisions into prediction batches now, without
+    waiting for FLEET_SEAL_ROWS or FLEET_SEAL_SECONDS."""
+
+    model = Deployment
+
+    @extend_schema(request=None, responses={201: SealOut})
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        sealed = online.online_seal(deployment_id=deployment.pk, force=True)
+        if not sealed:
+            raise RuleViolation(
+                f"Deployment {deployment.pk} has no open decisions: everything logged is "
+                "sealed already."
+            )
+        return Response({"prediction_batches": sealed}, status=201)
+
+
+class OnlineSummaryOut(serializers.Serializer):
+    open_decisions = serializers.IntegerField(help_text="Logged, not yet sealed.")
+    sealed_decisions = serializers.IntegerField()
+    sealed_batches = serializers.IntegerField()
+    exchanges = serializers.DictField(
+        child=serializers.IntegerField(), help_text="CloudEvents exchanges by state."
+    )
+    seal_rows = serializers.IntegerField()
+    seal_seconds = serializers.IntegerField()
+    store_inputs = serializers.BooleanField()
+
+
+class OnlineSummaryView(RecordView):
+    """The deployment's online decisions: open, sealed, and exchanges by state."""
+
+    model = Deployment
+
+    @extend_schema(responses=OnlineSummaryOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.online_summary(deployment=self.scoped_get(Deployment, pk)))
+
+
+class OnlineExchangeOut(serializers.ModelSerializer):
+    class Meta:
+        model = OnlineExchange
+        fields = [
+            "request_id",
+            "state",
+            "reason",
+            "request_at",
+            "response_at",
+            "duplicates",
+            "source",
+            "created_at",
+        ]
+
+
+class OnlineExchangeListView(RecordListView):
+    """The deployment's CloudEvents exchanges; ``?state=unpaired`` or ``rejected`` are
+    the ones never sealed, with the reason."""
+
+    model, out = OnlineExchange, OnlineExchangeOut
+    filters = {"state": "state"}
+
+    def get_queryset(self) -> Any:
+        deployment = self.scoped_get(Deployment, self.kwargs["pk"])
+        return OnlineExchange.objects.filter(deployment=deployment).order_by("created_at", "id")
+
+    @extend_schema(responses=OnlineExchangeOut(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        return super().get(request, **kwargs)
+
+
+class DecisionReceiptView(RecordView):
+    """One online decision's receipt, found by its request id (and ``part``, its
+    instance in the request): the row receipt of the batch it was sealed in, for
+    ``python -m apps.ledger.offline_verifier receipt``."""
+
+    model = Deployment
+
+    @extend_schema(
+        parameters=[OpenApiParameter("part", int, description="The instance; 0 by default.")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request, pk: int, request_id: str) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        raw = request.query_params.get("part", "0")
+        if not raw.isdigit() or len(raw) > 9:
+            raise InvalidInput(
+                "part must be a whole number from 0.", fields={"part": ["A whole number."]}
+            )
+        return Response(
+            selectors.decision_receipt(deployment=deployment, request_id=request_id, part=int(raw))
+        )
+
+
+class ServingPolicyIn(StrictSerializer):
+    store_inputs = serializers.BooleanField(
+        help_text="Store the inputs of online decisions, not only their digests."
+    )
+
+
+class ServingPolicyOut(serializers.ModelSerializer):
+    class Meta:
+        model = ServingPolicy
+        fields = ["store_inputs", "updated_at"]
+
+
+class ServingPolicyView(ScopedGenericAPIView):
+    """Whether the inputs of the organization's online decisions are stored or only
+    digested (the default: inputs often hold personal data)."""
+
+    base_queryset = ServingPolicy.objects.all()
+    serializer_class = ServingPolicyOut
+    write_capability = Capability.COMPLY
+
+    @extend_schema(responses=ServingPolicyOut)
+    def get(self, request: Request) -> Response:
+        return Response(selectors.serving_policy(organization=self.principal.organization))
+
+    @extend_schema(request=ServingPolicyIn, responses=ServingPolicyOut)
+    def put(self, request: Request) -> Response:
+        data = validated(ServingPolicyIn, request)
+        policy, receipt = online.serving_policy_set(
+            actor=self.principal, store_inputs=data["store_inputs"]
+        )
+        return Response({**ServingPolicyOut(policy).data, "ledger": receipt.as_json()})

@@ -1,0 +1,124 @@
+"""Canonical JSON (RFC 8785) and strict parsing at the speed online logging needs.
+
+Logging a decision hashes the JCS of its input and, when sealed, of its leaf; the
+reference encoder (``rfc8785``) is pure Python and costs more than everything else
+a decision takes. For the values decisions hold, the standard library's C encoder
+writes the same bytes once floats are made to print as ECMAScript does; anything
+else goes to the reference encoder, so the output is always RFC 8785's (tests
+compare both on random data).
+
+Parsing likewise: a line is read by the C decoder with cheap checks for what the
+API's strict parser refuses (audit_platform/parsers.py), and any line with an escape
+that could hide a NUL or a lone surrogate, or nested deep, is read by the strict
+parser itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+import rfc8785
+
+from audit_platform.parsers import MAX_DEPTH, RefusedJson, loads
+
+_MAX_SAFE = 2**53 - 1
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+class _Slow(Exception):
+    """A value the fast path does not cover."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with floats the C encoder would print otherwise than ECMAScript (an
+    integral float, an exponent) turned into what prints right, or _Slow."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return value
+        raise _Slow
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) <= _MAX_SAFE:
+            return int(value)  # ECMAScript prints 2.0 as 2, and -0.0 as 0
+        if not math.isfinite(value) or "e" in repr(value) or value.is_integer():
+            raise _Slow  # also large integral floats: ECMAScript pads its digits with 0s
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        # UTF-16 code unit order (RFC 8785) is code point order below the surrogates.
+        if not all(isinstance(k, str) and (not k or max(k) < "\ud800") for k in value):
+            raise _Slow
+        return {k: _plain(v) for k, v in value.items()}
+    raise _Slow
+
+
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 bytes of ``value``."""
+    try:
+        return _encode(_plain(value)).encode("utf-8")
+    except _Slow:
+        return rfc8785.dumps(value)
+
+
+def input_sha256(row_input: dict[str, Any]) -> str:
+    """The row's input digest (spec §6): hex SHA-256 of its JCS."""
+    return hashlib.sha256(canonical(row_input)).hexdigest()
+
+
+def leaf_bytes(*, row: int, input_sha256: str, output: Any) -> bytes:
+    """A row's leaf (spec §6): the JCS of ``{"row", "input_sha256", "output"}``."""
+    return canonical({"input_sha256": input_sha256, "output": output, "row": row})
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if abs(value) > _MAX_SAFE:
+        raise _Slow
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Slow
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _Slow
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Slow  # a key twice: the strict parser names it
+    return out
+
+
+def strict_loads(text: str) -> Any:
+    """What ``audit_platform.parsers.loads`` gives for ``text``, or its RefusedJson."""
+    if "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
+        return loads(text)
+    try:
+        return json.loads(
+            text,
+            parse_int=_integer,
+            parse_float=_float,
+            parse_constant=_constant,
+            object_pairs_hook=_pairs,
+        )
+    except (_Slow, ValueError, RecursionError):
+        return loads(text)  # raises RefusedJson, saying what to fix
+
+
+__all__ = ["RefusedJson", "canonical", "input_sha256", "leaf_bytes", "strict_loads"]

@@ -1,0 +1,117 @@
+"""Online decisions logged by serving systems, before and after they are sealed into
+prediction batches (docs/online-serving.md)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class ServingPolicy(models.Model):
+    """How an organization keeps the inputs of its online decisions: stored, or only
+    their digests (the default: inputs are often personal data). Outputs are always
+    kept: they are part of each decision's receipt."""
+
+    organization_path = "organization"
+
+    organization = models.OneToOneField(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    store_inputs = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "serving policies"
+
+    def __str__(self) -> str:
+        return f"serving policy of {self.organization}"
+
+
+class OnlineExchange(models.Model):
+    """One logged inference (a CloudEvents request/response pair sharing an id) while
+    its halves arrive, in either order; once both are here its decisions are made."""
+
+    organization_path = "deployment__system__organization"
+
+    class State(models.TextChoices):
+        OPEN = "open"  # one half here, the other expected
+        PAIRED = "paired"  # both halves here: its decisions are logged
+        UNPAIRED = "unpaired"  # one half only, past FLEET_UNPAIRED_SECONDS; never sealed
+        REJECTED = "rejected"  # halves that cannot be paired (see reason)
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="+"
+    )
+    request_id = models.CharField(max_length=256)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    reason = models.TextField(blank=True)
+    # The version the deployment served when the request was logged (or the response,
+    # when it came first).
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    request_at = models.DateTimeField(null=True, blank=True)
+    response_at = models.DateTimeField(null=True, blank=True)
+    input_digests = models.JSONField(null=True, blank=True)
+    inputs = models.JSONField(null=True, blank=True, help_text="Only under store_inputs.")
+    outputs = models.JSONField(null=True, blank=True)
+    source = models.JSONField(default=dict, blank=True)
+    duplicates = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "request_id"], name="onlineexchange_unique_id"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="onlineexchange_state_idx")]
+
+    def __str__(self) -> str:
+        return f"exchange {self.request_id} of {self.deployment} ({self.state})"
+
+
+class OnlineDecision(models.Model):
+    """One decision a serving system made and logged to us; part of a sealed
+    prediction batch once ``batch`` is set. Its row in the batch is its rank by id."""
+
+    organization_path = "deployment__system__organization"
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="+"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    request_id = models.CharField(max_length=256)
+    # The instance's position in its request (several instances, several decisions).
+    part = models.IntegerField(default=0)
+    received_at = models.DateTimeField()
+    input_sha256 = models.CharField(max_length=64)
+    input = models.JSONField(null=True, blank=True, help_text="Only under store_inputs.")
+    output = models.JSONField(null=True)
+    batch = models.ForeignKey(
+        "registry.PredictionBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "request_id", "part"], name="onlinedecision_unique_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["deployment", "model_version", "id"],
+                condition=Q(batch__isnull=True),
+                name="onlinedecision_open_idx",
+            ),
+            models.Index(fields=["batch", "id"], name="onlinedecision_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"decision {self.request_id}/{self.part} of {self.deployment}"

@@ -1,0 +1,67 @@
+"""Reads of the serving fleet: online decisions, their exchanges and receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+
+from apps.fleet.models import OnlineDecision, OnlineExchange, ServingPolicy
+from apps.inference.selectors import row_receipt
+from apps.registry.models import Deployment
+from audit_platform.errors import NotFound, RuleViolation
+
+
+def serving_policy(*, organization: Any) -> dict[str, Any]:
+    policy = ServingPolicy.objects.filter(organization=organization).first()
+    return {
+        "store_inputs": policy is not None and policy.store_inputs,
+        "updated_at": policy.updated_at if policy is not None else None,
+    }
+
+
+def online_summary(*, deployment: Deployment) -> dict[str, Any]:
+    decisions = OnlineDecision.objects.filter(deployment=deployment)
+    open_count = decisions.filter(batch__isnull=True).count()
+    sealed = decisions.filter(batch__isnull=False).aggregate(
+        rows=Count("id"), batches=Count("batch", distinct=True)
+    )
+    states = dict(
+        OnlineExchange.objects.filter(deployment=deployment)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    return {
+        "open_decisions": open_count,
+        "sealed_decisions": sealed["rows"],
+        "sealed_batches": sealed["batches"],
+        "exchanges": {state: states.get(state, 0) for state in OnlineExchange.State.values},
+        "seal_rows": settings.FLEET_SEAL_ROWS,
+        "seal_seconds": settings.FLEET_SEAL_SECONDS,
+        "store_inputs": serving_policy(organization=deployment.system.organization)["store_inputs"],
+    }
+
+
+def decision_receipt(*, deployment: Deployment, request_id: str, part: int) -> dict[str, Any]:
+    """The receipt of one online decision: its row's receipt in the batch it was
+    sealed in (its row is its rank by id among the batch's decisions)."""
+    decision = OnlineDecision.objects.filter(
+        deployment=deployment, request_id=request_id, part=part
+    ).first()
+    if decision is None:
+        raise NotFound(
+            f"Deployment {deployment.pk} logged no decision {request_id!r} (part {part})."
+        )
+    if decision.batch_id is None:
+        raise RuleViolation(
+            f"Decision {request_id!r} is not sealed yet: it is sealed with "
+            f"{settings.FLEET_SEAL_ROWS} decisions or after {settings.FLEET_SEAL_SECONDS} s."
+        )
+    row = OnlineDecision.objects.filter(batch_id=decision.batch_id, id__lt=decision.pk).count()
+    return {
+        "request_id": request_id,
+        "part": part,
+        **row_receipt(batch=decision.batch, row=row),
+    }

@@ -1,0 +1,1 @@
+"""Writes of the serving fleet: one module per area."""

@@ -1,0 +1,46 @@
+"""Isolation cases for the fleet routes (tests/api_routes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.fleet.services.online import online_decisions_log, online_seal
+from tests import factories
+from tests.api_routes import DETAIL, RouteCase
+
+
+def victim(org) -> dict[str, Any]:
+    """A deployment with one sealed online decision."""
+    version = factories.ModelVersionFactory(
+        model__system__organization=org, artifact_sha256="ab" * 32, uri="s3://online"
+    )
+    deployment = factories.DeploymentFactory(
+        system=version.model.system, environment="online", serving=version
+    )
+    online_decisions_log(
+        deployment=deployment,
+        lines=[{"id": "victim-decision", "input": {"secret": "victim-input"}, "output": 0.5}],
+    )
+    online_seal(deployment_id=deployment.pk, force=True)
+    return {"online_deployment": deployment}
+
+
+def secrets(objects: dict[str, Any]) -> list[str]:
+    return ["victim-decision"]
+
+
+def _pk(v: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": v["online_deployment"].pk}
+
+
+CASES = {
+    "online-summary": RouteCase("get", _pk, DETAIL),
+    "online-cloudevents": RouteCase("post", _pk, DETAIL, body={"instances": [[1]]}),
+    "online-decisions": RouteCase("post", _pk, DETAIL, body={"id": "x"}),
+    "online-decision-receipt": RouteCase(
+        "get", lambda v: {**_pk(v), "request_id": "victim-decision"}, DETAIL
+    ),
+    "online-exchange-list": RouteCase("get", _pk, DETAIL),
+    "online-seal": RouteCase("post", _pk, DETAIL),
+    "serving-policy": RouteCase("get", lambda v: {}, 200),
+}
