@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -57,3 +59,22 @@ def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def worker_classes(raw: str | None, *, default: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """FLEET_WORKER_CLASSES: a JSON object of class name -> {"queues": [names]}."""
+    if not raw:
+        return default
+    try:
+        classes = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FLEET_WORKER_CLASSES is not JSON: {exc}") from None
+    if not isinstance(classes, dict) or not classes:
+        raise ImproperlyConfigured("FLEET_WORKER_CLASSES must be a non-empty JSON object")
+    for name, spec in classes.items():
+        queues = spec.get("queues") if isinstance(spec, dict) else None
+        if not (isinstance(queues, list) and queues and all(isinstance(q, str) for q in queues)):
+            raise ImproperlyConfigured(
+                f'FLEET_WORKER_CLASSES[{name!r}] must be {{"queues": [queue names]}}'
+            )
+    return classes

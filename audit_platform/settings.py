@@ -19,7 +19,14 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from audit_platform.env import env_bool, env_choice, env_int, env_list, env_str
+from audit_platform.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    worker_classes,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -275,6 +282,19 @@ FLEET_SEAL_SECONDS = env_int("FLEET_SEAL_SECONDS", 60, minimum=1)
 # A logged request without its response (or the reverse) is reported as unpaired after
 # this long; it is never sealed unless its other half arrives.
 FLEET_UNPAIRED_SECONDS = env_int("FLEET_UNPAIRED_SECONDS", 300, minimum=1)
+# Worker classes: name -> the queues its workers consume. A heartbeat from a worker of
+# no declared class, or consuming a queue its class does not declare, is refused
+# (docs/fleet.md). JSON, e.g. {"gpu-small": {"queues": ["gpu-small"]}, ...}.
+FLEET_WORKER_CLASSES = worker_classes(
+    env_str("FLEET_WORKER_CLASSES"),
+    default={"default": {"queues": ["default", "reports"]}, "gpu": {"queues": ["gpu"]}},
+)
+# A worker's class, where its queues alone do not say it (several classes share them).
+FLEET_WORKER_CLASS = env_str("FLEET_WORKER_CLASS")
+# Each worker reports every FLEET_HEARTBEAT_SECONDS; one silent for FLEET_OFFLINE_SECONDS
+# is shown offline.
+FLEET_HEARTBEAT_SECONDS = env_int("FLEET_HEARTBEAT_SECONDS", 30, minimum=1)
+FLEET_OFFLINE_SECONDS = env_int("FLEET_OFFLINE_SECONDS", 90, minimum=1)
 # Largest JSON Lines or CloudEvents batch body, in bytes.
 FLEET_MAX_BODY_BYTES = env_int("FLEET_MAX_BODY_BYTES", 64 * 1024**2, minimum=1024)
 

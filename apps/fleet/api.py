@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from apps.fleet import cloudevents, selectors
 from apps.fleet.fastjson import strict_loads
-from apps.fleet.models import OnlineExchange, ServingPolicy
+from apps.fleet.models import HeartbeatRejection, OnlineExchange, ServingPolicy, Worker
 from apps.fleet.services import online
 from apps.registry.models import Deployment
 from audit_platform.api import StrictSerializer
@@ -326,6 +326,10 @@ class ServingPolicyIn(StrictSerializer):
 
 
 class ServingPolicyOut(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="Null while the default applies."
+    )
+
     class Meta:
         model = ServingPolicy
         fields = ["store_inputs", "updated_at"]
@@ -350,3 +354,96 @@ class ServingPolicyView(ScopedGenericAPIView):
             actor=self.principal, store_inputs=data["store_inputs"]
         )
         return Response({**ServingPolicyOut(policy).data, "ledger": receipt.as_json()})
+
+
+# --- the worker inventory ---------------------------------------------------------------
+
+
+class GpuOut(serializers.Serializer):
+    name = serializers.CharField()
+    uuid = serializers.CharField()
+    driver = serializers.CharField()
+    memory_total_bytes = serializers.IntegerField()
+    memory_used_bytes = serializers.IntegerField()
+    mig_mode = serializers.CharField(allow_null=True, help_text="enabled, disabled, or null.")
+    temperature_c = serializers.FloatField(allow_null=True)
+    power_w = serializers.FloatField(allow_null=True)
+
+
+class WorkerOut(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField(help_text="online, offline or stopped.")
+    gpus = GpuOut(many=True)
+    queues = serializers.ListField(child=serializers.CharField())
+    software = serializers.DictField(child=serializers.CharField())
+
+    class Meta:
+        model = Worker
+        fields = [
+            "id",
+            "name",
+            "state",
+            "worker_class",
+            "host",
+            "pid",
+            "queues",
+            "pool",
+            "concurrency",
+            "software",
+            "gpus",
+            "no_gpu_reason",
+            "hardware_sha256",
+            "first_seen_at",
+            "last_seen_at",
+            "stopped_at",
+        ]
+
+    def get_state(self, worker: Worker) -> str:
+        return selectors.worker_state(worker=worker)
+
+
+class FleetView(ScopedGenericAPIView):
+    """The workers are the service's own, shared by every organization: any member
+    may see them; they hold no organization's data."""
+
+    def scoped(self, queryset: Any) -> Any:
+        return queryset
+
+
+class WorkerListView(FleetView):
+    """Every worker that reported a heartbeat, with its state: offline once silent for
+    FLEET_OFFLINE_SECONDS."""
+
+    base_queryset = Worker.objects.all()
+    serializer_class = WorkerOut
+
+    @extend_schema(responses=WorkerOut(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WorkerOut(page, many=True).data)
+
+
+class WorkerDetailView(FleetView):
+    base_queryset = Worker.objects.all()
+    serializer_class = WorkerOut
+
+    @extend_schema(responses=WorkerOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(WorkerOut(self.get_object()).data)
+
+
+class HeartbeatRejectionOut(serializers.ModelSerializer):
+    class Meta:
+        model = HeartbeatRejection
+        fields = ["worker_name", "reason", "at"]
+
+
+class HeartbeatRejectionListView(FleetView):
+    """Heartbeats refused, newest first, with the reason."""
+
+    base_queryset = HeartbeatRejection.objects.all()
+    serializer_class = HeartbeatRejectionOut
+
+    @extend_schema(responses=HeartbeatRejectionOut(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(HeartbeatRejectionOut(page, many=True).data)

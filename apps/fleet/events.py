@@ -24,3 +24,19 @@ SERVING_POLICY_CHANGED = declare(
     section=FLEET,
     fields={"store_inputs": "true: inputs of online decisions are stored, not only digested"},
 )
+WORKER_HARDWARE_CHANGED = declare(
+    "worker.hardware_changed",
+    subject="worker",
+    section=FLEET,
+    subject_id="Celery node name",
+    fields={
+        "host": "",
+        "before": "GPUs as last seen: name, uuid, driver, mig_mode",
+        "after": "GPUs now",
+        "before_sha256": "",
+        "after_sha256": "",
+        "systems": "ids of the high-risk AI systems whose batches this host ran",
+    },
+    doc="on the ledger of each organization with a high-risk system this worker served: "
+    "a replaced GPU or a new driver can change results",
+)

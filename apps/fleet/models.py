@@ -115,3 +115,48 @@ class OnlineDecision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.request_id}/{self.part} of {self.deployment}"
+
+
+class Worker(models.Model):
+    """A Celery worker as its last heartbeat described it: host, queues, pool, software
+    and GPUs (read through NVML), or "no GPU" with the reason. Shared infrastructure:
+    it belongs to no organization."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="Celery's node name.")
+    worker_class = models.CharField(max_length=64)
+    host = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    queues = models.JSONField(default=list)
+    pool = models.CharField(max_length=32)
+    concurrency = models.IntegerField()
+    software = models.JSONField(default=dict, help_text="Package -> version.")
+    gpus = models.JSONField(default=list)
+    no_gpu_reason = models.TextField(blank=True)
+    # SHA-256 of what can change results: each GPU's name, UUID, driver and MIG mode.
+    hardware_sha256 = models.CharField(max_length=64)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["worker_class", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HeartbeatRejection(models.Model):
+    """A heartbeat refused, with the reason: from a worker of no declared class, or
+    with values no worker can have."""
+
+    worker_name = models.CharField(max_length=200)
+    reason = models.TextField()
+    report = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["at"], name="heartbeatrejection_at_idx")]
+
+    def __str__(self) -> str:
+        return f"heartbeat of {self.worker_name} refused at {self.at}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
-from apps.fleet.models import OnlineDecision, OnlineExchange, ServingPolicy
+from apps.fleet.models import OnlineDecision, OnlineExchange, ServingPolicy, Worker
 from apps.inference.selectors import row_receipt
 from apps.registry.models import Deployment
 from audit_platform.errors import NotFound, RuleViolation
@@ -65,3 +67,21 @@ def decision_receipt(*, deployment: Deployment, request_id: str, part: int) -> d
         "part": part,
         **row_receipt(batch=decision.batch, row=row),
     }
+
+
+def worker_state(*, worker: Worker, now: datetime | None = None) -> str:
+    """online, offline (no heartbeat for FLEET_OFFLINE_SECONDS) or stopped (said so)."""
+    if worker.stopped_at is not None:
+        return "stopped"
+    now = now or timezone.now()
+    if worker.last_seen_at < now - timedelta(seconds=settings.FLEET_OFFLINE_SECONDS):
+        return "offline"
+    return "online"
+
+
+def workers_online(*, now: datetime | None = None) -> QuerySet[Worker]:
+    now = now or timezone.now()
+    return Worker.objects.filter(
+        stopped_at__isnull=True,
+        last_seen_at__gte=now - timedelta(seconds=settings.FLEET_OFFLINE_SECONDS),
+    )

@@ -30,4 +30,11 @@ urlpatterns = [
     ),
     path("deployments/<int:pk>/online/seal", api.OnlineSealView.as_view(), name="online-seal"),
     path("online/policy", api.ServingPolicyView.as_view(), name="serving-policy"),
+    path("fleet/workers", api.WorkerListView.as_view(), name="worker-list"),
+    path("fleet/workers/<int:pk>", api.WorkerDetailView.as_view(), name="worker-detail"),
+    path(
+        "fleet/heartbeat-rejections",
+        api.HeartbeatRejectionListView.as_view(),
+        name="heartbeat-rejection-list",
+    ),
 ]

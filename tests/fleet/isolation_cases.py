@@ -43,4 +43,8 @@ CASES = {
     "online-exchange-list": RouteCase("get", _pk, DETAIL),
     "online-seal": RouteCase("post", _pk, DETAIL),
     "serving-policy": RouteCase("get", lambda v: {}, 200),
+    # The workers are the service's own, shared by every organization (no victim).
+    "worker-list": RouteCase("get", lambda v: {}, 200),
+    "worker-detail": RouteCase("get", lambda v: {"pk": 0}, DETAIL),
+    "heartbeat-rejection-list": RouteCase("get", lambda v: {}, 200),
 }
