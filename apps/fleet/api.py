@@ -423,6 +423,8 @@ class WorkerListView(FleetView):
 
 
 class WorkerDetailView(FleetView):
+    """One worker: its last heartbeat (GPUs, software, queues) and its state."""
+
     base_queryset = Worker.objects.all()
     serializer_class = WorkerOut
 
