@@ -413,6 +413,7 @@ class WorkerListView(FleetView):
     """Every worker that reported a heartbeat, with its state: offline once silent for
     FLEET_OFFLINE_SECONDS."""
 
+    list_view = True
     base_queryset = Worker.objects.all()
     serializer_class = WorkerOut
 
@@ -442,6 +443,7 @@ class HeartbeatRejectionOut(serializers.ModelSerializer):
 class HeartbeatRejectionListView(FleetView):
     """Heartbeats refused, newest first, with the reason."""
 
+    list_view = True
     base_queryset = HeartbeatRejection.objects.all()
     serializer_class = HeartbeatRejectionOut
 
