@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -78,3 +79,15 @@ def worker_classes(raw: str | None, *, default: dict[str, Any]) -> dict[str, dic
                 f'FLEET_WORKER_CLASSES[{name!r}] must be {{"queues": [queue names]}}'
             )
     return classes
+
+
+def env_decimal(name: str, default: str) -> str:
+    """A non-negative decimal, kept as text (money is never a float)."""
+    raw = os.environ.get(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(f"{name} must be a non-negative decimal, got {raw!r}")
+    return raw

@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from audit_platform.env import (
     env_bool,
     env_choice,
+    env_decimal,
     env_int,
     env_list,
     env_str,
@@ -295,6 +296,10 @@ FLEET_WORKER_CLASS = env_str("FLEET_WORKER_CLASS")
 # is shown offline.
 FLEET_HEARTBEAT_SECONDS = env_int("FLEET_HEARTBEAT_SECONDS", 30, minimum=1)
 FLEET_OFFLINE_SECONDS = env_int("FLEET_OFFLINE_SECONDS", 90, minimum=1)
+# The price of a kWh for energy accounting (docs/fleet.md), a decimal text, and its
+# currency; the cost of a batch is its measured energy times this price.
+FLEET_ENERGY_PRICE_PER_KWH = env_decimal("FLEET_ENERGY_PRICE_PER_KWH", "0.00")
+FLEET_ENERGY_CURRENCY = env_str("FLEET_ENERGY_CURRENCY", "EUR") or "EUR"
 # Largest JSON Lines or CloudEvents batch body, in bytes.
 FLEET_MAX_BODY_BYTES = env_int("FLEET_MAX_BODY_BYTES", 64 * 1024**2, minimum=1024)
 

@@ -4,22 +4,25 @@ their sealing and receipts, and the organization's serving policy."""
 from __future__ import annotations
 
 import codecs
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.fleet import cloudevents, selectors
+from apps.fleet import cloudevents, energy, profiles, selectors
 from apps.fleet.fastjson import strict_loads
 from apps.fleet.models import HeartbeatRejection, OnlineExchange, ServingPolicy, Worker
 from apps.fleet.services import online
-from apps.registry.models import Deployment
+from apps.registry.models import Deployment, ModelVersion, PredictionBatch
 from audit_platform.api import StrictSerializer
-from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.errors import InvalidInput, NotFound, RuleViolation
 from audit_platform.parsers import RefusedJson, StrictJSONParser, loads
 from audit_platform.roles import Capability
 from audit_platform.schema import JSON_VALUE
@@ -451,3 +454,118 @@ class HeartbeatRejectionListView(FleetView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(HeartbeatRejectionOut(page, many=True).data)
+
+
+# --- resource profiles and energy -------------------------------------------------------
+
+
+def _query_int(request: Request, name: str, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(
+            f"{name} must be a whole number from {low} to {high}.",
+            fields={name: [f"A whole number from {low} to {high}."]},
+        )
+    return int(raw)
+
+
+def _query_time(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidInput(
+            f"{name} must be an RFC 3339 time with its offset (2026-12-01T00:00:00Z).",
+            fields={name: ["An RFC 3339 time with offset."]},
+        )
+    return value
+
+
+class ResourceProfileView(RecordView):
+    """What the version's batches took on our workers, per device kind (rows/s, peak
+    GPU and host memory, energy per 1,000 rows, with their spread) once it has three
+    completed jobs; with ``?rows=N``, what a batch of N rows will take, and the error
+    that prediction had on the jobs measured (leave-one-out)."""
+
+    model = ModelVersion
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("rows", int, description="Predict a batch of this many rows."),
+            OpenApiParameter("device", str, description="cuda or cpu (default: most jobs)."),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request, model_pk: int, pk: int) -> Response:
+        version = self.scoped_get(ModelVersion, pk)
+        if version.model_id != model_pk:
+            raise NotFound(f"Model {model_pk} has no version {pk}.")
+        profile = profiles.resource_profile(model_version=version)
+        rows = _query_int(request, "rows", low=1, high=10**12)
+        prediction = None
+        if rows is not None:
+            prediction = profiles.predicted_need(
+                profile=profile, rows=rows, device=request.query_params.get("device")
+            )
+        return Response({**profile, "prediction": prediction})
+
+
+class EnergyView(RecordView):
+    """Energy (kWh) and its cost at FLEET_ENERGY_PRICE_PER_KWH per AI system, model
+    version or deployment (``group_by``), from the energy measured for each batch our
+    workers ran, between ``from`` and ``to``."""
+
+    model = PredictionBatch
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group_by", str, enum=sorted(energy.GROUPS)),
+            OpenApiParameter("from", OpenApiTypes.DATETIME),
+            OpenApiParameter("to", OpenApiTypes.DATETIME),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        group_by = request.query_params.get("group_by", "system")
+        if group_by not in energy.GROUPS:
+            raise InvalidInput(
+                f"group_by must be one of {', '.join(sorted(energy.GROUPS))}.",
+                fields={"group_by": [f"One of {', '.join(sorted(energy.GROUPS))}."]},
+            )
+        return Response(
+            energy.energy_by(
+                organization=self.principal.organization,
+                group_by=group_by,
+                start=_query_time(request, "from"),
+                end=_query_time(request, "to"),
+                system_ids=self.principal.system_ids,
+            )
+        )
+
+
+class EnergyChartView(RecordView):
+    """Energy per day (kWh) as an SVG bar chart, between ``from`` and ``to``."""
+
+    model = PredictionBatch
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATETIME),
+            OpenApiParameter("to", OpenApiTypes.DATETIME),
+        ],
+        responses={(200, "image/svg+xml"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        days = energy.energy_per_day(
+            organization=self.principal.organization,
+            start=_query_time(request, "from"),
+            end=_query_time(request, "to"),
+            system_ids=self.principal.system_ids,
+        )
+        return HttpResponse(energy.energy_chart_svg(days), content_type="image/svg+xml")

@@ -31,6 +31,13 @@ urlpatterns = [
     path("deployments/<int:pk>/online/seal", api.OnlineSealView.as_view(), name="online-seal"),
     path("online/policy", api.ServingPolicyView.as_view(), name="serving-policy"),
     path("fleet/workers", api.WorkerListView.as_view(), name="worker-list"),
+    path(
+        "models/<int:model_pk>/versions/<int:pk>/resource-profile",
+        api.ResourceProfileView.as_view(),
+        name="resource-profile",
+    ),
+    path("fleet/energy", api.EnergyView.as_view(), name="energy"),
+    path("fleet/energy.svg", api.EnergyChartView.as_view(), name="energy-chart"),
     path("fleet/workers/<int:pk>", api.WorkerDetailView.as_view(), name="worker-detail"),
     path(
         "fleet/heartbeat-rejections",

@@ -47,4 +47,14 @@ CASES = {
     "worker-list": RouteCase("get", lambda v: {}, 200),
     "worker-detail": RouteCase("get", lambda v: {"pk": 0}, DETAIL),
     "heartbeat-rejection-list": RouteCase("get", lambda v: {}, 200),
+    "resource-profile": RouteCase(
+        "get",
+        lambda v: {
+            "model_pk": v["online_deployment"].model_version.model_id,
+            "pk": v["online_deployment"].model_version_id,
+        },
+        DETAIL,
+    ),
+    "energy": RouteCase("get", lambda v: {}, 200),
+    "energy-chart": RouteCase("get", lambda v: {}, 200),
 }
