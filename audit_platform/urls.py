@@ -33,7 +33,6 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.web.urls")),
-    path("reports/", include("apps.reports.web_urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

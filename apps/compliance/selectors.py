@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -429,3 +430,50 @@ def registration_export(*, system: Any) -> dict[str, Any] | None:
         "ledger_seq": record.ledger_seq,
         "recorded_at": record.created_at,
     }
+
+
+# --- Reads for pages (apps/web) ------------------------------------------------------------
+
+
+def approval_requests_of_organization(
+    *, organization: Any, status: str | None = None
+) -> QuerySet[ApprovalRequest]:
+    """The organization's approval requests, newest first, with what they are about and
+    their decisions."""
+    requests = (
+        ApprovalRequest.objects.filter(deployment__system__organization=organization)
+        .select_related("deployment__system", "model_version__model", "requested_by_user")
+        .prefetch_related("decisions__decided_by")
+        .order_by("-created_at", "-pk")
+    )
+    if status is not None:
+        requests = requests.filter(status=status)
+    return requests
+
+
+def approval_request_of_organization(*, organization: Any, pk: Any) -> ApprovalRequest | None:
+    try:
+        return approval_requests_of_organization(organization=organization).filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def incidents_of_organization(*, organization: Any, open_only: bool = False) -> QuerySet[Incident]:
+    """The organization's serious incidents, the nearest reporting deadline first, with
+    their reports."""
+    incidents = (
+        Incident.objects.filter(system__organization=organization)
+        .select_related("system")
+        .prefetch_related("reports")
+        .order_by("reporting_deadline", "pk")
+    )
+    if open_only:
+        incidents = incidents.exclude(status=Incident.Status.CLOSED)
+    return incidents
+
+
+def incident_of_organization(*, organization: Any, pk: Any) -> Incident | None:
+    try:
+        return incidents_of_organization(organization=organization).filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None

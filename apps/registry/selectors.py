@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from apps.ledger import selectors as ledger_selectors
@@ -71,4 +72,130 @@ def system_ids_of_organization(*, organization: Any, system_ids: Any) -> set[int
         AISystem.objects.filter(organization=organization, pk__in=list(system_ids)).values_list(
             "pk", flat=True
         )
+    )
+
+
+# --- Reads for pages (apps/web): one organization's records, rows for tables -------------
+
+
+def _by_pk(records: QuerySet[Any], pk: Any) -> Any | None:
+    """The record with primary key ``pk`` (as a page's URL gives it), or None, also for
+    text that could never be one (an id from a mistyped link)."""
+    try:
+        return records.filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def systems_of_organization(*, organization: Any) -> QuerySet[AISystem]:
+    """The organization's AI systems by name, with their owner."""
+    return (
+        AISystem.objects.filter(organization=organization)
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+
+
+def system_of_organization(*, organization: Any, pk: Any) -> AISystem | None:
+    """System ``pk`` if it is the organization's; None otherwise (another's reads as
+    missing, never as forbidden)."""
+    return _by_pk(systems_of_organization(organization=organization), pk)
+
+
+def model_versions_of_system(*, system: AISystem) -> QuerySet[ModelVersion]:
+    """The system's model versions, newest first, with what they were trained in."""
+    return (
+        ModelVersion.objects.filter(model__system=system)
+        .select_related("model", "training_run")
+        .prefetch_related("dataset_versions__dataset")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def deployments_of_system(*, system: AISystem) -> QuerySet[Deployment]:
+    return (
+        Deployment.objects.filter(system=system)
+        .select_related("model_version__model")
+        .order_by("environment", "pk")
+    )
+
+
+def deployment_timeline(*, system: AISystem) -> QuerySet[DeploymentEvent]:
+    """Every activation, rollback and stop on the system's deployments, newest first."""
+    return (
+        DeploymentEvent.objects.filter(deployment__system=system)
+        .select_related(
+            "deployment",
+            "model_version__model",
+            "previous_model_version__model",
+        )
+        .order_by("-ledger_seq")
+    )
+
+
+def dataset_versions_of_system(*, system: AISystem) -> QuerySet[DatasetVersion]:
+    return (
+        DatasetVersion.objects.filter(dataset__system=system)
+        .select_related("dataset")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def training_runs_of_system(*, system: AISystem) -> QuerySet[TrainingRun]:
+    return (
+        TrainingRun.objects.filter(system=system)
+        .select_related("model")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def prediction_batches_of_system(*, system: AISystem) -> QuerySet[PredictionBatch]:
+    return (
+        PredictionBatch.objects.filter(deployment__system=system)
+        .select_related("deployment", "model_version__model")
+        .order_by("-created_at", "-pk")
+    )
+
+
+# Each kind of record a page shows, with the relations the page reads.
+_RECORDS = {
+    "dataset_version": (
+        DatasetVersion,
+        "dataset__system__organization",
+        ("dataset__system", "artifact"),
+    ),
+    "model_version": (
+        ModelVersion,
+        "model__system__organization",
+        ("model__system", "training_run", "artifact"),
+    ),
+    "training_run": (TrainingRun, "system__organization", ("system", "model")),
+    "deployment": (
+        Deployment,
+        "system__organization",
+        ("system", "model_version__model"),
+    ),
+    "prediction_batch": (
+        PredictionBatch,
+        "deployment__system__organization",
+        ("deployment__system", "model_version__model"),
+    ),
+}
+RECORD_KINDS = tuple(_RECORDS)
+
+
+def record_of_organization(*, organization: Any, kind: str, pk: Any) -> Any | None:
+    """The ``kind`` record ``pk`` if it is the organization's, else None."""
+    model, path, related = _RECORDS[kind]
+    return (
+        model.objects.filter(**{path: organization}).select_related(*related).filter(pk=pk).first()
+    )
+
+
+def model_versions_of_organization(*, organization: Any) -> QuerySet[ModelVersion]:
+    """Every model version of the organization's systems, by system and model."""
+    return (
+        ModelVersion.objects.filter(model__system__organization=organization)
+        .select_related("model__system")
+        .order_by("model__system__name", "model__name", "-created_at")
     )

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from apps.ledger.digests import upload_sha256
 from apps.reports.models import Report
-from apps.tenancy import selectors as tenancy_selectors
-from audit_platform.roles import Capability
 
 
 def report_by_sha256(*, organization: Any, sha256: str) -> Report | None:
@@ -70,18 +69,34 @@ def report_verification(
     )
 
 
-def reports_readable_by(*, user: Any) -> QuerySet[Report]:
-    """The reports of every organization in which the (signed-in) user may read."""
-    organization_ids = tenancy_selectors.organization_ids_where(
-        user=user, capability=Capability.READ
+def reports_of_organization(*, organization: Any) -> QuerySet[Report]:
+    """The organization's reports, newest first, with the system each is about."""
+    return (
+        Report.objects.filter(organization=organization)
+        .select_related("system")
+        .order_by("-created_at", "-pk")
     )
-    return Report.objects.filter(organization_id__in=organization_ids)
 
 
-def report_pdf_readable_by(*, user: Any, pk: int) -> Report | None:
-    """Report ``pk`` if the user may read it and it has a PDF to download."""
-    report = reports_readable_by(user=user).filter(pk=pk, status=Report.Status.SUCCEEDED).first()
-    return report if report is not None and report.pdf else None
+def reports_of_system(*, system: Any) -> QuerySet[Report]:
+    return reports_of_organization(organization=system.organization_id).filter(system=system)
+
+
+def report_of_organization(*, organization: Any, pk: Any) -> Report | None:
+    """Report ``pk`` if it is the organization's; None otherwise, also for an id that
+    could never be one."""
+    try:
+        return reports_of_organization(organization=organization).filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def report_pdf_of_organization(*, organization: Any, pk: Any) -> Report | None:
+    """Report ``pk`` of the organization if it has a signed PDF to download."""
+    report = report_of_organization(organization=organization, pk=pk)
+    if report is None or report.status != Report.Status.SUCCEEDED or not report.pdf:
+        return None
+    return report
 
 
 def report_records(*, report: Report) -> Any:

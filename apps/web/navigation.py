@@ -17,5 +17,9 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "web:home"),
-    NavItem("Reports", "reports-ui-list"),
+    NavItem("AI systems", "web:systems"),
+    NavItem("Approvals", "web:approvals"),
+    NavItem("Incidents", "web:incidents"),
+    NavItem("Ledger", "web:ledger"),
+    NavItem("Reports", "web:reports"),
 )

@@ -1,8 +1,22 @@
-"""The web UI's routes (namespace "web"). Each area's pages add their paths here."""
+"""The web UI's routes (namespace "web"). Each area's pages add their paths here.
+
+Record ids are matched as path segments (``<str:pk>``), whatever their type: the
+views look them up within the organization, so an unknown or foreign id is a 404."""
 
 from django.urls import path
 
-from apps.web.views import auth, base, dashboard
+from apps.web.views import (
+    approvals,
+    auth,
+    base,
+    dashboard,
+    incidents,
+    ledger,
+    records,
+    reports,
+    systems,
+    tasks,
+)
 
 app_name = "web"
 
@@ -30,4 +44,35 @@ urlpatterns = [
         name="password-reset-complete",
     ),
     path("organization/", base.organization_switch, name="organization-switch"),
+    # The domain pages.
+    path("systems/", systems.system_list, name="systems"),
+    path("systems/<str:pk>/", systems.system_page, name="system"),
+    path(
+        "systems/<str:pk>/deployments/<str:deployment_pk>/<str:action>",
+        systems.deployment_action,
+        name="deployment-action",
+    ),
+    path("approvals/", approvals.inbox, name="approvals"),
+    path("approvals/<str:pk>/<str:decision>", approvals.decide, name="approval-decide"),
+    path(
+        "deployments/<str:deployment_pk>/request-approval",
+        approvals.request_approval,
+        name="approval-request",
+    ),
+    path("incidents/", incidents.desk, name="incidents"),
+    path("incidents/<str:pk>/", incidents.incident_page, name="incident"),
+    path("incidents/<str:pk>/<str:action>", incidents.incident_action, name="incident-action"),
+    path("records/<str:kind>/<str:pk>/", records.record_page, name="record"),
+    path("records/prediction_batch/<str:pk>/receipt", records.row_receipt, name="row-receipt"),
+    path("ledger/", ledger.explorer, name="ledger"),
+    path("ledger/entries/<str:seq>/", ledger.entry_page, name="ledger-entry"),
+    path("ledger/entries/<str:seq>/proof", ledger.entry_proof, name="ledger-entry-proof"),
+    path("ledger/verify", ledger.verify_now, name="ledger-verify"),
+    path("ledger/export", ledger.export, name="ledger-export"),
+    path("tasks/<str:task_id>/", tasks.task_progress, name="task"),
+    path("reports/", reports.report_list, name="reports"),
+    path("reports/generate", reports.generate, name="report-generate"),
+    path("reports/verify", reports.verify, name="report-verify"),
+    path("reports/<str:pk>/", reports.progress, name="report-progress"),
+    path("reports/<str:pk>/pdf", reports.pdf, name="report-pdf"),
 ]
