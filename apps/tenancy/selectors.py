@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.tenancy.models import Membership, Organization
+from apps.tenancy.models import ApiKey, Membership, Organization
 from audit_platform.errors import InvalidInput, NotFound
 from audit_platform.roles import ROLE_CAPABILITIES, Capability
 
@@ -68,3 +68,8 @@ def memberships_of_user(*, user: Any) -> QuerySet[Membership]:
         .select_related("organization")
         .order_by("organization__name", "organization__slug")
     )
+
+
+def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
+    """The organization's API keys, the newest first."""
+    return ApiKey.objects.filter(organization=organization).order_by("-created_at", "-pk")

@@ -12,6 +12,7 @@ from apps.web.views import (
     dashboard,
     incidents,
     ledger,
+    onboarding,
     records,
     reports,
     systems,
@@ -75,4 +76,7 @@ urlpatterns = [
     path("reports/verify", reports.verify, name="report-verify"),
     path("reports/<str:pk>/", reports.progress, name="report-progress"),
     path("reports/<str:pk>/pdf", reports.pdf, name="report-pdf"),
+    path("getting-started/", onboarding.onboarding, name="onboarding"),
+    path("getting-started/system", onboarding.first_system, name="onboarding-system"),
+    path("getting-started/classify", onboarding.classify, name="onboarding-classify"),
 ]
