@@ -168,7 +168,8 @@ def _prediction_batch(record: Any) -> dict[str, Any]:
             ),
         ],
         "led_to": [],
-        "receipts": record.status == "completed" and record.rows_artifact_id is not None,
+        "receipts": record.status in inference_selectors.RECEIPT_STATUSES
+        and record.rows_artifact_id is not None,
     }
 
 
