@@ -78,6 +78,7 @@ CASES = {
     "prediction-batch-list": RouteCase("get", lambda v: {}, 200),
     "prediction-batch-detail": RouteCase("get", lambda v: {"pk": v["batch"].pk}, DETAIL),
     "prediction-batch-files": RouteCase("post", lambda v: {"pk": v["batch"].pk}, DETAIL),
+    "prediction-batch-rows": RouteCase("post", lambda v: {"pk": v["batch"].pk}, DETAIL),
 }
 CASES["deployment-served-at"] = RouteCase(
     "get", lambda v: {"pk": v["deployment"].pk}, DETAIL, query={"at": "2030-01-01T00:00:00Z"}
