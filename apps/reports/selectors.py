@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from apps.ledger.digests import upload_sha256
 from apps.reports.models import Report
+from audit_platform.errors import RuleViolation
 
 
 def report_by_sha256(*, organization: Any, sha256: str) -> Report | None:
@@ -103,13 +104,20 @@ def report_records(*, report: Report) -> Any:
     """The ``records.json`` a generated report carries, read from its signed file."""
     import json
 
+    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    with report.pdf.open("rb") as stream:
-        tree = PdfFileReader(stream, strict=False).root["/Names"]["/EmbeddedFiles"]
-        data = _embedded(tree, "records.json")
+    try:
+        with report.pdf.open("rb") as stream:
+            tree = PdfFileReader(stream, strict=False).root["/Names"]["/EmbeddedFiles"]
+            data = _embedded(tree, "records.json")
+    except (PdfError, KeyError):
+        data = None
     if data is None:
-        raise LookupError(f"Report {report.pk} carries no records.json.")
+        raise RuleViolation(
+            f"Report {report.pk}'s file carries no readable records.json: it was not "
+            "made by this service's report generator. Download the PDF to inspect it."
+        )
     return json.loads(data)
 
 

@@ -165,7 +165,8 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     # The post-market monitoring report prints the chain, in the same order.
     text = post_market_text(officer, system, django_capture_on_commit_callbacks)
     actions = text.index("step what", text.index(f"Retraining trigger #{trigger.pk} ("))
-    positions = [text.index(f"{s['step']} #{s['id']}", actions) for s in chain]
+    # Steps are printed in words ("training run #…"), as every stored key in a report.
+    positions = [text.index(f"{s['step'].replace('_', ' ')} #{s['id']}", actions) for s in chain]
     assert positions == sorted(positions), text
     assert "Monitoring plan (production)" in text and "drifted" in text
 

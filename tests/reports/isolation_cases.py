@@ -33,6 +33,7 @@ CASES = {
     "report-list": RouteCase("get", lambda v: {}, 200),
     "report-detail": RouteCase("get", lambda v: {"pk": v["report"].pk}, DETAIL),
     "report-download": RouteCase("get", lambda v: {"pk": v["report"].pk}, DETAIL),
+    "report-records": RouteCase("get", lambda v: {"pk": v["report"].pk}, DETAIL),
     # Another organization's digest is simply unknown here; the answer names nothing.
     "report-verify": RouteCase("post", lambda v: {}, 200, body={"sha256": VICTIM_SHA256}),
 }
