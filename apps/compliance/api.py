@@ -40,7 +40,7 @@ from apps.registry.models import (
     PredictionBatch,
 )
 from audit_platform.api import StrictSerializer
-from audit_platform.errors import NotFound
+from audit_platform.errors import InvalidInput, NotFound
 from audit_platform.roles import Capability
 from audit_platform.views import (
     RecordDetailView,
@@ -236,6 +236,68 @@ class SystemObligationsView(ComplianceView):
     def get(self, request: Request, pk: int) -> Response:
         system = self.scoped_get(AISystem, pk)
         return Response(ChecklistOut(selectors.obligations_for_system(system=system)).data)
+
+
+# --- The deployment gate -----------------------------------------------------------------
+
+
+class GateParams(serializers.Serializer):
+    model_version = ScopedPrimaryKey(
+        ModelVersion, help_text="The model version the deployment would serve."
+    )
+
+
+class GateConditionOut(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="incident_freeze, classification, assessments, approvals (and any an "
+        "installed app adds)."
+    )
+    met = serializers.BooleanField()
+    message = serializers.CharField(help_text="Why it holds, or what to do so it does.")
+
+
+class GateOut(serializers.Serializer):
+    deployment = serializers.CharField()
+    model_version = serializers.CharField()
+    allowed = serializers.BooleanField(help_text="True when every condition is met.")
+    conditions = GateConditionOut(many=True)
+
+
+class DeploymentGateView(ComplianceView):
+    """GET ``deployments/{id}/gate?model_version=``: whether the deployment may serve the
+    version, and every condition of the gate, met or not; the same decision its
+    activation takes (``selectors.deployment_gate_conditions``). It records nothing."""
+
+    model, serializer_class = Deployment, GateOut
+
+    @extend_schema(parameters=[GateParams], responses=GateOut)
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.scoped_get(Deployment, pk)
+        params = GateParams(
+            data=request.query_params,
+            context={"organization": request.auth.organization, "request": request},
+        )
+        params.is_valid(raise_exception=True)
+        version = params.validated_data["model_version"]
+        if version.model.system_id != deployment.system_id:
+            raise InvalidInput(
+                f"Model version {version.pk} belongs to another system than deployment "
+                f"{deployment.pk}.",
+                fields={"model_version": ["Not a version of this deployment's system."]},
+            )
+        conditions = selectors.deployment_gate_conditions(
+            deployment=deployment, model_version=version
+        )
+        return Response(
+            GateOut(
+                {
+                    "deployment": deployment.pk,
+                    "model_version": version.pk,
+                    "allowed": all(c.met for c in conditions),
+                    "conditions": [c.as_json() for c in conditions],
+                }
+            ).data
+        )
 
 
 class GapOut(serializers.Serializer):

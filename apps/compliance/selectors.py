@@ -3,6 +3,7 @@ with its evidence, the gap analysis, and the gate on deployment changes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -92,50 +93,158 @@ def version_approved(*, deployment: Any, model_version: Any) -> bool:
     return request is not None and request.status == ApprovalRequest.Status.APPROVED
 
 
-def deployment_change_refusal(*, deployment: Any, model_version: Any, action: str) -> None:
-    """Raises RuleViolation when compliance forbids ``deployment`` to start serving
-    ``model_version`` (``action``: "activation" or "rollback"); returns None otherwise.
+@dataclass(frozen=True)
+class GateCondition:
+    """One condition of the deployment gate: ``code`` names it, ``message`` says why it
+    holds or what to do so it does."""
 
-    Called by the registry inside its transaction, so no path around it exists:
-    - an open incident not yet reported to the authority blocks every change (Art. 73(6));
-    - a system nobody classified serves nothing, unless its organization's policy
-      allows it explicitly (``allow_unclassified_activation``);
-    - a system whose current classification is high-risk serves only a version whose
-      open approval request is approved (Art. 14, Art. 26).
+    code: str
+    met: bool
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "met": self.met, "message": self.message}
+
+
+def deployment_gate_conditions(
+    *, deployment: Any, model_version: Any, action: str = "activation"
+) -> list[GateCondition]:
+    """Every condition under which ``deployment`` may start serving ``model_version``
+    (``action``: "activation" or "rollback"), met or not. The one place that decides:
+    the registry's activation and rollback ask it through :func:`deployment_change_refusal`,
+    and the gate API and ``audit-client gate`` show it whole.
+
+    - ``incident_freeze``: no open incident waits to be reported to the authority
+      (Art. 73(6)): it blocks every change;
+    - ``classification``: the system is classified, unless the organization's policy lets
+      unclassified systems serve (``allow_unclassified_activation``);
+    - ``assessments``: each assessment kind the organization's policy requires
+      (``required_assessments``) passed, for this version, against the thresholds fixed
+      before it ran (Art. 9(8));
+    - ``approvals``: a high-risk system (or one whose classification is unknown) serves
+      only a version whose open approval request is approved (Art. 14, Art. 26).
     """
     system = deployment.system
-    blocking = list(incidents_blocking(system=system).values_list("pk", flat=True))
-    if blocking:
-        raise RuleViolation(
-            f"The {action} is refused: serious incident {blocking[0]} on this system is open "
-            "and the market-surveillance authority has not been informed yet. The system must "
-            "not be altered in a way that may affect the evaluation of the incident's causes "
-            "until then (Art. 73(6))."
-        )
+    policy = tenancy_selectors.organization_policy(organization=system.organization)
     current = classification_current(system=system)
-    if current is None:
-        if tenancy_selectors.organization_policy(organization=system.organization)[
-            "allow_unclassified_activation"
-        ]:
-            return None
-        raise RuleViolation(
-            f"The {action} is refused: system {system.pk} has no classification under the "
-            "Act, so whether it needs approval is unknown. Classify it first "
-            "(/api/v1/classifications/); the organization's policy does not allow "
-            "unclassified systems to serve (allow_unclassified_activation)."
+    high_risk = current is not None and current.category == Classification.Category.HIGH_RISK
+    unknown = current is None and not policy["allow_unclassified_activation"]
+    return [
+        _incident_condition(system, action),
+        _classification_condition(system, action, current=current, unknown=unknown),
+        _assessments_condition(system, model_version, policy["required_assessments"]),
+        _approvals_condition(
+            deployment, model_version, action, high_risk=high_risk, unknown=unknown
+        ),
+    ]
+
+
+def deployment_change_refusal(*, deployment: Any, model_version: Any, action: str) -> None:
+    """Raises RuleViolation naming the first unmet gate condition
+    (:func:`deployment_gate_conditions`); returns None when all are met. Called by the
+    registry inside its transaction, so no path around it exists."""
+    for condition in deployment_gate_conditions(
+        deployment=deployment, model_version=model_version, action=action
+    ):
+        if not condition.met:
+            raise RuleViolation(condition.message)
+
+
+def _incident_condition(system: Any, action: str) -> GateCondition:
+    blocking = list(incidents_blocking(system=system).values_list("pk", flat=True))
+    if not blocking:
+        return GateCondition("incident_freeze", True, "No open incident is waiting to be reported.")
+    return GateCondition(
+        "incident_freeze",
+        False,
+        f"The {action} is refused: serious incident {blocking[0]} on this system is open "
+        "and the market-surveillance authority has not been informed yet. The system must "
+        "not be altered in a way that may affect the evaluation of the incident's causes "
+        "until then (Art. 73(6)).",
+    )
+
+
+def _classification_condition(
+    system: Any, action: str, *, current: Classification | None, unknown: bool
+) -> GateCondition:
+    if current is not None:
+        return GateCondition(
+            "classification", True, f"System {system.pk} is classified {current.category}."
         )
-    if current.category != Classification.Category.HIGH_RISK:
-        return None
+    if not unknown:
+        return GateCondition(
+            "classification",
+            True,
+            f"System {system.pk} is not classified; the organization's policy lets "
+            "unclassified systems serve (allow_unclassified_activation).",
+        )
+    return GateCondition(
+        "classification",
+        False,
+        f"The {action} is refused: system {system.pk} has no classification under the "
+        "Act, so whether it needs approval is unknown. Classify it first "
+        "(/api/v1/classifications/); the organization's policy does not allow "
+        "unclassified systems to serve (allow_unclassified_activation).",
+    )
+
+
+def _assessments_condition(system: Any, model_version: Any, required: list[str]) -> GateCondition:
+    if not required:
+        return GateCondition(
+            "assessments", True, "The organization's policy requires no assessment."
+        )
+    missing = []
+    for kind in required:
+        latest = (
+            Assessment.objects.filter(system=system, model_version=model_version, kind=kind)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if latest is None:
+            missing.append(f"no {kind} assessment of it has run")
+        elif latest.status != Assessment.Status.PASSED:
+            missing.append(f"its latest {kind} assessment ({latest.pk}) is {latest.status}")
+    if not missing:
+        return GateCondition(
+            "assessments",
+            True,
+            f"Model version {model_version.pk} passed the required assessments "
+            f"({', '.join(required)}) against their preset thresholds.",
+        )
+    return GateCondition(
+        "assessments",
+        False,
+        f"Model version {model_version.pk} has not passed every assessment the "
+        f"organization's policy requires ({', '.join(required)}): {'; '.join(missing)}. "
+        "Run them at /api/v1/assessments/ (Art. 9(8): thresholds fixed before the run).",
+    )
+
+
+def _approvals_condition(
+    deployment: Any, model_version: Any, action: str, *, high_risk: bool, unknown: bool
+) -> GateCondition:
+    system = deployment.system
+    if not (high_risk or unknown):
+        return GateCondition(
+            "approvals", True, f"System {system.pk} is not high-risk: no approval is required."
+        )
     if version_approved(deployment=deployment, model_version=model_version):
-        return None
-    needed = required_approvals()
-    have = approvals_count(deployment=deployment, model_version=model_version)
-    raise RuleViolation(
-        f"The {action} is refused: system {system.pk} is high-risk and model version "
-        f"{model_version.pk} has {have} of the {needed} approval(s) required for deployment "
+        return GateCondition(
+            "approvals",
+            True,
+            f"Model version {model_version.pk} is approved for deployment {deployment.pk}.",
+        )
+    return GateCondition(
+        "approvals",
+        False,
+        f"The {action} is refused: system {system.pk} is "
+        f"{'high-risk' if high_risk else 'not classified, so it may be high-risk,'} and model "
+        f"version {model_version.pk} has "
+        f"{approvals_count(deployment=deployment, model_version=model_version)} "
+        f"of the {required_approvals()} approval(s) required for deployment "
         f"{deployment.pk} by an owner or compliance officer other than the requester "
         "(Art. 14); approvals count only on the open request for this version. Request one "
-        "at /api/v1/approvals/."
+        "at /api/v1/approvals/.",
     )
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
         name="compliance-questionnaire",
     ),
     path("compliance/gaps", api.GapAnalysisView.as_view(), name="compliance-gaps"),
+    path("deployments/<int:pk>/gate", api.DeploymentGateView.as_view(), name="deployment-gate"),
     path(
         "classifications/",
         api.ClassificationListCreateView.as_view(),

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.tenancy import invitations, services
-from apps.tenancy.models import ApiKey, Invitation, Membership, Organization
+from apps.tenancy.models import ASSESSMENT_KINDS, ApiKey, Invitation, Membership, Organization
 from audit_platform.api import StrictSerializer
 from audit_platform.roles import MEMBER_ROLE_CHOICES, Capability, Role
 from audit_platform.views import ScopedGenericAPIView, receipt_response
@@ -35,6 +35,11 @@ class OrganizationOut(serializers.Serializer):
     allow_unclassified_activation = serializers.BooleanField(
         help_text="Whether deployments of systems nobody classified yet may serve (default false)."
     )
+    required_assessments = serializers.ListField(
+        child=serializers.ChoiceField(choices=ASSESSMENT_KINDS),
+        help_text="Assessment kinds a model version must have passed (against thresholds "
+        "fixed before the run) before the deployment gate lets it serve (default none).",
+    )
 
 
 class OrganizationPolicyIn(StrictSerializer):
@@ -42,6 +47,9 @@ class OrganizationPolicyIn(StrictSerializer):
         choices=Organization.UnapprovedOnHighRisk.choices, required=False
     )
     allow_unclassified_activation = serializers.BooleanField(required=False)
+    required_assessments = serializers.ListField(
+        child=serializers.ChoiceField(choices=ASSESSMENT_KINDS), required=False
+    )
 
 
 class OrganizationView(ScopedGenericAPIView):

@@ -20,6 +20,7 @@ ORGANIZATION_POLICY_CHANGED = declare(
         "unapproved_on_high_risk": "stop or alert: what a re-classification to high-risk "
         "does to an unapproved version that serves",
         "allow_unclassified_activation": "whether unclassified systems may serve",
+        "required_assessments": "assessment kinds a version must have passed before it serves",
         "changed": "the setting names changed",
     },
 )

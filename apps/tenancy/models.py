@@ -14,14 +14,20 @@ slug_validator = RegexValidator(
 )
 
 
+# The kinds of compliance's Assessment.Kind, which an organization's policy may require
+# before a version serves; tenancy sits below compliance, so it names them itself (a
+# test in tests/compliance checks that the two agree).
+ASSESSMENT_KINDS = ("performance", "fairness", "robustness")
+
+
 class Organization(models.Model):
     """A tenant. It owns one ledger and every record its members and keys create.
 
-    Its two policy settings decide how the deployment gate treats what the Act leaves
-    to the organization: what happens to a version that serves without approval when
-    its system is re-classified high-risk, and whether a system nobody classified yet
-    may serve at all. They change only through ``organization_policy_update``, by a
-    person, on the ledger."""
+    Its policy settings decide how the deployment gate treats what the Act leaves to
+    the organization: what happens to a version that serves without approval when its
+    system is re-classified high-risk, whether a system nobody classified yet may serve
+    at all, and which assessments a version must have passed before it serves. They
+    change only through ``organization_policy_update``, by a person, on the ledger."""
 
     class UnapprovedOnHighRisk(models.TextChoices):
         STOP = "stop", "Stop the deployment and raise an alert"
@@ -39,6 +45,12 @@ class Organization(models.Model):
     allow_unclassified_activation = models.BooleanField(
         default=False,
         help_text="Whether a deployment of a system with no classification may serve.",
+    )
+    required_assessments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Assessment kinds (performance, fairness, robustness) a model version must "
+        "have passed, against thresholds fixed before the run, before it may serve.",
     )
 
     class Meta:

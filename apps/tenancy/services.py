@@ -20,6 +20,7 @@ from apps.ledger.types import Receipt
 from apps.tenancy import events, extension_points
 from apps.tenancy.authentication import API_KEY_PREFIX, api_key_digest
 from apps.tenancy.models import (
+    ASSESSMENT_KINDS,
     ApiKey,
     IdempotencyRecord,
     Membership,
@@ -57,22 +58,13 @@ def organization_create(*, slug: str, name: str, actor_name: str = "create_org")
     return organization
 
 
-def organization_policy_update(
+def _policy_changes(
     *,
-    organization: Organization,
-    actor: Principal,
-    unapproved_on_high_risk: str | None = None,
-    allow_unclassified_activation: bool | None = None,
-) -> tuple[Organization, Receipt]:
-    """Changes the organization's policy settings (what the deployment gate does with
-    an unapproved version when its system becomes high-risk; whether unclassified
-    systems may serve). Settings that weaken a control are decided by an owner in
-    person, never by a key alone."""
-    if not actor.in_person or not actor.can(Capability.ADMINISTER):
-        raise Forbidden(
-            "The organization's policy is changed by an owner in person (signed in), "
-            "never by an API key alone."
-        )
+    unapproved_on_high_risk: str | None,
+    allow_unclassified_activation: bool | None,
+    required_assessments: list[str] | None,
+) -> dict[str, Any]:
+    """The settings given, checked; InvalidInput when one is invalid or none is given."""
     if unapproved_on_high_risk is not None and (
         unapproved_on_high_risk not in Organization.UnapprovedOnHighRisk.values
     ):
@@ -80,19 +72,56 @@ def organization_policy_update(
             "unapproved_on_high_risk must be stop or alert.",
             fields={"unapproved_on_high_risk": ["Invalid choice."]},
         )
+    if required_assessments is not None:
+        unknown = sorted(set(required_assessments) - set(ASSESSMENT_KINDS))
+        if unknown or len(set(required_assessments)) != len(required_assessments):
+            problem = f"{', '.join(unknown)} is not a kind" if unknown else "a kind is repeated"
+            raise InvalidInput(
+                f"required_assessments lists assessment kinds ({', '.join(ASSESSMENT_KINDS)}), "
+                f"each at most once: {problem}.",
+                fields={"required_assessments": ["Invalid or repeated kind."]},
+            )
     changes = {
         name: value
         for name, value in (
             ("unapproved_on_high_risk", unapproved_on_high_risk),
             ("allow_unclassified_activation", allow_unclassified_activation),
+            ("required_assessments", required_assessments),
         )
         if value is not None
     }
     if not changes:
         raise InvalidInput(
-            "Nothing to change: give unapproved_on_high_risk or allow_unclassified_activation.",
+            "Nothing to change: give unapproved_on_high_risk, allow_unclassified_activation "
+            "or required_assessments.",
             fields={"non_field_errors": ["No change."]},
         )
+    return changes
+
+
+def organization_policy_update(
+    *,
+    organization: Organization,
+    actor: Principal,
+    unapproved_on_high_risk: str | None = None,
+    allow_unclassified_activation: bool | None = None,
+    required_assessments: list[str] | None = None,
+) -> tuple[Organization, Receipt]:
+    """Changes the organization's policy settings (what the deployment gate does with
+    an unapproved version when its system becomes high-risk; whether unclassified
+    systems may serve; which assessment kinds a version must have passed before it
+    serves). Settings that weaken a control are decided by an owner in person, never by
+    a key alone."""
+    if not actor.in_person or not actor.can(Capability.ADMINISTER):
+        raise Forbidden(
+            "The organization's policy is changed by an owner in person (signed in), "
+            "never by an API key alone."
+        )
+    changes = _policy_changes(
+        unapproved_on_high_risk=unapproved_on_high_risk,
+        allow_unclassified_activation=allow_unclassified_activation,
+        required_assessments=required_assessments,
+    )
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         for name, value in changes.items():
@@ -105,6 +134,7 @@ def organization_policy_update(
             data={
                 "unapproved_on_high_risk": organization.unapproved_on_high_risk,
                 "allow_unclassified_activation": organization.allow_unclassified_activation,
+                "required_assessments": list(organization.required_assessments),
                 "changed": sorted(changes),
             },
         )

@@ -266,3 +266,26 @@ def test_a_bad_policy_change_is_refused_and_writes_nothing(org, value):
         response = alice.patch(reverse("organization"), value, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["message"]
+
+
+def test_the_policy_names_the_assessments_a_version_must_pass(org):
+    alice, _ = _signed_in(org, "owner", "alice@acme.example")
+    changed = alice.patch(
+        reverse("organization"),
+        {"required_assessments": ["performance", "fairness"]},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["required_assessments"] == ["performance", "fairness"]
+    data = last_entry(org, "organization.policy_changed")["data"]
+    assert (data["changed"], data["required_assessments"]) == (
+        ["required_assessments"],
+        ["performance", "fairness"],
+    )
+    for bad in (["accuracy"], ["fairness", "fairness"]):
+        with assert_nothing_written():
+            refused = alice.patch(
+                reverse("organization"), {"required_assessments": bad}, format="json"
+            )
+        assert refused.status_code == 400
+        assert "required_assessments" in refused.json()["error"]["fields"]

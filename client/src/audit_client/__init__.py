@@ -1,0 +1,35 @@
+"""Python client for the audit-platform service (docs/client.md)."""
+
+from audit_client.client import Client, TrainingRun, rows_root
+from audit_client.errors import (
+    ApiError,
+    AuthenticationFailed,
+    ClientError,
+    ConfigurationError,
+    Conflict,
+    GateRefused,
+    NotFound,
+    PermissionDenied,
+    RejectedPayload,
+    ServerError,
+    ServerUnreachable,
+    VerificationFailed,
+)
+
+__all__ = [
+    "ApiError",
+    "AuthenticationFailed",
+    "Client",
+    "ClientError",
+    "ConfigurationError",
+    "Conflict",
+    "GateRefused",
+    "NotFound",
+    "PermissionDenied",
+    "RejectedPayload",
+    "ServerError",
+    "ServerUnreachable",
+    "TrainingRun",
+    "VerificationFailed",
+    "rows_root",
+]
