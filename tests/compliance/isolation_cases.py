@@ -53,6 +53,10 @@ def secrets(objects: dict[str, Any]) -> list[str]:
 
 CASES = {
     "compliance-questionnaire": RouteCase("get", lambda v: {}, 200),
+    # The deployment is looked up (and found not to be the caller's) before the version.
+    "deployment-gate": RouteCase(
+        "get", lambda v: {"pk": v["c_deployment"].pk}, DETAIL, query={"model_version": "1"}
+    ),
     "compliance-gaps": RouteCase("get", lambda v: {}, 200),
     "classification-list": RouteCase("get", lambda v: {}, 200),
     "classification-detail": RouteCase("get", lambda v: {"pk": v["c_classification"].pk}, DETAIL),
