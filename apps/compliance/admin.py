@@ -10,8 +10,13 @@ from apps.compliance.models import (
     ApprovalDecision,
     ApprovalRequest,
     Assessment,
+    AssessmentSignature,
+    BiometricMatch,
+    BiometricUse,
+    BiometricVerification,
     Classification,
     DecisionOverride,
+    DualVerificationSetting,
     FundamentalRightsAssessment,
     GateAlert,
     Incident,
@@ -101,3 +106,29 @@ class FundamentalRightsAssessmentAdmin(ReadOnlyAdmin):
 @admin.register(RetentionSetting)
 class RetentionSettingAdmin(ReadOnlyAdmin):
     list_display = ["system", "version", "documentation_years", "log_months", "created_at"]
+
+
+@admin.register(BiometricUse)
+class BiometricUseAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "system", "started_at", "ended_at", "reference_database"]
+
+
+@admin.register(BiometricMatch)
+class BiometricMatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "use", "status", "acted_at"]
+    list_filter = ["status"]
+
+
+@admin.register(BiometricVerification)
+class BiometricVerificationAdmin(ReadOnlyAdmin):
+    list_display = ["match", "verified_by", "role", "outcome", "created_at"]
+
+
+@admin.register(DualVerificationSetting)
+class DualVerificationSettingAdmin(ReadOnlyAdmin):
+    list_display = ["system", "version", "exception_applies", "area", "created_at"]
+
+
+@admin.register(AssessmentSignature)
+class AssessmentSignatureAdmin(ReadOnlyAdmin):
+    list_display = ["assessment", "signed_by", "role", "signed_at"]

@@ -8,6 +8,8 @@ approval needs COMPLY and a person who is an owner or compliance officer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,8 +21,13 @@ from apps.compliance.models import (
     ApprovalDecision,
     ApprovalRequest,
     Assessment,
+    AssessmentSignature,
+    BiometricMatch,
+    BiometricUse,
+    BiometricVerification,
     Classification,
     DecisionOverride,
+    DualVerificationSetting,
     FundamentalRightsAssessment,
     GateAlert,
     Incident,
@@ -530,6 +537,70 @@ class AssessmentDetailView(DetailView):
     model, out, serializer_class = Assessment, AssessmentOut, AssessmentOut
 
 
+class AssessmentSignatureOut(serializers.ModelSerializer):
+    signed_by = serializers.IntegerField(
+        source="signed_by_id", help_text="The person who signed (user id)."
+    )
+
+    class Meta:
+        model = AssessmentSignature
+        fields = ["signed_by", "role", "function", "report_sha256", "signed_at", "ledger_seq"]
+
+
+class TestReportOut(serializers.Serializer):
+    assessment = serializers.IntegerField()
+    report = serializers.JSONField(help_text="The test report as it is signed.")
+    sha256 = serializers.CharField(help_text="RFC 8785 SHA-256 of the report: sign this.")
+    signatures = AssessmentSignatureOut(many=True)
+
+
+class AssessmentSignIn(StrictSerializer):
+    report_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", help_text="The sha256 of the test report you read and sign."
+    )
+    function = serializers.CharField(
+        max_length=200, help_text="Your responsibility for the test (e.g. 'test lead')."
+    )
+
+
+def _test_report(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "assessment": assessment.pk,
+        "report": selectors.assessment_test_report(assessment=assessment),
+        "sha256": selectors.assessment_test_report_sha256(assessment=assessment),
+        "signatures": AssessmentSignatureOut(
+            selectors.assessment_signatures(assessment=assessment), many=True
+        ).data,
+    }
+
+
+class AssessmentTestReportView(ComplianceView):
+    """The test report of a completed assessment as a person signs it (Annex IV 2(g)),
+    its digest, and the signatures on it."""
+
+    model, serializer_class = Assessment, TestReportOut
+
+    @extend_schema(responses=TestReportOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_test_report(self.scoped_get(Assessment, pk)))
+
+
+class AssessmentSignView(ComplianceView):
+    """A responsible person, signed in, signs the test report whose sha256 they name
+    (Annex IV 2(g)); the ledger entry names the person and the digest."""
+
+    model, serializer_class = Assessment, TestReportOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=AssessmentSignIn, responses=TestReportOut)
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = self.scoped_get(Assessment, pk)
+        _, receipt = services.assessment_sign(
+            actor=self.principal, assessment=assessment, **validated(AssessmentSignIn, request)
+        )
+        return receipt_response(_test_report(assessment), receipt, status_code=200)
+
+
 # --- Approvals, stop button, overrides ---------------------------------------------------
 
 
@@ -1026,3 +1097,242 @@ class SystemRegistrationView(ComplianceView):
         if export is None:
             raise NotFound(f"System {pk} has no registration data recorded yet.")
         return Response(RegistrationExportOut(export).data)
+
+
+# --- Remote biometric identification (Art. 12(3), Art. 14(5)) ---------------------------
+
+
+class BiometricVerificationOut(serializers.ModelSerializer):
+    verified_by = serializers.IntegerField(
+        source="verified_by_id", help_text="Art. 12(3)(d): the person who verified (user id)."
+    )
+
+    class Meta:
+        model = BiometricVerification
+        fields = ["verified_by", "role", "outcome", "created_at", "ledger_seq"]
+
+
+class BiometricMatchOut(serializers.ModelSerializer):
+    verifications = BiometricVerificationOut(many=True, read_only=True)
+
+    class Meta:
+        model = BiometricMatch
+        fields = [
+            "id",
+            "use",
+            "input_sha256",
+            "input_reference",
+            "status",
+            "verifications",
+            "action",
+            "acted_by",
+            "acted_at",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class BiometricUseOut(serializers.ModelSerializer):
+    matches = BiometricMatchOut(many=True, read_only=True)
+
+    class Meta:
+        model = BiometricUse
+        fields = [
+            "id",
+            "system",
+            "deployment",
+            "started_at",
+            "ended_at",
+            "reference_database",
+            "reference_database_sha256",
+            "matches",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class BiometricUseIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    deployment_id = ScopedPrimaryKey(Deployment, required=False, allow_null=True, default=None)
+    started_at = serializers.DateTimeField(help_text="Art. 12(3)(a): start of the use.")
+    ended_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Art. 12(3)(a): its end."
+    )
+    reference_database = serializers.CharField(
+        max_length=300, help_text="Art. 12(3)(b): the reference database checked against."
+    )
+    reference_database_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", required=False, default="", help_text="Digest of its state used."
+    )
+
+
+class BiometricUseEndIn(StrictSerializer):
+    ended_at = serializers.DateTimeField(help_text="Art. 12(3)(a): end of the use.")
+
+
+class BiometricMatchIn(StrictSerializer):
+    input_sha256 = serializers.CharField(
+        help_text="Art. 12(3)(c): SHA-256 of the input data that led to the match."
+    )
+    input_reference = serializers.CharField(
+        max_length=1000, required=False, default="", allow_blank=True
+    )
+
+
+class BiometricVerifyIn(StrictSerializer):
+    outcome = serializers.ChoiceField(choices=BiometricVerification.Outcome.choices)
+
+
+class BiometricActIn(StrictSerializer):
+    action = serializers.CharField(help_text="The action or decision taken on the match.")
+
+
+class BiometricUseListCreateView(ListCreateView):
+    """The Art. 12(3) log of remote biometric identification systems (Annex III point
+    1(a)): each use, its matches and who verified them. POST logs a use."""
+
+    model, out, serializer_class = BiometricUse, BiometricUseOut, BiometricUseOut
+    write_capability = Capability.RECORD
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=BiometricUseIn, responses={201: BiometricUseOut})
+    def post(self, request: Request) -> Response:
+        data = validated(BiometricUseIn, request)
+        use, receipt = services.biometric_use_start(
+            actor=self.principal,
+            system=data.pop("system_id"),
+            deployment=data.pop("deployment_id"),
+            **data,
+        )
+        return receipt_response(BiometricUseOut(use).data, receipt)
+
+
+class BiometricUseDetailView(DetailView):
+    model, out, serializer_class = BiometricUse, BiometricUseOut, BiometricUseOut
+
+
+class BiometricUseEndView(ComplianceView):
+    """Records the end of a use (Art. 12(3)(a))."""
+
+    model, serializer_class = BiometricUse, BiometricUseOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=BiometricUseEndIn, responses=BiometricUseOut)
+    def post(self, request: Request, pk: int) -> Response:
+        use, receipt = services.biometric_use_end(
+            actor=self.principal,
+            use=self.scoped_get(BiometricUse, pk),
+            **validated(BiometricUseEndIn, request),
+        )
+        return receipt_response(BiometricUseOut(use).data, receipt, status_code=200)
+
+
+class BiometricMatchCreateView(ComplianceView):
+    """Logs a match of the use: the input data that led to it (Art. 12(3)(c))."""
+
+    model, serializer_class = BiometricUse, BiometricMatchOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=BiometricMatchIn, responses={201: BiometricMatchOut})
+    def post(self, request: Request, pk: int) -> Response:
+        match, receipt = services.biometric_match_record(
+            actor=self.principal,
+            use=self.scoped_get(BiometricUse, pk),
+            **validated(BiometricMatchIn, request),
+        )
+        return receipt_response(BiometricMatchOut(match).data, receipt)
+
+
+class BiometricMatchDetailView(DetailView):
+    model, out, serializer_class = BiometricMatch, BiometricMatchOut, BiometricMatchOut
+
+
+class BiometricMatchVerifyView(ComplianceView):
+    """One person's separate verification of a match (Art. 14(5)); signed in only."""
+
+    model, serializer_class = BiometricMatch, BiometricMatchOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=BiometricVerifyIn, responses=BiometricMatchOut)
+    def post(self, request: Request, pk: int) -> Response:
+        match, receipt = services.biometric_match_verify(
+            actor=self.principal,
+            match=self.scoped_get(BiometricMatch, pk),
+            **validated(BiometricVerifyIn, request),
+        )
+        return receipt_response(BiometricMatchOut(match).data, receipt, status_code=200)
+
+
+class BiometricMatchActView(ComplianceView):
+    """Records the action or decision taken on a match; refused (409, naming Art. 14(5))
+    before the required separate confirmations."""
+
+    model, serializer_class = BiometricMatch, BiometricMatchOut
+    write_capability = Capability.RECORD
+
+    @extend_schema(request=BiometricActIn, responses=BiometricMatchOut)
+    def post(self, request: Request, pk: int) -> Response:
+        match, receipt = services.biometric_match_act(
+            actor=self.principal,
+            match=self.scoped_get(BiometricMatch, pk),
+            **validated(BiometricActIn, request),
+        )
+        return receipt_response(BiometricMatchOut(match).data, receipt, status_code=200)
+
+
+class DualVerificationOut(serializers.ModelSerializer):
+    class Meta:
+        model = DualVerificationSetting
+        fields = [
+            "id",
+            "system",
+            "version",
+            "exception_applies",
+            "area",
+            "legal_basis",
+            "created_by",
+            "created_at",
+            "ledger_seq",
+        ]
+
+
+class DualVerificationIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    exception_applies = serializers.BooleanField(
+        help_text="Art. 14(5), second subparagraph: does Union or national law consider the "
+        "two-person verification disproportionate for this use?"
+    )
+    area = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="law_enforcement, migration, border_control or asylum (when it applies).",
+    )
+    legal_basis = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The Union or national law relied on (required when it applies).",
+    )
+
+
+class DualVerificationListCreateView(ListCreateView):
+    """Whether the Art. 14(5) exception applies to a system, as recorded by the user
+    (versioned, newest first). Without a setting, two persons must confirm."""
+
+    model, out, serializer_class = (
+        DualVerificationSetting,
+        DualVerificationOut,
+        DualVerificationOut,
+    )
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=DualVerificationIn, responses={201: DualVerificationOut})
+    def post(self, request: Request) -> Response:
+        data = validated(DualVerificationIn, request)
+        setting, receipt = services.dual_verification_setting_record(
+            actor=self.principal, system=data.pop("system_id"), **data
+        )
+        return receipt_response(DualVerificationOut(setting).data, receipt)

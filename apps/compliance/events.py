@@ -284,3 +284,84 @@ REGISTRATION_RECORDED = declare(
         "data_sha256": "RFC 8785 digest of the fields",
     },
 )
+# Remote biometric identification (Annex III point 1(a)): the Art. 12(3) log and the
+# Art. 14(5) verification. Persons appear by user id; input data only by its digest.
+BIOMETRIC_USE_STARTED = declare(
+    "biometric_use.started",
+    subject="biometric_use",
+    section=COMPLIANCE,
+    fields={
+        "started_at": "Art. 12(3)(a)",
+        "ended_at": "Art. 12(3)(a), or null while in use",
+        "reference_database_sha256": "Art. 12(3)(b): digest of the database's name",
+        "reference_database_digest": optional("of the database's state, when given"),
+        "deployment": "",
+        "parent": "ai_system",
+    },
+)
+BIOMETRIC_USE_ENDED = declare(
+    "biometric_use.ended",
+    subject="biometric_use",
+    section=COMPLIANCE,
+    fields={"ended_at": "Art. 12(3)(a)"},
+)
+BIOMETRIC_MATCH_RECORDED = declare(
+    "biometric_use.match_recorded",
+    subject="biometric_use",
+    section=COMPLIANCE,
+    fields={
+        "match": "",
+        "input_sha256": "Art. 12(3)(c): the input data that led to the match",
+        "input_reference_sha256": optional("where it is kept, when given"),
+    },
+)
+BIOMETRIC_MATCH_VERIFIED = declare(
+    "biometric_use.match_verified",
+    subject="biometric_use",
+    section=COMPLIANCE,
+    fields={
+        "match": "",
+        "outcome": "confirmed/not_confirmed",
+        "verified_by_user_id": "Art. 12(3)(d), Art. 14(5): the person",
+        "role": "",
+        "confirmations": "distinct persons who confirmed so far",
+        "required": "2 (Art. 14(5)), or 1 under a recorded exception",
+    },
+)
+BIOMETRIC_MATCH_ACTED_ON = declare(
+    "biometric_use.match_acted_on",
+    subject="biometric_use",
+    section=COMPLIANCE,
+    fields={
+        "match": "",
+        "action_sha256": "",
+        "confirmed_by_user_ids": "the persons who confirmed it",
+        "required": "",
+        "exception_setting_version": "the Art. 14(5) setting relied on, or null",
+    },
+    doc="only after the required separate confirmations (Art. 14(5))",
+)
+DUAL_VERIFICATION_SET = declare(
+    "dual_verification.set",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "previous version or null",
+        "exception_applies": "Art. 14(5), second subparagraph",
+        "area": "law_enforcement, migration, border_control or asylum; empty when not",
+        "legal_basis_sha256": optional("the law relied on, when the exception applies"),
+    },
+)
+ASSESSMENT_SIGNED = declare(
+    "assessment.signed",
+    subject="assessment",
+    section=COMPLIANCE,
+    fields={
+        "signed_by_user_id": "the person who signed, in person",
+        "role": "",
+        "function_sha256": "the signer's stated responsibility",
+        "report_sha256": "RFC 8785 digest of the test report signed (Annex IV 2(g))",
+    },
+    doc="a responsible person signs the dated test report (Annex IV, point 2(g))",
+)

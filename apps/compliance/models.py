@@ -512,3 +512,163 @@ class FundamentalRightsAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"FRIA v{self.version} of {self.system}"
+
+
+class BiometricUse(models.Model):
+    """One use of a remote biometric identification system (Annex III point 1(a)), logged
+    as Art. 12(3) asks: its period (a), the reference database the input data was checked
+    against (b); its matches hold the input data that led to a match (c) and the persons
+    who verified it (d)."""
+
+    organization_path = "system__organization"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="biometric_uses"
+    )
+    deployment = models.ForeignKey(
+        "registry.Deployment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(help_text="Art. 12(3)(a): start date and time.")
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Art. 12(3)(a): end date and time; empty while in use."
+    )
+    reference_database = models.CharField(
+        max_length=300, help_text="Art. 12(3)(b): the reference database checked against."
+    )
+    reference_database_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the database's state used, when given."
+    )
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"biometric use {self.pk} of {self.system}"
+
+
+class BiometricMatch(models.Model):
+    """An identification a use produced. The input data that led to it (Art. 12(3)(c)) is
+    kept by its digest and where it is stored, never the biometric data itself. No action
+    or decision is taken on it before enough people confirmed it (Art. 14(5))."""
+
+    organization_path = "use__system__organization"
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting_verification"
+        ACTED_ON = "acted_on"
+
+    use = models.ForeignKey(BiometricUse, on_delete=models.PROTECT, related_name="matches")
+    input_sha256 = models.CharField(max_length=64, help_text="Art. 12(3)(c).")
+    input_reference = models.CharField(
+        max_length=1000, blank=True, help_text="Where the input data is kept."
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.AWAITING)
+    action = models.TextField(blank=True, help_text="The action or decision taken on it.")
+    acted_by = models.CharField(max_length=200, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["use", "pk"]
+        verbose_name_plural = "biometric matches"
+
+    def __str__(self) -> str:
+        return f"match {self.pk} of biometric use {self.use_id}"
+
+
+class BiometricVerification(models.Model):
+    """One person's separate verification of a match (Art. 14(5), Art. 12(3)(d))."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed"
+        NOT_CONFIRMED = "not_confirmed"
+
+    match = models.ForeignKey(
+        BiometricMatch, on_delete=models.PROTECT, related_name="verifications"
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["match", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["match", "verified_by"], name="biometricverification_one_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} on match {self.match_id}"
+
+
+class DualVerificationSetting(models.Model):
+    """Whether the Art. 14(5) second-subparagraph exception applies to a system, as the
+    user recorded it (versioned): the Regulation leaves it to Union or national law, so
+    the product never assumes it. Without a setting the two-person rule applies."""
+
+    organization_path = "system__organization"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="dual_verification_settings"
+    )
+    version = models.PositiveIntegerField()
+    exception_applies = models.BooleanField()
+    area = models.CharField(max_length=24, blank=True)
+    legal_basis = models.TextField(
+        blank=True, help_text="The Union or national law that considers the rule disproportionate."
+    )
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "version"], name="dualverification_unique_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Art. 14(5) setting v{self.version} of {self.system}"
+
+
+class AssessmentSignature(models.Model):
+    """A responsible person's dated signature on an assessment's test report (Annex IV,
+    point 2(g)): who signed, in which function, and the digest of exactly what they
+    signed (the report as ``selectors.assessment_test_report`` states it)."""
+
+    organization_path = "assessment__system__organization"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="signatures")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=32)
+    function = models.CharField(
+        max_length=200, help_text="The signer's responsibility for the test (e.g. test lead)."
+    )
+    report_sha256 = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["assessment", "signed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "signed_by"], name="assessmentsignature_one_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"signature on assessment {self.assessment_id}"

@@ -1291,6 +1291,20 @@ def _systemic_gpai_provider(profile: Profile) -> bool:
     return _gpai_provider(profile) and bool(profile.flags.get("systemic_risk"))
 
 
+def remote_biometric_identification(profile: Profile) -> bool:
+    """A high-risk remote biometric identification system (Annex III point 1(a)), bound
+    now: the one Art. 12(3) and Art. 14(5) speak of."""
+    return (
+        _bound_high_risk(profile)
+        and profile.point == "1a"
+        and profile.role
+        in (
+            "provider",
+            "deployer",
+        )
+    )
+
+
 HIGH_RISK_PROVIDER = "high-risk system, provider (Art. 16)"
 HIGH_RISK_DEPLOYER = "high-risk system, deployer (Art. 26)"
 
@@ -1719,6 +1733,30 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
     ),
     *_operator_rules(),
     ObligationRule(
+        "art_12_3",
+        "Art. 12(3)(a)-(d)",
+        "Log each use of the remote biometric identification system: its period (start "
+        "and end date and time), the reference database the input data was checked "
+        "against, the input data for which the search led to a match, and the natural "
+        "persons who verified the results (Art. 14(5)).",
+        _high_risk_date,
+        "biometric_log",
+        remote_biometric_identification,
+        "Annex III point 1(a) high-risk system, provider or deployer",
+    ),
+    ObligationRule(
+        "art_14_5",
+        "Art. 14(5)",
+        "Take no action or decision on an identification unless at least two natural "
+        "persons with the necessary competence, training and authority have separately "
+        "verified and confirmed it (enforced; the second subparagraph's exception only as "
+        "recorded, with the Union or national law relied on).",
+        _high_risk_date,
+        "biometric_verification",
+        remote_biometric_identification,
+        "Annex III point 1(a) high-risk system, provider or deployer",
+    ),
+    ObligationRule(
         "art_111_2",
         "Art. 111(2)",
         "Placed on the market or put into service before 2 Aug 2026 and not significantly "
@@ -1823,11 +1861,75 @@ def rules_markdown() -> str:
     for point in ANNEX_III_POINTS.values():
         verdict = "no (excluded)" if point.excluded else "yes"
         lines.append(f"| `{point.code}` | {point.citation} | {point.text} | {verdict} |")
+    lines += ["", "| Annex IV report, section 2 | legal source |", "|---|---|"]
+    for point, label in ANNEX_IV_POINT_2.items():
+        lines.append(f"| 2({point}) {label} | Annex IV, point 2({point}) |")
     lines += ["", "| date key | applies from | legal source |", "|---|---|---|"]
     for key, when in sorted(DATES.items(), key=lambda kv: (kv[1].applies_from, kv[0])):
         lines.append(f"| `{key}` | {when.applies_from:%-d %b %Y} | {when.legal_source} |")
     lines += ["", DOC_END]
     return "\n".join(lines)
+
+
+# --- Remote biometric identification (Art. 12(3), Art. 14(5)) ------------------------------
+
+# The log fields of Art. 12(3) for an Annex III point 1(a) system, each with its point.
+BIOMETRIC_LOG_FIELDS: dict[str, tuple[str, str]] = {
+    "period": (
+        "Art. 12(3)(a)",
+        "the period of each use (start date and time, end date and time)",
+    ),
+    "reference_database": (
+        "Art. 12(3)(b)",
+        "the reference database against which input data has been checked",
+    ),
+    "matched_input": ("Art. 12(3)(c)", "the input data for which the search led to a match"),
+    "verifying_persons": (
+        "Art. 12(3)(d)",
+        "the identification of the natural persons involved in verifying the results, "
+        "as referred to in Art. 14(5)",
+    ),
+}
+# Art. 14(5), first subparagraph: separate verification and confirmation by at least two
+# natural persons before any action or decision on an identification.
+DUAL_VERIFICATION = ("Art. 14(5), first subparagraph", 2)
+# Art. 14(5), second subparagraph: the requirement does not apply in these areas where
+# Union or national law considers it disproportionate. Whether such a law exists is for
+# the user to say (a recorded setting naming the law), never assumed.
+DUAL_VERIFICATION_EXCEPTION_SOURCE = "Art. 14(5), second subparagraph"
+DUAL_VERIFICATION_EXCEPTION_AREAS: dict[str, str] = {
+    "law_enforcement": "law enforcement",
+    "migration": "migration",
+    "border_control": "border control",
+    "asylum": "asylum",
+}
+# With the exception recorded, the product still asks one person to confirm an
+# identification before it is acted on: oversight stays with natural persons
+# (Art. 14(1), Art. 26(2)); only the second person is what the exception lifts.
+DUAL_VERIFICATION_WITH_EXCEPTION = 1
+
+
+# --- Technical documentation (Art. 11, Annex IV) -------------------------------------------
+
+# Annex IV, point 2: the detailed description of the elements of the system and of its
+# development, point by point, as the Annex IV report labels its sub-sections.
+ANNEX_IV_POINT_2: dict[str, str] = {
+    "a": "Methods and steps performed for the development, including recourse to "
+    "pre-trained systems or tools provided by third parties",
+    "b": "Design specifications: general logic, key design choices and their rationale, what "
+    "the system is designed to optimise for, expected output, trade-offs",
+    "c": "System architecture and the computational resources used to develop, train, test "
+    "and validate the system",
+    "d": "Data requirements: datasheets describing the training methodologies and the data "
+    "sets, their provenance, scope, selection, labelling and cleaning",
+    "e": "Assessment of the human oversight measures needed (Art. 14), including the technical "
+    "measures to interpret the outputs (Art. 13(3)(d))",
+    "f": "Pre-determined changes to the system and its performance, and the solutions for "
+    "continuous compliance",
+    "g": "Validation and testing procedures, data and metrics; test logs and test reports "
+    "dated and signed by the responsible persons",
+    "h": "Cybersecurity measures put in place",
+}
 
 
 # Evidence kinds met only by the current retention setting: field and minimum, source.

@@ -17,8 +17,12 @@ from apps.compliance.models import (
     ApprovalDecision,
     ApprovalRequest,
     Assessment,
+    AssessmentSignature,
+    BiometricMatch,
+    BiometricUse,
     Classification,
     DecisionOverride,
+    DualVerificationSetting,
     FundamentalRightsAssessment,
     Incident,
     ObligationEvidence,
@@ -248,6 +252,49 @@ def _approvals_condition(
     )
 
 
+# --- Remote biometric identification (Art. 12(3), Art. 14(5)) ---------------------------
+
+
+def _profile(current: Classification) -> rules.Profile:
+    return rules.Profile(
+        category=current.category,
+        high_risk_basis=current.high_risk_basis,
+        annex_iii_area=current.annex_iii_area,
+        role=current.role,
+        flags=current.result,
+    )
+
+
+def is_remote_biometric_identification(*, system: Any) -> bool:
+    """Whether the current classification makes the system a high-risk Annex III point
+    1(a) system, bound now or later (the log and Art. 14(5) then apply)."""
+    current = classification_current(system=system)
+    return current is not None and rules.remote_biometric_identification(_profile(current))
+
+
+def dual_verification_setting_current(*, system: Any) -> DualVerificationSetting | None:
+    return DualVerificationSetting.objects.filter(system=system).order_by("-version").first()
+
+
+def verifications_required(*, system: Any) -> tuple[int, DualVerificationSetting | None]:
+    """How many distinct persons must confirm an identification before it is acted on:
+    two (Art. 14(5)), or one where the current setting records that the second
+    subparagraph's exception applies (returned with it)."""
+    setting = dual_verification_setting_current(system=system)
+    if setting is not None and setting.exception_applies:
+        return rules.DUAL_VERIFICATION_WITH_EXCEPTION, setting
+    return rules.DUAL_VERIFICATION[1], None
+
+
+def biometric_uses_of_system(*, system: Any) -> QuerySet[BiometricUse]:
+    """The Art. 12(3) log: each use with its matches and their verifications."""
+    return (
+        BiometricUse.objects.filter(system=system)
+        .prefetch_related("matches__verifications")
+        .order_by("started_at", "pk")
+    )
+
+
 # --- Obligations and gaps -------------------------------------------------------------
 
 
@@ -333,6 +380,20 @@ def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[d
             _link("registration_record", r, r.ledger_seq)
             for r in RegistrationRecord.objects.filter(system=system).order_by("-version")[:1]
         ]
+    elif kind == "biometric_log":
+        # A use whose period is complete (Art. 12(3)(a)) is a log entry of the kind asked.
+        links += [
+            _link("biometric_use", u, u.ledger_seq)
+            for u in BiometricUse.objects.filter(system=system, ended_at__isnull=False)[:50]
+        ]
+    elif kind == "biometric_verification":
+        # Identifications acted on: each passed the Art. 14(5) check when it was.
+        links += [
+            _link("biometric_match", m, m.ledger_seq)
+            for m in BiometricMatch.objects.filter(
+                use__system=system, status=BiometricMatch.Status.ACTED_ON
+            )[:50]
+        ]
     elif kind == "classification" and current is not None:
         links.append(_link("classification", current, current.ledger_seq))
     return links
@@ -345,13 +406,7 @@ def obligations_for_system(*, system: Any, today: date | None = None) -> dict[st
     current = classification_current(system=system)
     if current is None:
         return {"system": system.pk, "classification": None, "obligations": []}
-    profile = rules.Profile(
-        category=current.category,
-        high_risk_basis=current.high_risk_basis,
-        annex_iii_area=current.annex_iii_area,
-        role=current.role,
-        flags=current.result,
-    )
+    profile = _profile(current)
     overdue = Incident.objects.filter(
         system=system, authority_informed_at__isnull=True, reporting_deadline__lt=timezone.now()
     ).exists()
@@ -586,3 +641,42 @@ def incident_of_organization(*, organization: Any, pk: Any) -> Incident | None:
         return incidents_of_organization(organization=organization).filter(pk=pk).first()
     except (ValueError, ValidationError):
         return None
+
+
+# --- Signed test reports (Annex IV, point 2(g)) ------------------------------------------
+
+
+def assessment_test_report(*, assessment: Assessment) -> dict[str, Any]:
+    """The test report of a completed assessment, as a person signs it: what was tested
+    on which data against which thresholds fixed before the run, the results and the
+    verdict, and when it finished. Its RFC 8785 digest is what a signature names."""
+    model_version = assessment.model_version
+    data = assessment.dataset_version
+    return {
+        "assessment": assessment.pk,
+        "system": assessment.system_id,
+        "kind": assessment.kind,
+        "task": assessment.learning_task,
+        "model_version": (
+            {"id": model_version.pk, "artifact_sha256": model_version.artifact_sha256}
+            if model_version is not None
+            else None
+        ),
+        "dataset_version": {"id": data.pk, "sha256": data.sha256},
+        "thresholds": assessment.thresholds,
+        "config": assessment.config,
+        "results": assessment.results,
+        "outcomes": assessment.outcomes,
+        "status": assessment.status,
+        "finished_at": assessment.finished_at.isoformat() if assessment.finished_at else None,
+    }
+
+
+def assessment_test_report_sha256(*, assessment: Assessment) -> str:
+    from apps.ledger.digests import json_sha256
+
+    return json_sha256(assessment_test_report(assessment=assessment))
+
+
+def assessment_signatures(*, assessment: Assessment) -> QuerySet[AssessmentSignature]:
+    return AssessmentSignature.objects.filter(assessment=assessment).order_by("signed_at", "pk")

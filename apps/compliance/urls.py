@@ -35,6 +35,12 @@ urlpatterns = [
     path("assessments/", api.AssessmentListCreateView.as_view(), name="assessment-list"),
     path("assessments/<int:pk>", api.AssessmentDetailView.as_view(), name="assessment-detail"),
     path(
+        "assessments/<int:pk>/test-report",
+        api.AssessmentTestReportView.as_view(),
+        name="assessment-test-report",
+    ),
+    path("assessments/<int:pk>/sign", api.AssessmentSignView.as_view(), name="assessment-sign"),
+    path(
         "classifications/<int:pk>/decide",
         api.ClassificationDecideView.as_view(),
         name="classification-decide",
@@ -66,5 +72,41 @@ urlpatterns = [
         "systems/<int:pk>/registration",
         api.SystemRegistrationView.as_view(),
         name="system-registration",
+    ),
+    path("biometric-uses/", api.BiometricUseListCreateView.as_view(), name="biometric-use-list"),
+    path(
+        "biometric-uses/<int:pk>",
+        api.BiometricUseDetailView.as_view(),
+        name="biometric-use-detail",
+    ),
+    path(
+        "biometric-uses/<int:pk>/end",
+        api.BiometricUseEndView.as_view(),
+        name="biometric-use-end",
+    ),
+    path(
+        "biometric-uses/<int:pk>/matches",
+        api.BiometricMatchCreateView.as_view(),
+        name="biometric-match-create",
+    ),
+    path(
+        "biometric-matches/<int:pk>",
+        api.BiometricMatchDetailView.as_view(),
+        name="biometric-match-detail",
+    ),
+    path(
+        "biometric-matches/<int:pk>/verify",
+        api.BiometricMatchVerifyView.as_view(),
+        name="biometric-match-verify",
+    ),
+    path(
+        "biometric-matches/<int:pk>/act",
+        api.BiometricMatchActView.as_view(),
+        name="biometric-match-act",
+    ),
+    path(
+        "dual-verification-settings/",
+        api.DualVerificationListCreateView.as_view(),
+        name="dual-verification-list",
     ),
 ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
+from apps.compliance import services as compliance_services
 from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
@@ -28,7 +31,27 @@ def victim(org) -> dict[str, Any]:
     override = factories.DecisionOverrideFactory(deployment=deployment, reason="r")
     fria = factories.FriaFactory(system=system, text="victim-fria")
     incident = factories.IncidentFactory(system=system, description="victim-incident")
+    biometric = factories.AISystemFactory(
+        organization=org, name="Victim biometric system", role="deployer"
+    )
+    factories.ClassificationFactory(
+        system=biometric,
+        answers=factories.questionnaire_answers(
+            role="deployer", annex_iii_area="biometrics", annex_iii_point="1a"
+        ),
+    )
+    use = compliance_services.biometric_use_start(
+        actor=factories.tests_actor(org),
+        system=biometric,
+        started_at=timezone.now(),
+        reference_database="victim-reference-db",
+    )[0]
+    match = compliance_services.biometric_match_record(
+        actor=factories.tests_actor(org), use=use, input_sha256="cd" * 32
+    )[0]
     return {
+        "c_biometric_use": use,
+        "c_biometric_match": match,
         "c_system": system,
         "c_classification": classification,
         "c_risk": risk,
@@ -48,6 +71,8 @@ def secrets(objects: dict[str, Any]) -> list[str]:
         "victim-fria",
         "victim-incident",
         "victim-c-model",
+        "victim-reference-db",
+        "Victim biometric system",
     ]
 
 
@@ -72,6 +97,13 @@ CASES = {
     ),
     "assessment-list": RouteCase("get", lambda v: {}, 200),
     "assessment-detail": RouteCase("get", lambda v: {"pk": v["c_assessment"].pk}, DETAIL),
+    "assessment-test-report": RouteCase("get", lambda v: {"pk": v["c_assessment"].pk}, DETAIL),
+    "assessment-sign": RouteCase(
+        "post",
+        lambda v: {"pk": v["c_assessment"].pk},
+        DETAIL,
+        body={"report_sha256": "ab" * 32, "function": "test lead"},
+    ),
     "approval-list": RouteCase("get", lambda v: {}, 200),
     "approval-detail": RouteCase("get", lambda v: {"pk": v["c_approval"].pk}, DETAIL),
     "approval-decide": RouteCase(
@@ -101,4 +133,23 @@ CASES = {
     "retention-list": RouteCase("get", lambda v: {}, 200),
     "registration-list": RouteCase("get", lambda v: {}, 200),
     "system-registration": RouteCase("get", lambda v: {"pk": v["c_system"].pk}, DETAIL),
+    "biometric-use-list": RouteCase("get", lambda v: {}, 200),
+    "biometric-use-detail": RouteCase("get", lambda v: {"pk": v["c_biometric_use"].pk}, DETAIL),
+    "biometric-use-end": RouteCase(
+        "post",
+        lambda v: {"pk": v["c_biometric_use"].pk},
+        DETAIL,
+        body={"ended_at": "2030-01-01T00:00:00Z"},
+    ),
+    "biometric-match-create": RouteCase(
+        "post", lambda v: {"pk": v["c_biometric_use"].pk}, DETAIL, body={"input_sha256": "ab" * 32}
+    ),
+    "biometric-match-detail": RouteCase("get", lambda v: {"pk": v["c_biometric_match"].pk}, DETAIL),
+    "biometric-match-verify": RouteCase(
+        "post", lambda v: {"pk": v["c_biometric_match"].pk}, DETAIL, body={"outcome": "confirmed"}
+    ),
+    "biometric-match-act": RouteCase(
+        "post", lambda v: {"pk": v["c_biometric_match"].pk}, DETAIL, body={"action": "x"}
+    ),
+    "dual-verification-list": RouteCase("get", lambda v: {}, 200),
 }

@@ -448,8 +448,37 @@ TRANSITIONS = [
     case("Art. 4 AI literacy, deployer", "deployer", {}, "art_4", "Art. 4", FEB_2025),
 ]
 
+BIOMETRIC_1A = {"annex_iii_area": "biometrics", "annex_iii_point": "1a"}
+REMOTE_BIOMETRIC_IDENTIFICATION = [
+    case(
+        "Art. 12(3)(a)-(d) log of each use, Annex III 1(a) provider",
+        "provider",
+        BIOMETRIC_1A,
+        "art_12_3",
+        "Art. 12(3)(a)-(d)",
+        ANNEX_III,
+    ),
+    case(
+        "Art. 12(3)(a)-(d) log of each use, Annex III 1(a) deployer",
+        "deployer",
+        BIOMETRIC_1A,
+        "art_12_3",
+        "Art. 12(3)(a)-(d)",
+        ANNEX_III,
+    ),
+    case(
+        "Art. 14(5) two-person verification, Annex III 1(a) deployer",
+        "deployer",
+        BIOMETRIC_1A,
+        "art_14_5",
+        "Art. 14(5)",
+        ANNEX_III,
+    ),
+]
+
 ALL_CASES = (
     PROVIDER_HIGH_RISK
+    + REMOTE_BIOMETRIC_IDENTIFICATION
     + PROHIBITIONS
     + CONFORMITY
     + REGISTRATION

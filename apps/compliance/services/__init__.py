@@ -18,6 +18,15 @@ from apps.compliance.services.assessments import (
     assessment_complete,
     assessment_fail,
     assessment_request,
+    assessment_sign,
+)
+from apps.compliance.services.biometrics import (
+    biometric_match_act,
+    biometric_match_record,
+    biometric_match_verify,
+    biometric_use_end,
+    biometric_use_start,
+    dual_verification_setting_record,
 )
 from apps.compliance.services.classifications import (
     classification_decide,
@@ -55,9 +64,16 @@ __all__ = [
     "assessment_complete",
     "assessment_fail",
     "assessment_request",
+    "assessment_sign",
+    "biometric_match_act",
+    "biometric_match_record",
+    "biometric_match_verify",
+    "biometric_use_end",
+    "biometric_use_start",
     "classification_decide",
     "classification_record",
     "decision_override_record",
+    "dual_verification_setting_record",
     "fria_record",
     "incident_authority_informed",
     "incident_close",

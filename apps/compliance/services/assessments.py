@@ -8,16 +8,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.compliance import events
+from apps.compliance import events, selectors
 from apps.compliance.metrics import METRICS
-from apps.compliance.models import Assessment
+from apps.compliance.models import Assessment, AssessmentSignature
 from apps.compliance.services._common import same_org, who
-from apps.ledger.digests import json_sha256
+from apps.ledger.digests import json_sha256, text_sha256
 from apps.ledger.types import Receipt
 from apps.registry.models import AISystem, DatasetVersion, ModelVersion
 from apps.tenancy.records import record_event, record_ref
-from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 from audit_platform.principal import Principal
+from audit_platform.roles import Role
 
 DEFAULT_RESAMPLES = 1000
 MAX_RESAMPLES = 10_000
@@ -360,3 +361,72 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
             id=assessment.pk,
             data={"reason": reason},
         )
+
+
+# Who may sign a test report as a person responsible for the test (Annex IV 2(g)).
+SIGNER_ROLES = (Role.OWNER, Role.COMPLIANCE_OFFICER, Role.ML_ENGINEER)
+
+
+def assessment_sign(
+    *, actor: Principal, assessment: Assessment, report_sha256: str, function: str
+) -> tuple[AssessmentSignature, Receipt]:
+    """A responsible person signs the assessment's test report (Annex IV, point 2(g)):
+    signed in, in person, once; only a completed report; and only the report whose
+    digest they name, so a signature never covers what its signer did not see."""
+    if not actor.in_person:
+        raise Forbidden(
+            "Annex IV 2(g): test reports are signed by the responsible persons: sign in (an "
+            "API key or an operator cannot sign)."
+        )
+    if actor.role not in SIGNER_ROLES:
+        raise Forbidden(
+            f"The role '{actor.role}' cannot sign test reports; owners, compliance officers "
+            "and ML engineers can."
+        )
+    if not function.strip():
+        raise InvalidInput(
+            "Say in which function you sign (e.g. 'test lead').",
+            fields={"function": ["Required."]},
+        )
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update(of=("self",)).get(pk=assessment.pk)
+        if assessment.system.organization_id != actor.organization.pk:
+            raise RuleViolation("That assessment belongs to another organization.")
+        if assessment.status not in (Assessment.Status.PASSED, Assessment.Status.FAILED):
+            raise RuleViolation(
+                f"Assessment {assessment.pk} is {assessment.status}: only the report of a "
+                "completed test (passed or failed) can be signed."
+            )
+        expected = selectors.assessment_test_report_sha256(assessment=assessment)
+        if report_sha256 != expected:
+            raise RuleViolation(
+                f"Conflict: the test report of assessment {assessment.pk} has SHA-256 "
+                f"{expected}, not {report_sha256}; read it again "
+                f"(/api/v1/assessments/{assessment.pk}/test-report) and sign what you read."
+            )
+        if AssessmentSignature.objects.filter(assessment=assessment, signed_by=actor.user).exists():
+            raise RuleViolation(
+                f"You signed the test report of assessment {assessment.pk} already."
+            )
+        signature = AssessmentSignature.objects.create(
+            assessment=assessment,
+            signed_by=actor.user,
+            role=actor.role,
+            function=function,
+            report_sha256=expected,
+            ledger_seq=0,
+        )
+        receipt = record_event(
+            actor=actor,
+            event=events.ASSESSMENT_SIGNED,
+            id=assessment.pk,
+            data={
+                "signed_by_user_id": str(actor.person_id),
+                "role": actor.role,
+                "function_sha256": text_sha256(function),
+                "report_sha256": expected,
+            },
+        )
+        signature.ledger_seq = receipt.seq
+        signature.save(update_fields=["ledger_seq"])
+    return signature, receipt

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.compliance import rules
+from apps.compliance import selectors as compliance_selectors
+from apps.explainability import selectors as explainability
 from apps.monitoring import selectors as monitoring
 from apps.registry.models import AISystem
 from apps.reports import charts
@@ -97,15 +100,45 @@ def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any)
     gap analysis. A topic the gap analysis answers for (risk register, oversight,
     datasheets, post-market plan) is not guessed at here as well."""
     missing: list[str] = []
+    if not life["runs"]:
+        missing.append(
+            "Annex IV 2(a): no training run (methods and steps of development) is on the record."
+        )
+    if not life["versions"]:
+        missing.append("Annex IV 2(b): no model version (design specifications) is registered.")
+    missing.append(
+        "Annex IV 2(b): the general logic, key design choices with their rationale and "
+        "assumptions, and the trade-offs made are not on the record."
+    )
+    if not any(r["hardware"] or r["energy_joules"] is not None for r in life["runs"]):
+        missing.append(
+            "Annex IV 2(c): no computational resources (hardware, energy) used to train the "
+            "system are on the record."
+        )
     if not life["datasets"]:
         missing.append("Annex IV 2(d): no dataset (data requirements, datasheets) is registered.")
-    if not life["runs"]:
-        missing.append("Annex IV 2(c): no training run (training methods) is on the record.")
-    if not life["versions"]:
-        missing.append("Annex IV 2(b): no model version is registered.")
+    if not life["interpretation"]:
+        missing.append(
+            "Annex IV 2(e) / Art. 13(3)(d): no technical measure to interpret the outputs "
+            "(an explanation of a covered version) is on the record."
+        )
+    missing.append(
+        "Annex IV 2(f): no pre-determined change to the system is on the record (where applicable)."
+    )
     if not life["test_logs"]:
         missing.append(
             "Annex IV 2(g): no validation or test dataset version, so no dated test log."
+        )
+    for a in compliance["assessments"]:
+        if not a["signatures"]:
+            missing.append(
+                f"Annex IV 2(g): the test report of assessment #{a['id']} is not signed by a "
+                f"responsible person (/api/v1/assessments/{a['id']}/sign)."
+            )
+    if not life["cybersecurity"]:
+        missing.append(
+            "Annex IV 2(h): no cybersecurity measure is on the record (attach it to "
+            "obligation art_15)."
         )
     if not life["deployments"]:
         missing.append("Annex IV 3: no deployment is recorded (functioning and control).")
@@ -134,13 +167,98 @@ def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any)
     return missing
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min"
+
+
+def _signatures(assessments: list[dict[str, Any]], people: People, cite: Citations) -> None:
+    """Each assessment's test report with the signatures on it (Annex IV 2(g))."""
+    by_id = {
+        a.pk: a
+        for a in compliance_selectors.assessments_completed().filter(
+            pk__in=[row["id"] for row in assessments]
+        )
+    }
+    for row in assessments:
+        row["signatures"] = [
+            {
+                "by": people.user(sig.signed_by_id),
+                "function": sig.function,
+                "at": when(sig.signed_at),
+                "sha256": sig.report_sha256,
+                "seq": cite.add(sig.ledger_seq),
+            }
+            for sig in compliance_selectors.assessment_signatures(assessment=by_id[row["id"]])
+        ]
+
+
+def _interpretation(report: Report, cite: Citations) -> list[dict[str, Any]]:
+    """Explanations of the covered versions: the technical measure that helps deployers
+    interpret the outputs (Annex IV 2(e), Art. 13(3)(d))."""
+    rows = []
+    for version in versions_covered(report):
+        explanation = explainability.explanation_latest_completed(model_version=version)
+        if explanation is not None:
+            rows.append(
+                {
+                    "version": str(version),
+                    "what": f"SHAP explanation #{explanation.pk}",
+                    "seq": cite.first("explanation", explanation.pk, "explanation.completed"),
+                }
+            )
+    return rows
+
+
+def _dual_verification(system: AISystem, cite: Citations) -> dict[str, Any] | None:
+    """Art. 14(5) for a remote biometric identification system: how many persons confirm
+    an identification, under which recorded setting, and what the log holds."""
+    if not compliance_selectors.is_remote_biometric_identification(system=system):
+        return None
+    required, setting = compliance_selectors.verifications_required(system=system)
+    uses = list(compliance_selectors.biometric_uses_of_system(system=system))
+    return {
+        "required": required,
+        "exception": (
+            {
+                "version": setting.version,
+                "area": setting.area,
+                "legal_basis": setting.legal_basis,
+                "seq": cite.add(setting.ledger_seq),
+            }
+            if setting is not None
+            else None
+        ),
+        "uses": len(uses),
+        "acted_on": sum(1 for u in uses for m in u.matches.all() if m.status == "acted_on"),
+    }
+
+
 def gather(report: Report, cite: Citations) -> Gathered:
     system = report.system
     assert system is not None
     facts = system_facts(system, cite)
     life = lifecycle(system, cite)
+    people = People(report.organization)
+    for run in life["runs"]:
+        run["duration"] = _duration(run["duration_seconds"])
     declaration = _declaration_on_record(system, cite)
     compliance = compliance_record(system, cite)
+    _signatures(compliance["assessments"], people, cite)
+    life["interpretation"] = _interpretation(report, cite)
+    life["cybersecurity"] = [
+        {
+            "description": e.description,
+            "uri": e.uri or e.sha256,
+            "at": when(e.created_at),
+            "seq": cite.add(e.ledger_seq or None),
+        }
+        for e in compliance_selectors.obligation_evidence_of_system(
+            system=system, obligation="art_15"
+        )
+    ]
     # The plan generated from each deployment's monitoring policy (Art. 72(3)).
     compliance["post_market_plan"] += [
         {
@@ -156,8 +274,9 @@ def gather(report: Report, cite: Citations) -> Gathered:
     # not listed as missing from it.
     compliance["gaps"] = [gap for gap in compliance["gaps"] if gap["code"] not in OWN_OBLIGATIONS]
     missing = _missing(life, compliance, declaration)
-    people = People(report.organization)
     context = {
+        "annex_iv_2": rules.ANNEX_IV_POINT_2,
+        "dual_verification": _dual_verification(system, cite),
         "system": facts,
         "covered": _covered(report, cite),
         "status_history": status_history(system, cite, people),
@@ -181,6 +300,8 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "risk_register": compliance["risks"],
         "human_oversight": compliance["oversight"],
         "assessments": compliance["assessments"],
+        "interpretation_measures": life["interpretation"],
+        "cybersecurity_measures": life["cybersecurity"],
         "post_market_monitoring_plan": compliance["post_market_plan"],
         "compliance_gaps": compliance["gaps"],
         "versions_covered": context["covered"],
@@ -224,6 +345,7 @@ ANNEX_IV = ReportKind(
             "approval_request",
             "monitoring_policy",
             "incident",
+            "explanation",
         }
     ),
 )

@@ -95,6 +95,7 @@ def _run_rows(runs: list[TrainingRun], cite: Citations) -> list[dict[str, Any]]:
                 "environment": pairs(r.environment),
                 "hardware": pairs(r.hardware),
                 "energy_joules": r.energy_joules,
+                "duration_seconds": r.duration_seconds,
                 "started_at": when(r.started_at),
                 "finished_at": when(r.finished_at),
                 "datasets": ", ".join(str(v) for v in r.dataset_versions.all()) or "—",
