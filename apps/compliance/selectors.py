@@ -328,6 +328,22 @@ def _retention_evidence(system: Any, kind: str) -> list[dict[str, Any]]:
     return [_link("retention_setting", setting, setting.ledger_seq)]
 
 
+def _biometric_evidence(system: Any, kind: str) -> list[dict[str, Any]]:
+    """Art. 12(3): a use whose period is complete is a log entry of the kind asked.
+    Art. 14(5): identifications acted on, each of which passed the check when it was."""
+    if kind == "biometric_log":
+        return [
+            _link("biometric_use", u, u.ledger_seq)
+            for u in BiometricUse.objects.filter(system=system, ended_at__isnull=False)[:50]
+        ]
+    return [
+        _link("biometric_match", m, m.ledger_seq)
+        for m in BiometricMatch.objects.filter(
+            use__system=system, status=BiometricMatch.Status.ACTED_ON
+        )[:50]
+    ]
+
+
 def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[dict[str, Any]]:
     from apps.registry.models import DatasetVersion, PredictionBatch
 
@@ -380,20 +396,8 @@ def _evidence(system: Any, obligation: rules.Obligation, current: Any) -> list[d
             _link("registration_record", r, r.ledger_seq)
             for r in RegistrationRecord.objects.filter(system=system).order_by("-version")[:1]
         ]
-    elif kind == "biometric_log":
-        # A use whose period is complete (Art. 12(3)(a)) is a log entry of the kind asked.
-        links += [
-            _link("biometric_use", u, u.ledger_seq)
-            for u in BiometricUse.objects.filter(system=system, ended_at__isnull=False)[:50]
-        ]
-    elif kind == "biometric_verification":
-        # Identifications acted on: each passed the Art. 14(5) check when it was.
-        links += [
-            _link("biometric_match", m, m.ledger_seq)
-            for m in BiometricMatch.objects.filter(
-                use__system=system, status=BiometricMatch.Status.ACTED_ON
-            )[:50]
-        ]
+    elif kind in ("biometric_log", "biometric_verification"):
+        links += _biometric_evidence(system, kind)
     elif kind == "classification" and current is not None:
         links.append(_link("classification", current, current.ledger_seq))
     return links

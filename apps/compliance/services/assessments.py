@@ -367,12 +367,7 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
 SIGNER_ROLES = (Role.OWNER, Role.COMPLIANCE_OFFICER, Role.ML_ENGINEER)
 
 
-def assessment_sign(
-    *, actor: Principal, assessment: Assessment, report_sha256: str, function: str
-) -> tuple[AssessmentSignature, Receipt]:
-    """A responsible person signs the assessment's test report (Annex IV, point 2(g)):
-    signed in, in person, once; only a completed report; and only the report whose
-    digest they name, so a signature never covers what its signer did not see."""
+def _check_signer(actor: Principal, function: str) -> None:
     if not actor.in_person:
         raise Forbidden(
             "Annex IV 2(g): test reports are signed by the responsible persons: sign in (an "
@@ -388,6 +383,15 @@ def assessment_sign(
             "Say in which function you sign (e.g. 'test lead').",
             fields={"function": ["Required."]},
         )
+
+
+def assessment_sign(
+    *, actor: Principal, assessment: Assessment, report_sha256: str, function: str
+) -> tuple[AssessmentSignature, Receipt]:
+    """A responsible person signs the assessment's test report (Annex IV, point 2(g)):
+    signed in, in person, once; only a completed report; and only the report whose
+    digest they name, so a signature never covers what its signer did not see."""
+    _check_signer(actor, function)
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update(of=("self",)).get(pk=assessment.pk)
         if assessment.system.organization_id != actor.organization.pk:

@@ -289,20 +289,10 @@ def biometric_match_act(
     return match, receipt
 
 
-def dual_verification_setting_record(
-    *,
-    actor: Principal,
-    system: AISystem,
-    exception_applies: bool,
-    area: str = "",
-    legal_basis: str = "",
-) -> tuple[DualVerificationSetting, Receipt]:
-    """Records whether the Art. 14(5) second-subparagraph exception applies to the system:
-    only for a point 1(a) system used in law enforcement, migration, border control or
-    asylum, and only naming the Union or national law that considers the two-person
-    rule disproportionate. Answers that contradict the classification are refused."""
-    same_org(actor, system)
-    _check_point_1a(system)
+def _setting_problems(
+    system: AISystem, exception_applies: bool, area: str, legal_basis: str
+) -> dict[str, list[str]]:
+    """What contradicts the classification or leaves the exception without its law."""
     problems: dict[str, list[str]] = {}
     if exception_applies:
         current = selectors.classification_current(system=system)
@@ -327,6 +317,24 @@ def dual_verification_setting_record(
         problems["exception_applies"] = [
             "Conflict: an area or legal basis is given, but exception_applies is false."
         ]
+    return problems
+
+
+def dual_verification_setting_record(
+    *,
+    actor: Principal,
+    system: AISystem,
+    exception_applies: bool,
+    area: str = "",
+    legal_basis: str = "",
+) -> tuple[DualVerificationSetting, Receipt]:
+    """Records whether the Art. 14(5) second-subparagraph exception applies to the system:
+    only for a point 1(a) system used in law enforcement, migration, border control or
+    asylum, and only naming the Union or national law that considers the two-person
+    rule disproportionate. Answers that contradict the classification are refused."""
+    same_org(actor, system)
+    _check_point_1a(system)
+    problems = _setting_problems(system, exception_applies, area, legal_basis)
     if problems:
         raise InvalidInput(
             "The Art. 14(5) setting cannot be recorded: " + ", ".join(sorted(problems)) + ".",

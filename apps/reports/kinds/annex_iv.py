@@ -95,10 +95,8 @@ def _declaration_on_record(system: AISystem, cite: Citations) -> dict[str, Any] 
     }
 
 
-def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any) -> list[str]:
-    """The closing list: what Annex IV's own sections lack, then the compliance app's
-    gap analysis. A topic the gap analysis answers for (risk register, oversight,
-    datasheets, post-market plan) is not guessed at here as well."""
+def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[str]:
+    """What Annex IV point 2(a)-(h) lacks, point by point, from what the record holds."""
     missing: list[str] = []
     if not life["runs"]:
         missing.append(
@@ -140,6 +138,15 @@ def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any)
             "Annex IV 2(h): no cybersecurity measure is on the record (attach it to "
             "obligation art_15)."
         )
+    return missing
+
+
+def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any) -> list[str]:
+    """The closing list: what Annex IV's own sections lack, then the compliance app's
+    gap analysis. A topic the gap analysis answers for (risk register, oversight,
+    datasheets, post-market plan) is not guessed at here as well."""
+    missing: list[str] = []
+    missing += _missing_point_2(life, compliance)
     if not life["deployments"]:
         missing.append("Annex IV 3: no deployment is recorded (functioning and control).")
     answered = {gap["code"] for gap in compliance["gaps"]}
@@ -236,16 +243,17 @@ def _dual_verification(system: AISystem, cite: Citations) -> dict[str, Any] | No
     }
 
 
-def gather(report: Report, cite: Citations) -> Gathered:
-    system = report.system
-    assert system is not None
-    facts = system_facts(system, cite)
-    life = lifecycle(system, cite)
-    people = People(report.organization)
+def _point_2_facts(
+    report: Report,
+    life: dict[str, Any],
+    compliance: dict[str, Any],
+    people: People,
+    cite: Citations,
+) -> None:
+    """Adds what Annex IV point 2 states beyond the lifecycle: run durations (2(c)),
+    interpretation measures (2(e)), signed test reports (2(g)), cybersecurity (2(h))."""
     for run in life["runs"]:
         run["duration"] = _duration(run["duration_seconds"])
-    declaration = _declaration_on_record(system, cite)
-    compliance = compliance_record(system, cite)
     _signatures(compliance["assessments"], people, cite)
     life["interpretation"] = _interpretation(report, cite)
     life["cybersecurity"] = [
@@ -256,9 +264,46 @@ def gather(report: Report, cite: Citations) -> Gathered:
             "seq": cite.add(e.ledger_seq or None),
         }
         for e in compliance_selectors.obligation_evidence_of_system(
-            system=system, obligation="art_15"
+            system=report.system, obligation="art_15"
         )
     ]
+
+
+def _records(
+    life: dict[str, Any], compliance: dict[str, Any], context: dict[str, Any]
+) -> dict[str, Any]:
+    """The records attached as JSON, named by what they are."""
+    return {
+        "system": context["system"],
+        "datasets": life["datasets"],
+        "training_runs": life["runs"],
+        "model_versions": life["versions"],
+        "deployments": life["deployments"],
+        "deployment_events": life["events"],
+        "prediction_batches": life["batches"],
+        "declaration_of_conformity": context["declaration"],
+        "classification": compliance["classification"],
+        "risk_register": compliance["risks"],
+        "human_oversight": compliance["oversight"],
+        "assessments": compliance["assessments"],
+        **{f"{key}_measures": life[key] for key in ("interpretation", "cybersecurity")},
+        "post_market_monitoring_plan": compliance["post_market_plan"],
+        "compliance_gaps": compliance["gaps"],
+        "versions_covered": context["covered"],
+        "status_history": context["status_history"],
+        "open_serious_incidents": context["incidents"],
+    }
+
+
+def gather(report: Report, cite: Citations) -> Gathered:
+    system = report.system
+    assert system is not None
+    facts = system_facts(system, cite)
+    life = lifecycle(system, cite)
+    people = People(report.organization)
+    declaration = _declaration_on_record(system, cite)
+    compliance = compliance_record(system, cite)
+    _point_2_facts(report, life, compliance, people, cite)
     # The plan generated from each deployment's monitoring policy (Art. 72(3)).
     compliance["post_market_plan"] += [
         {
@@ -273,7 +318,6 @@ def gather(report: Report, cite: Citations) -> Gathered:
     # This document is the technical documentation of Art. 11: its own obligation is
     # not listed as missing from it.
     compliance["gaps"] = [gap for gap in compliance["gaps"] if gap["code"] not in OWN_OBLIGATIONS]
-    missing = _missing(life, compliance, declaration)
     context = {
         "annex_iv_2": rules.ANNEX_IV_POINT_2,
         "dual_verification": _dual_verification(system, cite),
@@ -285,31 +329,14 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "declaration": declaration,
         "performance_chart": _performance_chart(life["versions"]),
         "compliance": compliance,
-        "missing": missing,
+        "missing": _missing(life, compliance, declaration),
     }
-    records = {
-        "system": facts,
-        "datasets": life["datasets"],
-        "training_runs": life["runs"],
-        "model_versions": life["versions"],
-        "deployments": life["deployments"],
-        "deployment_events": life["events"],
-        "prediction_batches": life["batches"],
-        "declaration_of_conformity": declaration,
-        "classification": compliance["classification"],
-        "risk_register": compliance["risks"],
-        "human_oversight": compliance["oversight"],
-        "assessments": compliance["assessments"],
-        "interpretation_measures": life["interpretation"],
-        "cybersecurity_measures": life["cybersecurity"],
-        "post_market_monitoring_plan": compliance["post_market_plan"],
-        "compliance_gaps": compliance["gaps"],
-        "versions_covered": context["covered"],
-        "status_history": context["status_history"],
-        "open_serious_incidents": context["incidents"],
-    }
+    records = _records(life, compliance, context)
     return Gathered(
-        context=context, records=records, about={"system": system.name}, missing=missing
+        context=context,
+        records=records,
+        about={"system": system.name},
+        missing=context["missing"],
     )
 
 
