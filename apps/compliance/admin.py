@@ -19,6 +19,7 @@ from apps.compliance.models import (
     DualVerificationSetting,
     FundamentalRightsAssessment,
     GateAlert,
+    GpaiDocumentation,
     Incident,
     IncidentReport,
     ObligationEvidence,
@@ -132,3 +133,8 @@ class DualVerificationSettingAdmin(ReadOnlyAdmin):
 @admin.register(AssessmentSignature)
 class AssessmentSignatureAdmin(ReadOnlyAdmin):
     list_display = ["assessment", "signed_by", "role", "signed_at"]
+
+
+@admin.register(GpaiDocumentation)
+class GpaiDocumentationAdmin(ReadOnlyAdmin):
+    list_display = ["system", "version", "created_at"]

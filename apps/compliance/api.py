@@ -30,6 +30,7 @@ from apps.compliance.models import (
     DualVerificationSetting,
     FundamentalRightsAssessment,
     GateAlert,
+    GpaiDocumentation,
     Incident,
     IncidentReport,
     ObligationEvidence,
@@ -1336,3 +1337,37 @@ class DualVerificationListCreateView(ListCreateView):
             actor=self.principal, system=data.pop("system_id"), **data
         )
         return receipt_response(DualVerificationOut(setting).data, receipt)
+
+
+# --- General-purpose AI models (Art. 53, Art. 55, Annex XI, Annex XII) ---------------------
+
+
+class GpaiDocumentationOut(serializers.ModelSerializer):
+    class Meta:
+        model = GpaiDocumentation
+        fields = ["id", "system", "version", "data", "created_by", "created_at", "ledger_seq"]
+
+
+class GpaiDocumentationIn(StrictSerializer):
+    system_id = ScopedPrimaryKey(AISystem)
+    data = serializers.JSONField(
+        help_text="Field key -> text (null removes it); the keys and their legal sources are "
+        "listed in docs/compliance.md. Figures the record computes (training compute, time, "
+        "energy) are not typed here."
+    )
+
+
+class GpaiDocumentationListCreateView(ListCreateView):
+    """What the provider states about a general-purpose AI model (Annex XI, Annex XII,
+    the training-content summary), versioned, newest first."""
+
+    model, out, serializer_class = GpaiDocumentation, GpaiDocumentationOut, GpaiDocumentationOut
+    filters = {"system": "system_id"}
+
+    @extend_schema(request=GpaiDocumentationIn, responses={201: GpaiDocumentationOut})
+    def post(self, request: Request) -> Response:
+        data = validated(GpaiDocumentationIn, request)
+        doc, receipt = services.gpai_documentation_record(
+            actor=self.principal, system=data["system_id"], data=data["data"]
+        )
+        return receipt_response(GpaiDocumentationOut(doc).data, receipt)

@@ -365,3 +365,16 @@ ASSESSMENT_SIGNED = declare(
     },
     doc="a responsible person signs the dated test report (Annex IV, point 2(g))",
 )
+GPAI_DOCUMENTATION_RECORDED = declare(
+    "gpai_documentation.recorded",
+    subject="ai_system",
+    section=COMPLIANCE,
+    fields={
+        "version": "",
+        "supersedes": "previous version or null",
+        "changed": "field keys given in this version",
+        "fields": "every field key stated so far",
+        "data_sha256": "RFC 8785 digest of the fields",
+    },
+    doc="facts of a general-purpose AI model (Annex XI, Annex XII, Art. 53(1)(d) template)",
+)

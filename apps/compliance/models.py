@@ -672,3 +672,30 @@ class AssessmentSignature(models.Model):
 
     def __str__(self) -> str:
         return f"signature on assessment {self.assessment_id}"
+
+
+class GpaiDocumentation(models.Model):
+    """What the provider of a general-purpose AI model states about it that the record
+    cannot compute (Annex XI, Annex XII, the training-content summary's template),
+    versioned: each version holds every field stated so far."""
+
+    organization_path = "system__organization"
+
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.PROTECT, related_name="gpai_documentation"
+    )
+    version = models.PositiveIntegerField()
+    data = models.JSONField(help_text="Field key (rules.GPAI_FIELDS) -> text.")
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["system", "-version"]
+        verbose_name_plural = "GPAI documentation"
+        constraints = [
+            models.UniqueConstraint(fields=["system", "version"], name="gpaidoc_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"GPAI documentation v{self.version} of {self.system}"

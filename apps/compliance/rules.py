@@ -1305,6 +1305,60 @@ def remote_biometric_identification(profile: Profile) -> bool:
     )
 
 
+# Art. 53(1): every provider of a general-purpose AI model.
+GPAI_PROVIDER_DUTIES = (
+    (
+        "a",
+        "Draw up and keep up to date the technical documentation of the model (Annex XI) "
+        "for the AI Office and national competent authorities.",
+    ),
+    (
+        "b",
+        "Draw up, keep up to date and make available to downstream providers the "
+        "information and documentation of Annex XII.",
+    ),
+    (
+        "c",
+        "Put in place a policy to comply with Union copyright law, identifying and "
+        "respecting reservations of rights (Art. 4(3) of Directive (EU) 2019/790).",
+    ),
+    (
+        "d",
+        "Draw up and make publicly available a sufficiently detailed summary of the content "
+        "used for training, in the AI Office's template.",
+    ),
+)
+# Art. 55(1): providers of general-purpose AI models with systemic risk, in addition.
+SYSTEMIC_RISK_DUTIES = (
+    (
+        "a",
+        "Perform model evaluation with standardised protocols and tools reflecting the state "
+        "of the art, including conducting and documenting adversarial testing.",
+        "assessments",
+    ),
+    (
+        "b",
+        "Assess and mitigate possible systemic risks at Union level, including their sources.",
+        "risks",
+    ),
+    (
+        "c",
+        "Keep track of, document and report without undue delay to the AI Office serious "
+        "incidents and possible corrective measures.",
+        "incidents",
+    ),
+    (
+        "d",
+        "Ensure an adequate level of cybersecurity protection for the model and its "
+        "physical infrastructure.",
+        "attested",
+    ),
+)
+# Art. 51(2): a model is presumed to have high-impact capabilities (systemic risk, Art.
+# 51(1)(a)) when the cumulative computation used for its training exceeds this.
+SYSTEMIC_RISK_FLOPS = (10**25, "Art. 51(2)")
+
+
 HIGH_RISK_PROVIDER = "high-risk system, provider (Art. 16)"
 HIGH_RISK_DEPLOYER = "high-risk system, deployer (Art. 26)"
 
@@ -1797,24 +1851,40 @@ OBLIGATION_RULES: tuple[ObligationRule, ...] = (
         )
         for key, (article, text) in TRANSPARENCY_CASES.items()
     ),
-    ObligationRule(
-        "art_53",
-        "Art. 53(1)",
-        "Keep technical documentation (Annex XI), inform downstream providers (Annex XII), "
-        "respect copyright, publish a training-content summary.",
-        _gpai_date,
-        "attested",
-        _gpai_provider,
-        "general-purpose AI model, provider",
+    *(
+        ObligationRule(
+            f"art_53_1_{point}",
+            f"Art. 53(1)({point})",
+            text,
+            _gpai_date,
+            "attested",
+            _gpai_provider,
+            "general-purpose AI model, provider",
+        )
+        for point, text in GPAI_PROVIDER_DUTIES
     ),
     ObligationRule(
-        "art_55",
-        "Art. 55(1)",
-        "Evaluate and mitigate systemic risk, report serious incidents, ensure cybersecurity.",
+        "art_52_1",
+        "Art. 52(1)",
+        "Notify the Commission without delay, and within two weeks, that the model meets "
+        "the Art. 51(1)(a) condition (presumed at 10^25 FLOPs of training compute, "
+        "Art. 51(2)).",
         _gpai_date,
         "attested",
         _systemic_gpai_provider,
         "general-purpose AI model with systemic risk, provider",
+    ),
+    *(
+        ObligationRule(
+            f"art_55_1_{point}",
+            f"Art. 55(1)({point})",
+            text,
+            _gpai_date,
+            evidence,
+            _systemic_gpai_provider,
+            "general-purpose AI model with systemic risk, provider",
+        )
+        for point, text, evidence in SYSTEMIC_RISK_DUTIES
     ),
 )
 
@@ -1864,6 +1934,12 @@ def rules_markdown() -> str:
     lines += ["", "| Annex IV report, section 2 | legal source |", "|---|---|"]
     for point, label in ANNEX_IV_POINT_2.items():
         lines.append(f"| 2({point}) {label} | Annex IV, point 2({point}) |")
+    lines += ["", "| GPAI documentation field | legal source | what |", "|---|---|---|"]
+    for f in GPAI_FIELDS.values():
+        scope = " (systemic risk only)" if f.systemic_only else ""
+        lines.append(f"| `{f.key}` | {'; '.join(f.sources)} | {f.label}{scope} |")
+    for key, (source, label) in GPAI_COMPUTED.items():
+        lines.append(f"| `{key}` (computed from the record) | {source} | {label} |")
     lines += ["", "| date key | applies from | legal source |", "|---|---|---|"]
     for key, when in sorted(DATES.items(), key=lambda kv: (kv[1].applies_from, kv[0])):
         lines.append(f"| `{key}` | {when.applies_from:%-d %b %Y} | {when.legal_source} |")
@@ -1930,6 +2006,235 @@ ANNEX_IV_POINT_2: dict[str, str] = {
     "dated and signed by the responsible persons",
     "h": "Cybersecurity measures put in place",
 }
+
+
+# --- General-purpose AI models (Art. 53, Art. 55, Annex XI, Annex XII) ---------------------
+
+
+@dataclass(frozen=True)
+class GpaiField:
+    """A fact about a general-purpose AI model that only its provider can state (the
+    record cannot compute it), recorded as text, with where the law asks for it."""
+
+    key: str
+    label: str
+    sources: tuple[str, ...]
+    systemic_only: bool = False
+    optional: bool = False
+
+
+XI = "Annex XI, Section 1"
+XI_2 = "Annex XI, Section 2"
+XII = "Annex XII"
+SUMMARY = "Art. 53(1)(d), template"
+GPAI_FIELDS: dict[str, GpaiField] = {
+    f.key: f
+    for f in (
+        GpaiField(
+            "tasks_and_integration",
+            "Tasks the model is intended to perform; type and nature of AI systems it can be "
+            "integrated into",
+            (f"{XI}, point 1(a)", f"{XII}, point 1(a)"),
+        ),
+        GpaiField(
+            "acceptable_use_policies",
+            "Acceptable use policies applicable",
+            (f"{XI}, point 1(b)", f"{XII}, point 1(b)"),
+        ),
+        GpaiField(
+            "release_and_distribution",
+            "Date of release and methods of distribution",
+            (f"{XI}, point 1(c)", f"{XII}, point 1(c)"),
+        ),
+        GpaiField(
+            "hardware_software_interaction",
+            "How the model interacts, or can be used to interact, with hardware or software "
+            "that is not part of the model",
+            (f"{XII}, point 1(d)",),
+        ),
+        GpaiField(
+            "software_versions",
+            "Versions of relevant software related to the use of the model",
+            (f"{XII}, point 1(e)",),
+        ),
+        GpaiField(
+            "architecture_and_parameters",
+            "Architecture and number of parameters",
+            (f"{XI}, point 1(d)", f"{XII}, point 1(f)"),
+        ),
+        GpaiField(
+            "modalities_and_formats",
+            "Modality and format of inputs and outputs",
+            (f"{XI}, point 1(e)", f"{XII}, point 1(g)"),
+        ),
+        GpaiField("licence", "Licence", (f"{XI}, point 1(f)", f"{XII}, point 1(h)")),
+        GpaiField(
+            "integration_means",
+            "Technical means (instructions for use, infrastructure, tools) required to "
+            "integrate the model into AI systems",
+            (f"{XI}, point 2(a)", f"{XII}, point 2(a)"),
+        ),
+        GpaiField(
+            "input_output_maximum_size",
+            "Maximum size of inputs and outputs (e.g. context window length)",
+            (f"{XII}, point 2(b)",),
+        ),
+        GpaiField(
+            "design_and_training_process",
+            "Design specifications of the model and training process: methodologies and "
+            "techniques, key design choices with rationale and assumptions, what it "
+            "optimises for, relevance of the parameters",
+            (f"{XI}, point 2(b)",),
+        ),
+        GpaiField(
+            "training_data",
+            "Data used for training, testing and validation: type, provenance and curation "
+            "methodologies, number of data points, scope, how obtained and selected, "
+            "measures against unsuitable sources and identifiable biases",
+            (f"{XI}, point 2(c)", f"{XII}, point 2(c)"),
+        ),
+        GpaiField(
+            "copyright_policy",
+            "Policy to comply with Union copyright law (reservations of rights, Art. 4(3) of "
+            "Directive (EU) 2019/790)",
+            ("Art. 53(1)(c)",),
+        ),
+        GpaiField(
+            "evaluation_strategies",
+            "Evaluation strategies and results: criteria, metrics, methodology for "
+            "identifying limitations",
+            (f"{XI_2}, point 1", "Art. 55(1)(a)"),
+            systemic_only=True,
+        ),
+        GpaiField(
+            "adversarial_testing",
+            "Internal and/or external adversarial testing (e.g. red teaming), model "
+            "adaptations including alignment and fine-tuning",
+            (f"{XI_2}, point 2", "Art. 55(1)(a)"),
+            systemic_only=True,
+        ),
+        GpaiField(
+            "system_architecture",
+            "System architecture: how software components build or feed into each other",
+            (f"{XI_2}, point 3",),
+            systemic_only=True,
+        ),
+        GpaiField(
+            "systemic_risk_mitigation",
+            "Assessment and mitigation of possible systemic risks at Union level",
+            ("Art. 55(1)(b)",),
+            systemic_only=True,
+        ),
+        GpaiField(
+            "cybersecurity_protection",
+            "Cybersecurity protection of the model and its physical infrastructure",
+            ("Art. 55(1)(d)",),
+            systemic_only=True,
+        ),
+        GpaiField(
+            "provider_contact",
+            "Provider name and contact details",
+            (f"{SUMMARY} section 1.1",),
+        ),
+        GpaiField(
+            "authorised_representative",
+            "Authorised representative name and contact details",
+            (f"{SUMMARY} section 1.1",),
+            optional=True,
+        ),
+        GpaiField(
+            "model_dependencies",
+            "Model dependencies (models this one is based on)",
+            (f"{SUMMARY} section 1.2",),
+            optional=True,
+        ),
+        GpaiField(
+            "modalities_and_size",
+            "Modalities in the training data, training data size per modality (range), and "
+            "types of content",
+            (f"{SUMMARY} section 1.3",),
+        ),
+        GpaiField(
+            "latest_data_collection",
+            "Latest date of data acquisition or collection for model training",
+            (f"{SUMMARY} section 1.3",),
+        ),
+        GpaiField(
+            "linguistic_characteristics",
+            "Linguistic characteristics of the overall training data",
+            (f"{SUMMARY} section 1.3",),
+        ),
+        GpaiField(
+            "public_datasets",
+            "Publicly available datasets used (yes/no; modalities; list of large datasets)",
+            (f"{SUMMARY} section 2.1",),
+        ),
+        GpaiField(
+            "licensed_datasets",
+            "Datasets commercially licensed by rightsholders or their representatives "
+            "(yes/no; modalities)",
+            (f"{SUMMARY} section 2.2.1",),
+        ),
+        GpaiField(
+            "other_private_datasets",
+            "Private datasets obtained from other third parties (yes/no; description)",
+            (f"{SUMMARY} section 2.2.2",),
+        ),
+        GpaiField(
+            "crawled_data",
+            "Data crawled and scraped from online sources (yes/no; crawlers, period, "
+            "types of sources, most relevant domain names)",
+            (f"{SUMMARY} section 2.3",),
+        ),
+        GpaiField(
+            "user_data",
+            "Data from user interactions with the model or the provider's other services "
+            "(yes/no; description)",
+            (f"{SUMMARY} section 2.4",),
+        ),
+        GpaiField(
+            "synthetic_data",
+            "Synthetic AI-generated data created by or for the provider (yes/no; description)",
+            (f"{SUMMARY} section 2.5",),
+        ),
+        GpaiField(
+            "other_data_sources",
+            "Other sources of data (yes/no; description)",
+            (f"{SUMMARY} section 2.6",),
+        ),
+        GpaiField(
+            "tdm_reservations",
+            "Measures to respect reservations of rights from the text and data mining "
+            "exception or limitation, before and during data collection",
+            (f"{SUMMARY} section 3.1",),
+        ),
+        GpaiField(
+            "illegal_content_removal",
+            "Measures taken to remove illegal content from the training data",
+            (f"{SUMMARY} section 3.2",),
+        ),
+        GpaiField(
+            "other_processing_information",
+            "Other information about data processing",
+            (f"{SUMMARY} section 3.3",),
+            optional=True,
+        ),
+    )
+}
+# Figures the record itself computes for a GPAI model, never typed: where the law asks.
+GPAI_COMPUTED = {
+    "training_compute": ("Annex XI, Section 1, point 2(d)", "Training compute (FLOPs)"),
+    "training_time": ("Annex XI, Section 1, point 2(d)", "Training time"),
+    "energy": ("Annex XI, Section 1, point 2(e)", "Known energy consumption"),
+    "placed_on_market": (f"{SUMMARY} section 1.2", "Date of placement on the Union market"),
+    "versioned_names": (f"{SUMMARY} section 1.2", "Versioned model name(s)"),
+    "evaluation_results": ("Annex XI, Section 2, point 1", "Evaluations on the record"),
+    "serious_incidents": ("Art. 55(1)(c)", "Serious incidents tracked"),
+}
+# A training run states its compute in FLOPs under this key of its metrics (the pipeline
+# that trained it knows it), as a decimal string ("4.1e24": the ledger's JSON holds
+# integers only up to 2**53) or a number; the documentation sums it over the runs.
+TRAINING_COMPUTE_METRIC = "training_compute_flops"
 
 
 # Evidence kinds met only by the current retention setting: field and minimum, source.

@@ -24,6 +24,7 @@ from apps.compliance.models import (
     DecisionOverride,
     DualVerificationSetting,
     FundamentalRightsAssessment,
+    GpaiDocumentation,
     Incident,
     ObligationEvidence,
     RegistrationRecord,
@@ -684,3 +685,26 @@ def assessment_test_report_sha256(*, assessment: Assessment) -> str:
 
 def assessment_signatures(*, assessment: Assessment) -> QuerySet[AssessmentSignature]:
     return AssessmentSignature.objects.filter(assessment=assessment).order_by("signed_at", "pk")
+
+
+# --- General-purpose AI models (Art. 53, Art. 55) ------------------------------------------
+
+
+def gpai_flags(*, system: Any) -> dict[str, Any] | None:
+    """The classification facts of a general-purpose AI model the organization provides
+    (``systemic_risk``, ``placed_on_market_on``), or None when the system is not one."""
+    current = classification_current(system=system)
+    if current is None or current.role != "provider":
+        return None
+    flags = current.result
+    if not flags.get("general_purpose_ai_model"):
+        return None
+    return {
+        "systemic_risk": bool(flags.get("systemic_risk")),
+        "placed_on_market_on": flags.get("placed_on_market_on"),
+        "classification_seq": current.ledger_seq,
+    }
+
+
+def gpai_documentation_current(*, system: Any) -> GpaiDocumentation | None:
+    return GpaiDocumentation.objects.filter(system=system).order_by("-version").first()

@@ -109,4 +109,9 @@ urlpatterns = [
         api.DualVerificationListCreateView.as_view(),
         name="dual-verification-list",
     ),
+    path(
+        "gpai-documentation/",
+        api.GpaiDocumentationListCreateView.as_view(),
+        name="gpai-documentation-list",
+    ),
 ]

@@ -22,6 +22,18 @@ class Report(models.Model):
         SERIOUS_INCIDENT = "serious_incident", "Serious-incident report (Art. 73)"
         MODEL_CARD = "model_card", "Model card"
         DECISION_EXPLANATION = "decision_explanation", "Decision explanation (Art. 86)"
+        GPAI_TECHNICAL = (
+            "gpai_technical_documentation",
+            "Technical documentation of a general-purpose AI model (Annex XI)",
+        )
+        GPAI_DOWNSTREAM = (
+            "gpai_downstream_information",
+            "Information for downstream providers (Annex XII)",
+        )
+        GPAI_TRAINING_SUMMARY = (
+            "gpai_training_content_summary",
+            "Public summary of training content (Art. 53(1)(d))",
+        )
 
     class Status(models.TextChoices):
         QUEUED = "queued"

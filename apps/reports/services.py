@@ -48,8 +48,15 @@ KIND_CAPABILITY = {
     Report.Kind.MODEL_CARD: Capability.RECORD,
     # An explanation given to a person about a decision that affected them (Art. 86).
     Report.Kind.DECISION_EXPLANATION: Capability.COMPLY,
+    Report.Kind.GPAI_TECHNICAL: Capability.RECORD,
+    Report.Kind.GPAI_DOWNSTREAM: Capability.RECORD,
+    # Published by the provider: a statement, like a declaration.
+    Report.Kind.GPAI_TRAINING_SUMMARY: Capability.COMPLY,
 }
 SYSTEM_KINDS = {
+    Report.Kind.GPAI_TECHNICAL,
+    Report.Kind.GPAI_DOWNSTREAM,
+    Report.Kind.GPAI_TRAINING_SUMMARY,
     Report.Kind.ANNEX_IV,
     Report.Kind.DECLARATION,
     Report.Kind.POST_MARKET,

@@ -152,4 +152,5 @@ CASES = {
         "post", lambda v: {"pk": v["c_biometric_match"].pk}, DETAIL, body={"action": "x"}
     ),
     "dual-verification-list": RouteCase("get", lambda v: {}, 200),
+    "gpai-documentation-list": RouteCase("get", lambda v: {}, 200),
 }

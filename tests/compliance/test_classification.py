@@ -357,28 +357,42 @@ TRANSITIONS = [
         "Art. 50(4)",
         AUG_2026,
     ),
-    case(
-        "Art. 53(1) GPAI model",
-        "provider",
-        {"general_purpose_ai_model": True},
-        "art_53",
-        "Art. 53(1)",
-        AUG_2025,
+    *(
+        case(
+            f"Art. 53(1)({point}) GPAI model",
+            "provider",
+            {"general_purpose_ai_model": True},
+            f"art_53_1_{point}",
+            f"Art. 53(1)({point})",
+            AUG_2025,
+        )
+        for point in "abcd"
+    ),
+    *(
+        case(
+            f"Art. 55(1)({point}) GPAI model with systemic risk",
+            "provider",
+            {"general_purpose_ai_model": True, "systemic_risk": True},
+            f"art_55_1_{point}",
+            f"Art. 55(1)({point})",
+            AUG_2025,
+        )
+        for point in "abcd"
     ),
     case(
-        "Art. 55(1) GPAI model with systemic risk",
+        "Art. 52(1) notification of a GPAI model with systemic risk",
         "provider",
         {"general_purpose_ai_model": True, "systemic_risk": True},
-        "art_55",
-        "Art. 55(1)",
+        "art_52_1",
+        "Art. 52(1)",
         AUG_2025,
     ),
     case(
         "Art. 111(3) GPAI model placed before 2 Aug 2025: by 2 Aug 2027",
         "provider",
         {"general_purpose_ai_model": True, "placed_on_market_on": "2025-03-01"},
-        "art_53",
-        "Art. 53(1)",
+        "art_53_1_a",
+        "Art. 53(1)(a)",
         AUG_2027,
     ),
     case(

@@ -19,6 +19,7 @@ from apps.reports.services import report_request
 from audit_platform.principal import Principal
 from tests.reports.conftest import SIGNATORY
 from tests.reports.test_generation import _range
+from tests.reports.test_gpai import make_gpai
 
 
 def test_every_report_kind_is_declared_once():
@@ -46,6 +47,8 @@ def test_a_kind_cites_only_the_records_it_declares(key, org, demo_system):
         about.update({name: datetime.fromisoformat(value) for name, value in _range().items()})
     if key == "declaration_of_conformity":
         about["signatory"] = SIGNATORY
+    if key.startswith("gpai_"):
+        make_gpai(org, demo_system)
     report, _ = report_request(actor=actor, kind=key, **about)
     log = ledger_selectors.log_for(organization=org)
     cite = kinds.Citations(log)

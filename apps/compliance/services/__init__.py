@@ -34,6 +34,7 @@ from apps.compliance.services.classifications import (
     obligation_evidence_attach,
 )
 from apps.compliance.services.frias import FRIA_ELEMENTS, fria_record
+from apps.compliance.services.gpai import gpai_documentation_record
 from apps.compliance.services.incidents import (
     INCIDENT_DETAILS,
     REPORTING_DAYS,
@@ -75,6 +76,7 @@ __all__ = [
     "decision_override_record",
     "dual_verification_setting_record",
     "fria_record",
+    "gpai_documentation_record",
     "incident_authority_informed",
     "incident_close",
     "incident_deadline",

@@ -23,6 +23,7 @@ from apps.reports.kinds.common import (
 )
 from apps.reports.kinds.decision_explanation import DECISION_EXPLANATION
 from apps.reports.kinds.declaration import DECLARATION
+from apps.reports.kinds.gpai import GPAI_DOWNSTREAM, GPAI_TECHNICAL, GPAI_TRAINING_SUMMARY
 from apps.reports.kinds.model_card import MODEL_CARD
 from apps.reports.kinds.post_market import POST_MARKET
 from apps.reports.kinds.serious_incident import SERIOUS_INCIDENT
@@ -38,6 +39,9 @@ KINDS: dict[str, ReportKind] = {
         SERIOUS_INCIDENT,
         MODEL_CARD,
         DECISION_EXPLANATION,
+        GPAI_TECHNICAL,
+        GPAI_DOWNSTREAM,
+        GPAI_TRAINING_SUMMARY,
     )
 }
 
