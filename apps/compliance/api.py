@@ -16,7 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.compliance import rules, selectors, services
-from apps.compliance.api_schema import AnswersField, DecisionField, ThresholdsField
+from apps.compliance.api_schema import (
+    AnswersField,
+    DecisionField,
+    GpaiDataField,
+    ThresholdsField,
+)
 from apps.compliance.models import (
     ApprovalDecision,
     ApprovalRequest,
@@ -1350,11 +1355,7 @@ class GpaiDocumentationOut(serializers.ModelSerializer):
 
 class GpaiDocumentationIn(StrictSerializer):
     system_id = ScopedPrimaryKey(AISystem)
-    data = serializers.JSONField(
-        help_text="Field key -> text (null removes it); the keys and their legal sources are "
-        "listed in docs/compliance.md. Figures the record computes (training compute, time, "
-        "energy) are not typed here."
-    )
+    data = GpaiDataField()
 
 
 class GpaiDocumentationListCreateView(ListCreateView):

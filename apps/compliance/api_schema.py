@@ -61,3 +61,21 @@ DECISION: dict[str, Any] = {
 AnswersField = documented(serializers.JSONField, ANSWERS)
 ThresholdsField = documented(serializers.JSONField, THRESHOLDS)
 DecisionField = documented(serializers.JSONField, DECISION)
+
+GPAI_DATA: dict[str, Any] = {
+    "type": "object",
+    "description": "The facts of a general-purpose AI model its provider states, field by "
+    "field (null removes one); figures the record computes are not typed here.",
+    "properties": {
+        f.key: {
+            "type": "string",
+            "nullable": True,
+            "description": f"{f.label} ({'; '.join(f.sources)})"
+            + (" Systemic risk only." if f.systemic_only else ""),
+        }
+        for f in rules.GPAI_FIELDS.values()
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
+GpaiDataField = documented(serializers.JSONField, GPAI_DATA)
