@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apps.ledger.types import Actor
+from audit_platform.errors import Forbidden
 from audit_platform.roles import ROLE_CAPABILITIES, Capability, Role
 
 if TYPE_CHECKING:
@@ -35,9 +36,21 @@ class Principal:
     # An API key limited to some AI systems carries their ids; None means all of the
     # organization's systems.
     system_ids: frozenset[int] | None = None
+    # For a person signed in to a browser session (the pages, and the API through that
+    # session): whether they logged in with their second factor. None where no session
+    # is involved (API keys, operators, services called from code).
+    second_factor: bool | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
+
+    def require_second_factor(self, *, act: str) -> None:
+        """Refuses ``act`` to a person whose session did not log in with a second factor."""
+        if self.second_factor is False:
+            raise Forbidden(
+                f"{act} needs a second factor: set up an authenticator app at "
+                "/account/two-factor/ (once), then log in again with the code it shows."
+            )
 
     @property
     def in_person(self) -> bool:
@@ -58,7 +71,12 @@ class Principal:
 
     @classmethod
     def for_user(
-        cls, *, organization: Organization, user: AbstractBaseUser, role: str
+        cls,
+        *,
+        organization: Organization,
+        user: AbstractBaseUser,
+        role: str,
+        second_factor: bool | None = None,
     ) -> Principal:
         return cls(
             organization=organization,
@@ -68,6 +86,7 @@ class Principal:
             name=role,
             user=user,
             person_id=user.pk,
+            second_factor=second_factor,
         )
 
     @classmethod

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "django_filters",
+    # Second factor (TOTP) for the people who approve and close incidents; failed-login
+    # lock-out.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "apps.tenancy",
     "apps.ledger",
     "apps.tasks",
@@ -91,9 +97,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session logged in with a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "audit_platform.urls"
@@ -447,6 +457,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# Failed logins (the web UI's and the admin's) lock the account out from that address
+# after AXES_FAILURE_LIMIT tries, for AXES_COOLOFF_TIME; a successful login resets the
+# count. Keyed on the user name and the address together, so that nobody can lock
+# another person out from everywhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/auth/locked.html"
+AXES_VERBOSE = False
+# The label authenticator apps show next to the code.
+OTP_TOTP_ISSUER = "AI audit trail"
 # Tables in pages (django-tables2) render with the UI's own template.
 DJANGO_TABLES2_TEMPLATE = "web/_table.html"
 LANGUAGE_CODE = "en"

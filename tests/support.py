@@ -288,3 +288,18 @@ def clean_python(folder: Path) -> Path:
     (site_packages,) = (venv / "lib").glob("python3*/site-packages")
     (site_packages / "offline-verifier-packages.pth").write_text(f"{packages}\n")
     return venv / "bin" / "python"
+
+
+def sign_in_with_second_factor(client: Any, user: Any) -> None:
+    """Logs ``user`` in on the test ``client`` as a login with their authenticator's
+    code does (approving and closing incidents need it)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

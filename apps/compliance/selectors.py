@@ -34,6 +34,7 @@ from apps.compliance.models import (
 from apps.ledger import selectors as ledger_selectors
 from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.errors import RuleViolation
+from audit_platform.roles import Capability
 
 
 def required_approvals() -> int:
@@ -708,3 +709,149 @@ def gpai_flags(*, system: Any) -> dict[str, Any] | None:
 
 def gpai_documentation_current(*, system: Any) -> GpaiDocumentation | None:
     return GpaiDocumentation.objects.filter(system=system).order_by("-version").first()
+
+
+# --- Obligations of many systems at once (the dashboard) ----------------------------------
+
+
+def obligation_tallies(*, systems: list[Any]) -> dict[int, dict[str, Any]]:
+    """For each system: its current risk class and how many of the obligations that
+    apply to it have evidence on the record (``met``) out of how many (``total``), the
+    same verdicts as ``obligations_for_system``, in a fixed number of queries however
+    many systems there are. A system nobody classified has ``category`` None."""
+    from apps.registry.models import DatasetVersion, PredictionBatch
+
+    ids = [s.pk for s in systems]
+    if not ids:
+        return {}
+    today = timezone.now().date()
+    current: dict[int, Classification] = {}
+    for c in Classification.objects.filter(
+        system_id__in=ids, status=Classification.Status.EFFECTIVE
+    ).order_by("system_id", "-version"):
+        current.setdefault(c.system_id, c)
+    retention: dict[int, RetentionSetting] = {}
+    for r in RetentionSetting.objects.filter(system_id__in=ids).order_by("system_id", "-version"):
+        retention.setdefault(r.system_id, r)
+
+    def with_any(queryset: QuerySet, field: str = "system_id") -> set[int]:
+        return set(queryset.values_list(field, flat=True).distinct())
+
+    evidenced = {
+        "risks": with_any(Risk.objects.filter(system_id__in=ids)),
+        "datasets": with_any(
+            DatasetVersion.objects.filter(dataset__system_id__in=ids), "dataset__system_id"
+        ),
+        "logs": with_any(
+            PredictionBatch.objects.filter(deployment__system_id__in=ids), "deployment__system_id"
+        ),
+        "approvals": with_any(
+            ApprovalRequest.objects.filter(
+                deployment__system_id__in=ids, status=ApprovalRequest.Status.APPROVED
+            ),
+            "deployment__system_id",
+        ),
+        "assessments": with_any(
+            Assessment.objects.filter(system_id__in=ids, status=Assessment.Status.PASSED)
+        ),
+        "incidents": with_any(
+            Incident.objects.filter(system_id__in=ids, authority_informed_at__isnull=False)
+        ),
+        "fria": with_any(FundamentalRightsAssessment.objects.filter(system_id__in=ids)),
+        "registration": with_any(RegistrationRecord.objects.filter(system_id__in=ids)),
+        "classification": set(current),
+    }
+    attached = set(
+        ObligationEvidence.objects.filter(system_id__in=ids).values_list("system_id", "obligation")
+    )
+    overdue = with_any(
+        Incident.objects.filter(
+            system_id__in=ids,
+            authority_informed_at__isnull=True,
+            reporting_deadline__lt=timezone.now(),
+        )
+    )
+    on_ledger: set[int] = set()
+    by_organization: dict[int, list[int]] = {}
+    for s in systems:
+        by_organization.setdefault(s.organization_id, []).append(s.pk)
+    for organization_id, system_ids in by_organization.items():
+        log = ledger_selectors.log_for(organization=organization_id)
+        on_ledger |= {
+            int(e.subject_id)
+            for e in ledger_selectors.entry_seqs_about(log=log, subjects={"ai_system": system_ids})
+        }
+    evidenced["ledger"] = on_ledger
+
+    def has_evidence(system_id: int, obligation: rules.Obligation) -> bool:
+        if obligation.evidence in rules.RETENTION_MINIMUMS:
+            setting = retention.get(system_id)
+            field, minimum, _source = rules.RETENTION_MINIMUMS[obligation.evidence]
+            return setting is not None and getattr(setting, field) >= minimum
+        return (system_id, obligation.code) in attached or system_id in evidenced.get(
+            obligation.evidence, ()
+        )
+
+    tallies: dict[int, dict[str, Any]] = {}
+    for system_id in ids:
+        classification = current.get(system_id)
+        if classification is None:
+            tallies[system_id] = {"category": None, "met": 0, "total": 0, "missing": 0}
+            continue
+        profile = rules.Profile(
+            category=classification.category,
+            high_risk_basis=classification.high_risk_basis,
+            annex_iii_area=classification.annex_iii_area,
+            role=classification.role,
+            flags=classification.result,
+        )
+        met = total = missing = 0
+        for obligation, when in rules.obligations_for(profile):
+            total += 1
+            if obligation.evidence == "never" or (
+                obligation.code == "art_73" and system_id in overdue
+            ):
+                missing += 1
+            elif has_evidence(system_id, obligation):
+                met += 1
+            elif when.applies_from <= today:
+                missing += 1
+        tallies[system_id] = {
+            "category": classification.category,
+            "category_label": classification.get_category_display(),
+            "met": met,
+            "total": total,
+            "missing": missing,
+        }
+    return tallies
+
+
+# --- Work waiting for people (the dashboard) ---------------------------------------------
+
+
+def incidents_open(*, organization: Any) -> QuerySet[Incident]:
+    """The organization's open incidents, the nearest reporting deadline first."""
+    return (
+        Incident.objects.filter(system__organization=organization, status=Incident.Status.OPEN)
+        .select_related("system")
+        .order_by("reporting_deadline", "pk")
+    )
+
+
+def approvals_waiting_for(*, actor: Any) -> QuerySet[ApprovalRequest]:
+    """Pending approval requests that ``actor`` may decide: of their organization, not
+    requested by them (separation of duties) and not decided by them yet; none for a
+    role that cannot approve. Oldest first."""
+    if not actor.can(Capability.COMPLY):
+        return ApprovalRequest.objects.none()
+    return (
+        ApprovalRequest.objects.filter(
+            deployment__system__organization=actor.organization,
+            status=ApprovalRequest.Status.PENDING,
+        )
+        .exclude(requested_by=f"{actor.kind}:{actor.id}")
+        .exclude(requested_by_user_id=actor.person_id)
+        .exclude(decisions__decided_by_id=actor.person_id)
+        .select_related("deployment__system", "model_version")
+        .order_by("created_at", "pk")
+    )

@@ -334,3 +334,30 @@ def post_market(*, system: Any, time_from: datetime, time_to: datetime) -> dict[
     seqs += [p[k]["seq"] for p in out["performance"] for k in ("estimated", "realized") if k in p]
     out["seqs"] = [s for s in seqs if s]
     return out
+
+
+# --- What waits for people (the dashboard) -----------------------------------------------
+
+
+def alerts_open(*, organization: Any) -> QuerySet[Alert]:
+    """The organization's open alerts, the latest first."""
+    return (
+        Alert.objects.filter(
+            policy__deployment__system__organization=organization, status=Alert.Status.OPEN
+        )
+        .select_related("policy__deployment__system")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def triggers_open(*, organization: Any) -> QuerySet[RetrainingTrigger]:
+    """Retraining triggers nobody answered yet (open or escalated), the nearest deadline
+    first."""
+    return (
+        RetrainingTrigger.objects.filter(
+            policy__deployment__system__organization=organization,
+            status__in=(RetrainingTrigger.Status.OPEN, RetrainingTrigger.Status.ESCALATED),
+        )
+        .select_related("policy__deployment__system")
+        .order_by("deadline", "pk")
+    )

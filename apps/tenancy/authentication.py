@@ -90,6 +90,11 @@ class OrganizationSessionAuthentication(authentication.SessionAuthentication):
             # The principal stays unresolved; the permission check says why.
             return user, None
         membership = found[0]
+        # OTPMiddleware gives the session's user is_verified(): logged in with a code.
+        verified = getattr(user, "is_verified", None)
         return user, Principal.for_user(
-            organization=membership.organization, user=user, role=membership.role
+            organization=membership.organization,
+            user=user,
+            role=membership.role,
+            second_factor=bool(verified()) if callable(verified) else False,
         )

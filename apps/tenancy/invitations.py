@@ -191,3 +191,29 @@ def invitation_accept(
             },
         )
     return membership, receipt
+
+
+def invitation_usable(*, token: str) -> Invitation | None:
+    """The invitation this link's token opens, while it can still be accepted."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("organization")
+        .filter(
+            token_sha256=_token_digest(token),
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def invitations_open(*, organization: Organization) -> Any:
+    """The organization's invitations not yet accepted, revoked or expired."""
+    return Invitation.objects.filter(
+        organization=organization,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("email")

@@ -22,4 +22,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Incidents", "web:incidents"),
     NavItem("Ledger", "web:ledger"),
     NavItem("Reports", "web:reports"),
+    NavItem("Members", "web:members", Capability.SEE_MEMBERS),
+    NavItem("API keys", "web:api-keys", Capability.ADMINISTER),
 )

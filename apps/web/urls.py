@@ -6,6 +6,7 @@ views look them up within the organization, so an unknown or foreign id is a 404
 from django.urls import path
 
 from apps.web.views import (
+    accounts,
     approvals,
     auth,
     base,
@@ -44,6 +45,9 @@ urlpatterns = [
         auth.PasswordResetCompleteView.as_view(),
         name="password-reset-complete",
     ),
+    path("account/two-factor/", accounts.two_factor_setup, name="two-factor"),
+    # The invitation e-mail's one-time link (INVITATION_ACCEPT_URL).
+    path("invitations/accept", accounts.invitation_accept, name="invitation-accept"),
     path("organization/", base.organization_switch, name="organization-switch"),
     # The domain pages.
     path("systems/", systems.system_list, name="systems"),
@@ -79,4 +83,9 @@ urlpatterns = [
     path("getting-started/", onboarding.onboarding, name="onboarding"),
     path("getting-started/system", onboarding.first_system, name="onboarding-system"),
     path("getting-started/classify", onboarding.classify, name="onboarding-classify"),
+    path("members/", accounts.members, name="members"),
+    path("members/<str:pk>/remove", accounts.member_remove, name="member-remove"),
+    path("invitations/<str:pk>/revoke", accounts.invitation_revoke, name="invitation-revoke"),
+    path("api-keys/", accounts.api_keys, name="api-keys"),
+    path("api-keys/<str:pk>/revoke", accounts.api_key_revoke, name="api-key-revoke"),
 ]

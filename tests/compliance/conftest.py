@@ -15,7 +15,13 @@ from rest_framework.test import APIClient
 
 from audit_platform.principal import Principal
 from tests.factories import MembershipFactory
-from tests.support import DATASHEET, answers, assert_nothing_written, parquet_bytes
+from tests.support import (
+    DATASHEET,
+    answers,
+    assert_nothing_written,
+    parquet_bytes,
+    sign_in_with_second_factor,
+)
 
 
 @pytest.fixture
@@ -26,7 +32,7 @@ def person(org):
     def make(role: str, email: str):
         membership = MembershipFactory(organization=org, email=email, role=role)
         client = APIClient()
-        client.force_login(membership.user)
+        sign_in_with_second_factor(client, membership.user)
         principal = Principal.for_user(organization=org, user=membership.user, role=role)
         return client, principal
 

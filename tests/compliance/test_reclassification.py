@@ -11,7 +11,13 @@ from rest_framework.test import APIClient
 
 from apps.registry.models import Deployment
 from tests.factories import MembershipFactory
-from tests.support import answers, assert_nothing_written, entry_types, last_entry
+from tests.support import (
+    answers,
+    assert_nothing_written,
+    entry_types,
+    last_entry,
+    sign_in_with_second_factor,
+)
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 
@@ -19,7 +25,7 @@ HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 def _signed_in(org, role: str, email: str):
     membership = MembershipFactory(organization=org, email=email, role=role)
     client = APIClient()
-    client.force_login(membership.user)
+    sign_in_with_second_factor(client, membership.user)
     return client, membership.user
 
 

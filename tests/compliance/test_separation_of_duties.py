@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from apps.registry.models import Deployment
 from tests.factories import MembershipFactory
-from tests.support import assert_nothing_written, last_entry
+from tests.support import assert_nothing_written, last_entry, sign_in_with_second_factor
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 
@@ -24,7 +24,7 @@ def _signed_in(org, role: str, email: str):
     """A member of ``org`` signed in (a browser session), and their user."""
     membership = MembershipFactory(organization=org, email=email, role=role)
     client = APIClient()
-    client.force_login(membership.user)
+    sign_in_with_second_factor(client, membership.user)
     return client, membership.user
 
 

@@ -23,7 +23,7 @@ from tests.factories import (
     artifact_upload,
     tests_actor,
 )
-from tests.support import parquet_bytes, sha256
+from tests.support import parquet_bytes, sha256, sign_in_with_second_factor
 
 FEATURES = ["age", "income", "debt", "tenure"]
 
@@ -121,7 +121,7 @@ def person(org):
     def make(role: str, email: str):
         membership = MembershipFactory(organization=org, email=email, role=role)
         client = APIClient()
-        client.force_login(membership.user)
+        sign_in_with_second_factor(client, membership.user)
         principal = Principal.for_user(organization=org, user=membership.user, role=role)
         return client, principal
 

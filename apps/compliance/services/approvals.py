@@ -101,6 +101,7 @@ def _check_approver(actor: Principal) -> None:
             f"The role '{actor.role}' cannot approve deployments; owners and compliance "
             "officers can (Art. 14)."
         )
+    actor.require_second_factor(act="Deciding on a deployment's approval")
 
 
 def _check_separation(actor: Principal, request: ApprovalRequest) -> None:

@@ -342,6 +342,7 @@ def incident_authority_informed(
 
 
 def incident_close(*, actor: Principal, incident: Incident) -> tuple[Incident, Receipt]:
+    actor.require_second_factor(act="Closing an incident")
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.status == Incident.Status.CLOSED:

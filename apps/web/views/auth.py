@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponse
 from django.urls import reverse_lazy
+from django_otp import login as otp_login
+
+from apps.tenancy import second_factor
 
 
 class LoginForm(AuthenticationForm):
@@ -14,12 +20,43 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+    code = forms.CharField(
+        label="Authentication code",
+        required=False,
+        max_length=12,
+        help_text="The code your authenticator app shows, if you set one up.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    device = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and second_factor.totp_device_confirmed(user=user) is not None:
+            code = cleaned.get("code") or ""
+            if not code:
+                raise forms.ValidationError(
+                    {"code": "Your account has an authenticator: type the code it shows."}
+                )
+            self.device = second_factor.totp_check(user=user, token=code)
+            if self.device is None:
+                raise forms.ValidationError(
+                    {"code": "Wrong or expired code: type the one your authenticator shows now."}
+                )
+        return cleaned
 
 
 class LoginView(auth_views.LoginView):
     template_name = "web/auth/login.html"
     form_class = LoginForm
     redirect_authenticated_user = False
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.device is not None:
+            otp_login(self.request, form.device)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

@@ -92,7 +92,11 @@ def member_of(request: HttpRequest) -> Member | None:
                 organization=current.organization,
                 role=current.role,
                 principal=Principal.for_user(
-                    organization=current.organization, user=user, role=current.role
+                    organization=current.organization,
+                    user=user,
+                    role=current.role,
+                    # OTPMiddleware's: whether this session logged in with a code.
+                    second_factor=bool(getattr(user, "is_verified", lambda: False)()),
                 ),
                 organizations=tuple(m.organization for m in memberships),
             )
