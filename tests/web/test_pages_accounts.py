@@ -189,3 +189,38 @@ def test_a_new_api_key_is_shown_once_and_never_cached(org, make_person, client_a
     assert secret not in listing and key.prefix in listing
     revoked = client.post(f"/api-keys/{key.pk}/revoke", follow=True)
     assert "is revoked" in revoked.content.decode()
+
+
+def test_a_forgotten_password_is_reset_through_a_one_time_link(org, make_person):
+    user = make_person(org)
+    client = Client()
+    sent = client.post("/password-reset/", {"email": user.email})
+    assert sent["Location"] == "/password-reset/sent/"
+    link = re.search(r"http://testserver(/password-reset/\S+/\S+/)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    url = form.redirect_chain[-1][0]
+    short = client.post(url, {"new_password1": "short", "new_password2": "short"})
+    assert _field_errors(short.content.decode(), "new_password2")
+    new = "another long password, 43 characters or so"
+    done = client.post(url, {"new_password1": new, "new_password2": new})
+    assert done["Location"] == "/password-reset/done/"
+    assert _login(Client(), user, password=new).status_code == 302
+    # The link works once.
+    assert "has been used or has expired" in Client().get(link, follow=True).content.decode()
+
+
+def test_a_signed_in_person_changes_their_password(org, make_person, client_as):
+    user = make_person(org)
+    client = client_as(user)
+    wrong = client.post(
+        "/account/password/",
+        {"old_password": "nope", "new_password1": "x" * 20, "new_password2": "x" * 20},
+    )
+    assert _field_errors(wrong.content.decode(), "old_password")
+    new = "another long password, 43 characters or so"
+    done = client.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert done["Location"] == "/account/password/done/"
+    assert client.get("/").status_code == 200  # this session stays signed in
