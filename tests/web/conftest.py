@@ -147,10 +147,18 @@ def axe_violations(page: Any, *, impacts: tuple[str, ...] = ("serious", "critica
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Writes the whole page to docs/screenshots/<name>.png and returns the path."""
+    """Writes the whole page to docs/screenshots/<name>.png and returns the path. Times,
+    countdowns and digests differ from run to run: they are masked, so that the file
+    changes only when the page's layout or wording does."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    page.screenshot(
+        path=str(path),
+        full_page=True,
+        animations="disabled",
+        mask=[page.locator("time"), page.locator(".digest")],
+        mask_color="#d5d9e0",
+    )
     return path
 
 
