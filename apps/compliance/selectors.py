@@ -714,74 +714,86 @@ def gpai_documentation_current(*, system: Any) -> GpaiDocumentation | None:
 # --- Obligations of many systems at once (the dashboard) ----------------------------------
 
 
-def obligation_tallies(*, systems: list[Any]) -> dict[int, dict[str, Any]]:
-    """For each system: its current risk class and how many of the obligations that
-    apply to it have evidence on the record (``met``) out of how many (``total``), the
-    same verdicts as ``obligations_for_system``, in a fixed number of queries however
-    many systems there are. A system nobody classified has ``category`` None."""
+def _latest_by_system(queryset: QuerySet) -> dict[int, Any]:
+    """Each system's row of the highest version in ``queryset``."""
+    latest: dict[int, Any] = {}
+    for row in queryset.order_by("system_id", "-version"):
+        latest.setdefault(row.system_id, row)
+    return latest
+
+
+def _systems_with_evidence(systems: list[Any], current: dict[int, Any]) -> dict[str, set[int]]:
+    """For each kind of evidence ``_evidence`` looks for, the systems that have some."""
     from apps.registry.models import DatasetVersion, PredictionBatch
 
     ids = [s.pk for s in systems]
-    if not ids:
-        return {}
-    today = timezone.now().date()
-    current: dict[int, Classification] = {}
-    for c in Classification.objects.filter(
-        system_id__in=ids, status=Classification.Status.EFFECTIVE
-    ).order_by("system_id", "-version"):
-        current.setdefault(c.system_id, c)
-    retention: dict[int, RetentionSetting] = {}
-    for r in RetentionSetting.objects.filter(system_id__in=ids).order_by("system_id", "-version"):
-        retention.setdefault(r.system_id, r)
 
-    def with_any(queryset: QuerySet, field: str = "system_id") -> set[int]:
+    def having(queryset: QuerySet, field: str = "system_id") -> set[int]:
         return set(queryset.values_list(field, flat=True).distinct())
 
     evidenced = {
-        "risks": with_any(Risk.objects.filter(system_id__in=ids)),
-        "datasets": with_any(
+        "risks": having(Risk.objects.filter(system_id__in=ids)),
+        "datasets": having(
             DatasetVersion.objects.filter(dataset__system_id__in=ids), "dataset__system_id"
         ),
-        "logs": with_any(
+        "logs": having(
             PredictionBatch.objects.filter(deployment__system_id__in=ids), "deployment__system_id"
         ),
-        "approvals": with_any(
+        "approvals": having(
             ApprovalRequest.objects.filter(
                 deployment__system_id__in=ids, status=ApprovalRequest.Status.APPROVED
             ),
             "deployment__system_id",
         ),
-        "assessments": with_any(
+        "assessments": having(
             Assessment.objects.filter(system_id__in=ids, status=Assessment.Status.PASSED)
         ),
-        "incidents": with_any(
+        "incidents": having(
             Incident.objects.filter(system_id__in=ids, authority_informed_at__isnull=False)
         ),
-        "fria": with_any(FundamentalRightsAssessment.objects.filter(system_id__in=ids)),
-        "registration": with_any(RegistrationRecord.objects.filter(system_id__in=ids)),
+        "fria": having(FundamentalRightsAssessment.objects.filter(system_id__in=ids)),
+        "registration": having(RegistrationRecord.objects.filter(system_id__in=ids)),
         "classification": set(current),
+        # Not evidence: systems with an incident reported late (their Art. 73 is overdue).
+        "art_73_overdue": having(
+            Incident.objects.filter(
+                system_id__in=ids,
+                authority_informed_at__isnull=True,
+                reporting_deadline__lt=timezone.now(),
+            )
+        ),
+        "ledger": set(),
     }
-    attached = set(
-        ObligationEvidence.objects.filter(system_id__in=ids).values_list("system_id", "obligation")
-    )
-    overdue = with_any(
-        Incident.objects.filter(
-            system_id__in=ids,
-            authority_informed_at__isnull=True,
-            reporting_deadline__lt=timezone.now(),
-        )
-    )
-    on_ledger: set[int] = set()
     by_organization: dict[int, list[int]] = {}
     for s in systems:
         by_organization.setdefault(s.organization_id, []).append(s.pk)
     for organization_id, system_ids in by_organization.items():
         log = ledger_selectors.log_for(organization=organization_id)
-        on_ledger |= {
+        evidenced["ledger"] |= {
             int(e.subject_id)
             for e in ledger_selectors.entry_seqs_about(log=log, subjects={"ai_system": system_ids})
         }
-    evidenced["ledger"] = on_ledger
+    return evidenced
+
+
+def obligation_tallies(*, systems: list[Any]) -> dict[int, dict[str, Any]]:
+    """For each system: its current risk class and how many of the obligations that
+    apply to it have evidence on the record (``met``) out of how many (``total``), and
+    how many are due and missing: the verdicts of ``obligations_for_system``, in a fixed
+    number of queries however many systems there are. A system nobody classified has
+    ``category`` None."""
+    ids = [s.pk for s in systems]
+    if not ids:
+        return {}
+    today = timezone.now().date()
+    current = _latest_by_system(
+        Classification.objects.filter(system_id__in=ids, status=Classification.Status.EFFECTIVE)
+    )
+    retention = _latest_by_system(RetentionSetting.objects.filter(system_id__in=ids))
+    evidenced = _systems_with_evidence(systems, current)
+    attached = set(
+        ObligationEvidence.objects.filter(system_id__in=ids).values_list("system_id", "obligation")
+    )
 
     def has_evidence(system_id: int, obligation: rules.Obligation) -> bool:
         if obligation.evidence in rules.RETENTION_MINIMUMS:
@@ -809,7 +821,7 @@ def obligation_tallies(*, systems: list[Any]) -> dict[int, dict[str, Any]]:
         for obligation, when in rules.obligations_for(profile):
             total += 1
             if obligation.evidence == "never" or (
-                obligation.code == "art_73" and system_id in overdue
+                obligation.code == "art_73" and system_id in evidenced["art_73_overdue"]
             ):
                 missing += 1
             elif has_evidence(system_id, obligation):
