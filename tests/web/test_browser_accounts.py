@@ -3,6 +3,7 @@ accessibility and its screenshot, and an auditor who can change nothing."""
 
 from __future__ import annotations
 
+import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.tenancy.models import Invitation
@@ -10,6 +11,8 @@ from tests.factories import AISystemFactory, ClassificationFactory, IncidentFact
 from tests.web.conftest import axe_violations, screenshot, sign_in
 
 
+# Ids from 1, whatever ran before: the screenshot shows them.
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_an_officer_logs_in_with_a_totp_code_and_reads_the_dashboard(
     browser_page, org, make_person
 ):
