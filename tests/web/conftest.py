@@ -25,7 +25,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import MembershipFactory
-from tests.support import require_service
+from tests.support import require_service, sign_in_with_second_factor
 
 PASSWORD = "a long test password, 42 characters or so"
 CHROMIUM = "/usr/bin/chromium"
@@ -55,11 +55,16 @@ def make_person(db):
 
 @pytest.fixture
 def client_as(db):
-    """``client_as(user)``: a Django test client signed in as ``user``."""
+    """``client_as(user, second_factor=False)``: a Django test client signed in as
+    ``user``; with ``second_factor`` as a login with their authenticator's code is
+    (deciding approvals and closing incidents take it)."""
 
-    def make(user: Any) -> Client:
+    def make(user: Any, *, second_factor: bool = False) -> Client:
         client = Client()
-        client.force_login(user)
+        if second_factor:
+            sign_in_with_second_factor(client, user)
+        else:
+            client.force_login(user)
         return client
 
     return make

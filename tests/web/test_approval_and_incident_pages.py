@@ -43,7 +43,7 @@ def test_one_person_requests_and_another_approves(org, deployment, make_person, 
     assert response.status_code == 302 and response["Location"] == reverse("web:approvals")
     approval = ApprovalRequest.objects.get(deployment=deployment)
 
-    officer = client_as(make_person(org, "compliance_officer"))
+    officer = client_as(make_person(org, "compliance_officer"), second_factor=True)
     inbox = officer.get(reverse("web:approvals")).content.decode()
     assert f"Request {approval.pk}" in inbox and "release 1.0" in inbox
     decided = officer.post(
@@ -60,7 +60,7 @@ def test_one_person_requests_and_another_approves(org, deployment, make_person, 
 def test_self_approval_is_refused_with_separation_of_duties_in_words(
     org, deployment, make_person, client_as
 ):
-    officer = client_as(make_person(org, "compliance_officer"))
+    officer = client_as(make_person(org, "compliance_officer"), second_factor=True)
     _request(officer, deployment)
     approval = ApprovalRequest.objects.get(deployment=deployment)
     inbox = officer.get(reverse("web:approvals")).content.decode()
@@ -101,7 +101,7 @@ def test_the_desk_shows_each_open_incident_with_its_server_computed_deadline(
 def test_the_incident_page_walks_the_art_73_stages(org, make_person, client_as):
     system = AISystemFactory(organization=org)
     incident = IncidentFactory(system=system, became_aware_at=timezone.now() - timedelta(hours=1))
-    client = client_as(make_person(org, "compliance_officer"))
+    client = client_as(make_person(org, "compliance_officer"), second_factor=True)
     url = reverse("web:incident-action", args=[incident.pk, "report"])
     # A final report first is refused in words; its missing fields are named beside them.
     with assert_nothing_written():

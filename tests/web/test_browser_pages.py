@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.compliance import services as compliance
 from apps.registry import services as registry
@@ -72,7 +73,9 @@ def test_approve_activate_and_roll_back_a_version_on_the_system_page(browser_pag
     assert "better recall" in page.content()
     _sign_out(page)
 
-    sign_in(page, officer)
+    # Approving takes the officer's second factor: a login with their authenticator's code.
+    device = TOTPDevice.objects.create(user=officer, name="authenticator", confirmed=True)
+    sign_in(page, officer, totp=device)
     page.goto("/approvals/")
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("cell", name="Approved").wait_for()
