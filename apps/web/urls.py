@@ -52,6 +52,7 @@ urlpatterns = [
     # The domain pages.
     path("systems/", systems.system_list, name="systems"),
     path("systems/<str:pk>/", systems.system_page, name="system"),
+    path("systems/<str:pk>/status", systems.system_status_change, name="system-status"),
     path(
         "systems/<str:pk>/deployments/<str:deployment_pk>/<str:action>",
         systems.deployment_action,

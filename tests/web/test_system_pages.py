@@ -15,7 +15,7 @@ from tests.factories import (
     ModelVersionFactory,
     RiskFactory,
 )
-from tests.support import answers, assert_nothing_written
+from tests.support import answers, assert_nothing_written, last_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +149,42 @@ def test_another_organizations_system_is_not_found(org, other_org, make_person, 
     client = client_as(make_person(org, "owner"))
     assert client.get(reverse("web:system", args=[system.pk])).status_code == 404
     assert client.get("/systems/not-an-id/").status_code == 404
+
+
+def test_the_lifecycle_moves_with_a_reason_on_the_record(org, make_person, client_as):
+    system = AISystemFactory(organization=org, name="Credit scorer")
+    engineer = client_as(make_person(org, "ml_engineer"))
+    url = reverse("web:system-status", args=[system.pk])
+    # No reason: said next to the field, nothing written.
+    with assert_nothing_written():
+        refused = engineer.post(url, {"lifecycle-status": "validation", "lifecycle-reason": ""})
+    assert refused.status_code == 400
+    assert 'id="id_lifecycle-reason_error"' in refused.content.decode()
+    # A move the lifecycle does not offer from development is not a choice.
+    with assert_nothing_written():
+        skipped = engineer.post(url, {"lifecycle-status": "withdrawn", "lifecycle-reason": "x"})
+    assert skipped.status_code == 400
+    moved = engineer.post(
+        url, {"lifecycle-status": "validation", "lifecycle-reason": "Holdout tests start."}
+    )
+    assert moved.status_code == 302
+    system.refresh_from_db()
+    assert system.status == "validation"
+    page = engineer.get(reverse("web:system", args=[system.pk])).content.decode()
+    assert "The system is in validation." in page and 'value="in_service"' in page
+    entry = last_entry(org, "ai_system.status_changed")
+    assert entry["data"]["reason"] == "Holdout tests start."
+
+
+def test_an_auditor_cannot_move_the_lifecycle(org, make_person, client_as):
+    system = AISystemFactory(organization=org)
+    auditor = client_as(make_person(org, "auditor"))
+    assert (
+        "Change status" not in auditor.get(reverse("web:system", args=[system.pk])).content.decode()
+    )
+    with assert_nothing_written():
+        response = auditor.post(
+            reverse("web:system-status", args=[system.pk]),
+            {"lifecycle-status": "validation", "lifecycle-reason": "x"},
+        )
+    assert response.status_code == 403

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from apps.compliance import selectors as compliance_selectors
 from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry_services
+from apps.registry.lifecycle import STATUS_TRANSITIONS, status_label
 from apps.reports import selectors as report_selectors
 from apps.web.views.base import add_service_error, member_required
 from audit_platform.errors import ServiceError
@@ -58,6 +59,20 @@ class ConfirmedReasonForm(forms.Form):
 
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(label="I confirm", required=True)
+
+
+class StatusForm(forms.Form):
+    """Moving the system along its lifecycle: only the moves it allows from where it is,
+    with the reason that goes on the record."""
+
+    status = forms.ChoiceField(label="New status")
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, system: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="lifecycle", **kwargs)
+        self.fields["status"].choices = [
+            (status, status_label(status)) for status in sorted(STATUS_TRANSITIONS[system.status])
+        ]
 
 
 def _deployment_forms(deployments: list[Any], versions: list[Any], bound: dict[str, Any]) -> None:
@@ -119,6 +134,7 @@ def _page_context(principal: Principal, system: Any) -> dict[str, Any]:
         "assessments": compliance_selectors.assessments_completed(system=system)[:25],
         "incidents": compliance_selectors.incidents_of_system(system=system)[:10],
         "reports": report_selectors.reports_of_system(system=system)[:25],
+        "status_form": StatusForm(system=system) if STATUS_TRANSITIONS[system.status] else None,
     }
 
 
@@ -202,3 +218,29 @@ def _apply(
         registry_services.deployment_stop(
             actor=principal, deployment=deployment, reason=data["reason"]
         )
+
+
+@require_POST
+@member_required(write=Capability.RECORD)
+def system_status_change(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Moves the system along its lifecycle with a reason (on the ledger); a move the
+    lifecycle does not allow, or no reason, is shown next to the field."""
+    principal = request.member.principal
+    system = _system(principal, pk)
+    form = StatusForm(request.POST, system=system)
+    status = 400
+    if form.is_valid():
+        try:
+            registry_services.ai_system_status_change(
+                actor=principal,
+                system=system,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+            status = exc.status
+        else:
+            return redirect(reverse("web:system", args=[system.pk]) + "#lifecycle")
+    context = {**_page_context(principal, system), "status_form": form}
+    return render(request, "web/systems/detail.html", context, status=status)
