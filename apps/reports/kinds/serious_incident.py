@@ -82,6 +82,57 @@ def _details_missing(incident: Any, reports: list[Any]) -> list[str]:
     return missing
 
 
+def _facts(incident: Any) -> dict[str, Any]:
+    """The reporting template's facts (where, to whom, when, what harm, other regimes)."""
+    return {
+        "member_state": _member_state(incident.member_state),
+        "receiving_authority": incident.receiving_authority or "—",
+        "occurred_at": when(incident.occurred_at),
+        "became_aware_at": when(incident.became_aware_at),
+        "causal_link_established_at": when(incident.causal_link_established_at),
+        "harm_category": incident.harm_category,
+        "harm": _harm(incident.harm_category),
+        "parallel_regimes": [
+            {
+                "regime": r["regime"],
+                "label": rules.PARALLEL_REGIMES.get(r["regime"], r["regime"]),
+                "reference": r["reference"],
+            }
+            for r in incident.parallel_regimes
+        ],
+    }
+
+
+def _duties(incident: Any) -> list[dict[str, str]]:
+    """The immediate duty after the causal link beside the outer deadline (Art. 73)."""
+    return [
+        {
+            "duty": d["duty"],
+            "legal_source": d["legal_source"],
+            "due": when(d["due"])
+            if d["due"]
+            else "not yet due: no causal link is established on the record",
+        }
+        for d in compliance.incident_deadlines(incident=incident)
+    ]
+
+
+def _reports(reports: list[Any], people: People, cite: Citations) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": r.kind,
+            "kind_label": REPORT_STAGE_LABELS.get(r.kind, r.kind),
+            "content": r.content,
+            "root_cause": r.root_cause,
+            "corrective_actions": r.corrective_actions,
+            "by": people.who(r.created_by),
+            "at": when(r.created_at),
+            "seq": cite.add(r.ledger_seq or None),
+        }
+        for r in reports
+    ]
+
+
 def _incident(
     system: AISystem, stage: str, cite: Citations, incident_id: int | None = None
 ) -> dict[str, Any] | None:
@@ -113,32 +164,9 @@ def _incident(
         "kind_label": incident.get_kind_display(),
         "description": incident.description,
         "opened_by": people.who(incident.created_by),
-        "member_state": _member_state(incident.member_state),
-        "receiving_authority": incident.receiving_authority or "—",
-        "occurred_at": when(incident.occurred_at),
-        "became_aware_at": when(incident.became_aware_at),
-        "causal_link_established_at": when(incident.causal_link_established_at),
-        "harm_category": incident.harm_category,
-        "harm": _harm(incident.harm_category),
-        "parallel_regimes": [
-            {
-                "regime": r["regime"],
-                "label": rules.PARALLEL_REGIMES.get(r["regime"], r["regime"]),
-                "reference": r["reference"],
-            }
-            for r in incident.parallel_regimes
-        ],
+        **_facts(incident),
         "details_seq": details_seq,
-        "duties": [
-            {
-                "duty": d["duty"],
-                "legal_source": d["legal_source"],
-                "due": when(d["due"])
-                if d["due"]
-                else "not yet due: no causal link is established on the record",
-            }
-            for d in compliance.incident_deadlines(incident=incident)
-        ],
+        "duties": _duties(incident),
         "reporting_deadline": when(incident.reporting_deadline),
         "deadline_basis": f"{days} days, {INCIDENT_DEADLINE_BASIS.get(incident.kind, 'Art. 73')}",
         "status": incident.status,
@@ -149,19 +177,7 @@ def _incident(
         "closed_seq": cite.seq("incident", incident.pk, "incident.closed"),
         "stages_filed": [REPORT_STAGE_LABELS[r.kind] for r in reports],
         "details_missing": _details_missing(incident, reports),
-        "reports": [
-            {
-                "kind": r.kind,
-                "kind_label": REPORT_STAGE_LABELS.get(r.kind, r.kind),
-                "content": r.content,
-                "root_cause": r.root_cause,
-                "corrective_actions": r.corrective_actions,
-                "by": people.who(r.created_by),
-                "at": when(r.created_at),
-                "seq": cite.add(r.ledger_seq or None),
-            }
-            for r in reports
-        ],
+        "reports": _reports(reports, people, cite),
     }
 
 
