@@ -135,8 +135,8 @@ def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[s
             )
     if not life["cybersecurity"]:
         missing.append(
-            "Annex IV 2(h): no cybersecurity measure is on the record (attach it to "
-            "obligation art_15)."
+            "Annex IV 2(h): no cybersecurity measure is on the record (attach it as "
+            "evidence of the Art. 15 obligation: accuracy, robustness and cybersecurity)."
         )
     return missing
 
