@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "apps.inference",
     "apps.explainability",
     "apps.compliance",
+    "apps.integrations",
     "django_celery_beat",
     "apps.monitoring",
     "apps.fleet",

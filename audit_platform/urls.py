@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("apps.inference.urls")),
     path("", include("apps.explainability.urls")),
     path("", include("apps.fleet.urls")),
+    path("", include("apps.integrations.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("ledger/", include("apps.ledger.urls")),
 ]

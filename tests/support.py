@@ -30,6 +30,7 @@ DOMAIN_APPS = (
     "reports",
     "explainability",
     "inference",
+    "integrations",
     "tasks",
     "tenancy",
 )

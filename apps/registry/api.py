@@ -256,6 +256,7 @@ class DatasetVersionOut(serializers.ModelSerializer):
             "id",
             "dataset",
             "version",
+            "source",
             "sha256",
             "size_bytes",
             "row_count",
@@ -278,7 +279,12 @@ class DatasetVersionIn(StrictSerializer):
     size_bytes = serializers.IntegerField(min_value=0)
     row_count = serializers.IntegerField(min_value=0)
     schema = DatasetSchemaField()
-    split = serializers.ChoiceField(choices=DatasetVersion.Split.choices)
+    # "unspecified" is for versions seen in lineage; a registration names its split.
+    split = serializers.ChoiceField(
+        choices=[
+            c for c in DatasetVersion.Split.choices if c[0] != DatasetVersion.Split.UNSPECIFIED
+        ]
+    )
     datasheet = DatasheetField()
     contains_personal_data = serializers.BooleanField()
     contains_special_category_data = serializers.BooleanField()

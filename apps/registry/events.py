@@ -95,6 +95,22 @@ DATASET_VERSION_REGISTERED = declare(
         "parent": "dataset",
     },
 )
+DATASET_VERSION_OBSERVED = declare(
+    "dataset_version.observed",
+    subject="dataset_version",
+    section=REGISTRY,
+    fields={
+        "version": "the event's dataset version, else `sha256:<digest>`, else `run:<runId>`",
+        "sha256": optional("when the event gave a digest"),
+        "size_bytes": "or null",
+        "rows": "or null",
+        "uri": "OpenLineage `namespace/name`",
+        "schema_sha256": optional("of the `schema` facet's columns, when given"),
+        "source": "`openlineage`",
+        "parent": "dataset",
+    },
+    doc="a version seen in lineage (docs/integrations.md); it has no datasheet",
+)
 DATASET_VERSION_STATISTICS_COMPUTED = declare(
     "dataset_version.statistics_computed",
     subject="dataset_version",

@@ -110,7 +110,11 @@ class Dataset(models.Model):
 
 
 class DatasetVersion(models.Model):
-    """One exact content of a dataset, with its Art. 10(2) datasheet."""
+    """One exact content of a dataset, with its Art. 10(2) datasheet.
+
+    A version seen in lineage (an OpenLineage event names it as a run's input or
+    output) is recorded as it was reported: its digest, size and row count where the
+    event gave them (empty otherwise), no datasheet, split unspecified."""
 
     organization_path = "dataset__system__organization"
 
@@ -120,6 +124,11 @@ class DatasetVersion(models.Model):
         TEST = "test"
         REFERENCE = "reference"
         PRODUCTION = "production"
+        UNSPECIFIED = "unspecified"  # seen in lineage, which does not say
+
+    class Source(models.TextChoices):
+        REGISTERED = "registered"  # registered with its datasheet
+        OPENLINEAGE = "openlineage"  # seen in an OpenLineage event
 
     class StatisticsState(models.TextChoices):
         NOT_AVAILABLE = "not_available"  # no uploaded file to compute from
@@ -129,9 +138,11 @@ class DatasetVersion(models.Model):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
     version = models.CharField(max_length=100)
-    sha256 = models.CharField(max_length=64)
-    size_bytes = models.BigIntegerField()
-    row_count = models.BigIntegerField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.REGISTERED)
+    # Blank, and size and rows null, only for a version seen in lineage without them.
+    sha256 = models.CharField(max_length=64, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
     schema = models.JSONField(help_text='[{"name": column, "type": type}, ...]')
     uri = models.CharField(max_length=1000, blank=True)
     artifact = models.ForeignKey(
@@ -139,8 +150,9 @@ class DatasetVersion(models.Model):
     )
     split = models.CharField(max_length=16, choices=Split.choices)
     datasheet = models.JSONField(help_text="Art. 10(2) datasheet; see docs/events.md.")
-    contains_personal_data = models.BooleanField()
-    contains_special_category_data = models.BooleanField()
+    # Null: not known (a version seen in lineage, whose events do not say).
+    contains_personal_data = models.BooleanField(null=True)
+    contains_special_category_data = models.BooleanField(null=True)
     statistics = models.JSONField(null=True, blank=True)
     statistics_state = models.CharField(
         max_length=16, choices=StatisticsState.choices, default=StatisticsState.NOT_AVAILABLE

@@ -19,6 +19,7 @@ from apps.registry.services.datasets import (
     DATASHEET_FIELDS,
     PREPARATION_STEPS,
     dataset_create,
+    dataset_version_observe,
     dataset_version_register,
     dataset_version_statistics_record,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "ai_system_status_change",
     "artifact_integrity_failed",
     "dataset_create",
+    "dataset_version_observe",
     "dataset_version_register",
     "dataset_version_statistics_record",
     "deployment_activate",

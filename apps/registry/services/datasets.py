@@ -292,3 +292,73 @@ def dataset_version_statistics_record(
             id=version.pk,
             data={"rows": statistics["rows"], "statistics_sha256": json_sha256(statistics)},
         )
+
+
+def dataset_version_observe(
+    *,
+    actor: Principal,
+    system: AISystem,
+    dataset_name: str,
+    version: str,
+    uri: str,
+    sha256: str | None = None,
+    size_bytes: int | None = None,
+    row_count: int | None = None,
+    schema: list[dict[str, str]] | None = None,
+) -> tuple[DatasetVersion, list[Receipt]]:
+    """A dataset version seen in lineage (an OpenLineage event names it as a run's
+    input or output), recorded as reported: the dataset is created under ``system`` the
+    first time its name is seen, and the version the first time its label is. A version
+    seen again is returned as it stands, with no entry, unless the digest now reported
+    contradicts the one recorded."""
+    if sha256 is not None:
+        require_sha256(sha256, "sha256")
+    receipts: list[Receipt] = []
+    with transaction.atomic():
+        dataset = Dataset.objects.filter(system=system, name=dataset_name).first()
+        if dataset is None:
+            dataset, receipt = dataset_create(
+                actor=actor, system=system, name=dataset_name, description=uri
+            )
+            receipts.append(receipt)
+        existing = DatasetVersion.objects.filter(dataset=dataset, version=version).first()
+        if existing is not None:
+            if sha256 is not None and existing.sha256 and existing.sha256 != sha256:
+                raise RuleViolation(
+                    f"Dataset {dataset_name!r} version {version!r} was recorded with SHA-256 "
+                    f"{existing.sha256}; this event reports {sha256}. A changed content needs "
+                    "another version label."
+                )
+            return existing, receipts
+        dataset_version = DatasetVersion.objects.create(
+            dataset=dataset,
+            version=version,
+            source=DatasetVersion.Source.OPENLINEAGE,
+            sha256=sha256 or "",
+            size_bytes=size_bytes,
+            row_count=row_count,
+            schema=schema or [],
+            uri=uri,
+            split=DatasetVersion.Split.UNSPECIFIED,
+            datasheet={},
+            contains_personal_data=None,
+            contains_special_category_data=None,
+        )
+        receipts.append(
+            record_event(
+                actor=actor,
+                event=events.DATASET_VERSION_OBSERVED,
+                id=dataset_version.pk,
+                data={
+                    "version": version,
+                    **({"sha256": sha256} if sha256 else {}),
+                    "size_bytes": size_bytes,
+                    "rows": row_count,
+                    "uri": uri,
+                    **({"schema_sha256": json_sha256(schema)} if schema else {}),
+                    "source": DatasetVersion.Source.OPENLINEAGE,
+                    "parent": record_ref("dataset", dataset),
+                },
+            )
+        )
+    return dataset_version, receipts

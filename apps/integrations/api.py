@@ -1,0 +1,232 @@
+"""The pipeline integrations' endpoints under ``/api/v1/openlineage``: RunEvents in,
+the organization's job mappings, our records out as RunEvents, and the JSON Schemas
+of our custom facets (docs/integrations.md)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.integrations import selectors, services
+from apps.integrations.models import LineageEvent, LineageJobMapping
+from apps.integrations.openlineage import FACET_SCHEMAS
+from apps.registry.models import AISystem, Deployment, Model, PredictionBatch, TrainingRun
+from audit_platform.api import StrictSerializer
+from audit_platform.errors import NotFound
+from audit_platform.parsers import RefusedJson, StrictJSONParser
+from audit_platform.views import (
+    RecordListView,
+    RecordView,
+    ScopedPrimaryKey,
+    receipt_response,
+    validated,
+)
+
+FACETS_DIR = Path(__file__).resolve().parent / "facets"
+
+
+class OpenLineageJSONParser(StrictJSONParser):
+    """JSON, also gzip-compressed (``Content-Encoding: gzip``, the openlineage-python
+    HTTP transport's ``compression: gzip``), never inflated past the request limit."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "") if request else ""
+        if encoding.strip().lower() == "gzip" and stream is not None:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
+            try:
+                with gzip.GzipFile(fileobj=stream) as unzipped:
+                    raw = unzipped.read(limit + 1)
+            except (OSError, EOFError) as exc:
+                raise RefusedJson(
+                    f"The body says Content-Encoding: gzip but is not gzip data ({exc}).",
+                    fields={"body": ["Not gzip."]},
+                ) from None
+            if len(raw) > limit:
+                raise RefusedJson(
+                    f"The uncompressed body is larger than {limit} bytes.",
+                    fields={"body": ["Too large."]},
+                )
+            stream = io.BytesIO(raw)
+        return super().parse(stream, media_type, parser_context)
+
+
+class OutcomeOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The kept event.")
+    run_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    duplicate = serializers.BooleanField(
+        help_text="True: this event was received before; nothing more was recorded."
+    )
+    recorded = serializers.BooleanField(
+        help_text="False when the job is not mapped: the event is kept, nothing recorded."
+    )
+    records = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text='The training run or prediction batch, as {"kind", "id"}.',
+    )
+    dataset_versions = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Ids of the dataset versions of the inputs and the outputs.",
+    )
+    notes = serializers.ListField(child=serializers.CharField())
+    ledger = serializers.DictField(
+        allow_null=True, help_text="The openlineage_run.event entry's receipt."
+    )
+
+
+def _outcome(event: LineageEvent, *, duplicate: bool) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "run_id": str(event.run.run_id),
+        "event_type": event.event_type,
+        "duplicate": duplicate,
+        **event.outcome,
+    }
+
+
+class LineageEventOut(serializers.ModelSerializer):
+    run_id = serializers.UUIDField(source="run.run_id")
+
+    class Meta:
+        model = LineageEvent
+        fields = [
+            "id",
+            "run_id",
+            "event_type",
+            "event_time",
+            "event_sha256",
+            "body",
+            "outcome",
+            "received_at",
+        ]
+
+
+RUN_EVENT_EXAMPLE = {
+    "eventType": "COMPLETE",
+    "eventTime": "2026-11-23T09:15:02.123456Z",
+    "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python",
+    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    "run": {"runId": "0190f7b6-6a4e-7cc4-9b5c-3f3a9c1e0d11", "facets": {}},
+    "job": {"namespace": "airflow", "name": "credit.train_model"},
+    "inputs": [{"namespace": "s3://lake", "name": "credit/train.parquet"}],
+    "outputs": [],
+}
+
+
+class OpenLineageEventView(RecordListView):
+    """``POST``: one OpenLineage RunEvent, as the openlineage-python HTTP transport,
+    Airflow, Spark and dbt send it. ``GET``: the events kept, newest run first."""
+
+    model, out, serializer_class = LineageEvent, LineageEventOut, LineageEventOut
+    parser_classes = [OpenLineageJSONParser]
+    filters = {"event_type": "event_type"}
+    unrecorded_statuses = (200,)
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={201: OutcomeOut, 200: OutcomeOut},
+        examples=[OpenApiExample("RunEvent", value=RUN_EVENT_EXAMPLE, request_only=True)],
+        description="201: the event is new (kept, and recorded where its job is mapped); "
+        "200: the same event was received before. A body that is not a RunEvent gets a "
+        "400 naming the place to fix.",
+    )
+    def post(self, request: Request) -> Response:
+        event, new = services.openlineage_event_receive(actor=self.principal, body=request.data)
+        return Response(_outcome(event, duplicate=not new), status=201 if new else 200)
+
+
+class JobMappingOut(serializers.ModelSerializer):
+    class Meta:
+        model = LineageJobMapping
+        fields = ["id", "namespace", "name", "kind", "system", "model", "deployment", "created_at"]
+
+
+class JobMappingIn(StrictSerializer):
+    namespace = serializers.CharField(max_length=500)
+    name = serializers.CharField(max_length=500)
+    kind = serializers.ChoiceField(choices=LineageJobMapping.Kind.choices)
+    system_id = ScopedPrimaryKey(AISystem)
+    model_id = ScopedPrimaryKey(Model, required=False, allow_null=True, default=None)
+    deployment_id = ScopedPrimaryKey(Deployment, required=False, allow_null=True, default=None)
+
+
+class JobMappingListCreateView(RecordListView):
+    """The organization's decisions of what its OpenLineage jobs' runs are."""
+
+    model, out, serializer_class = LineageJobMapping, JobMappingOut, JobMappingOut
+    filters = {"kind": "kind"}
+
+    @extend_schema(request=JobMappingIn, responses={201: JobMappingOut})
+    def post(self, request: Request) -> Response:
+        data = validated(JobMappingIn, request)
+        mapping, receipt = services.lineage_job_map(
+            actor=self.principal,
+            namespace=data["namespace"],
+            name=data["name"],
+            kind=data["kind"],
+            system=data["system_id"],
+            model=data["model_id"],
+            deployment=data["deployment_id"],
+        )
+        return receipt_response(JobMappingOut(mapping).data, receipt)
+
+
+class EmittedOut(serializers.Serializer):
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="OpenLineage RunEvents, oldest first, each with the run facet "
+        "auditTrail_ledgerReceipt.",
+    )
+
+
+class EmitView(RecordView):
+    """A record of ours as OpenLineage RunEvents, to forward to a lineage backend."""
+
+    kind: str
+
+    @extend_schema(responses=EmittedOut)
+    def get(self, request: Request, pk: int) -> Response:
+        record = self.scoped_get(self.model, pk)
+        events = selectors.openlineage_events(
+            organization=self.principal.organization, kind=self.kind, record=record
+        )
+        return Response({"events": events})
+
+
+class TrainingRunEmitView(EmitView):
+    model, serializer_class, kind = TrainingRun, EmittedOut, "training_run"
+
+
+class PredictionBatchEmitView(EmitView):
+    model, serializer_class, kind = PredictionBatch, EmittedOut, "prediction_batch"
+
+
+class FacetSchemaView(APIView):
+    """The JSON Schema of one of our custom facets: public, as a facet's ``_schemaURL``
+    is meant to be read by anyone who meets the facet."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, name: str) -> Response:
+        if name not in FACET_SCHEMAS.values():
+            raise NotFound(
+                f"No facet schema named {name[:80]!r}; ours are "
+                + ", ".join(sorted(FACET_SCHEMAS.values()))
+                + "."
+            )
+        return Response(json.loads((FACETS_DIR / f"{name}.json").read_text()))
