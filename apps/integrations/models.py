@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.integrations.openlineage import EVENT_TYPES
+
 
 class LineageJobMapping(models.Model):
     """The organization's decision that the runs of one OpenLineage job (namespace and
@@ -115,7 +117,7 @@ class LineageEvent(models.Model):
         "tenancy.Organization", on_delete=models.PROTECT, related_name="+"
     )
     run = models.ForeignKey(LineageRun, on_delete=models.PROTECT, related_name="events")
-    event_type = models.CharField(max_length=16)
+    event_type = models.CharField(max_length=16, choices=[(t, t) for t in EVENT_TYPES])
     event_time = models.DateTimeField()
     event_sha256 = models.CharField(max_length=64, help_text="SHA-256 of its RFC 8785 JSON.")
     body = models.JSONField()
