@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from apps.integrations import selectors, services
 from apps.integrations.models import LineageEvent, LineageJobMapping
-from apps.integrations.openlineage import FACET_SCHEMAS
+from apps.integrations.openlineage import EVENT_TYPES, FACET_SCHEMAS
 from apps.registry.models import AISystem, Deployment, Model, PredictionBatch, TrainingRun
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import NotFound
@@ -114,6 +114,57 @@ class LineageEventOut(serializers.ModelSerializer):
         ]
 
 
+_FACETS = {
+    "type": "object",
+    "description": "Facets by name; each an object with _producer and _schemaURL.",
+    "additionalProperties": {"type": "object", "additionalProperties": True},
+}
+_DATASETS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {
+            "namespace": {"type": "string"},
+            "name": {"type": "string"},
+            "facets": _FACETS,
+            "inputFacets": _FACETS,
+            "outputFacets": _FACETS,
+        },
+        "additionalProperties": True,
+    },
+}
+RUN_EVENT_SCHEMA = {
+    "type": "object",
+    "description": "An OpenLineage RunEvent (https://openlineage.io/spec/2-0-2/OpenLineage.json"
+    "#/$defs/RunEvent); fields and facets not listed here are kept as sent.",
+    "required": ["eventTime", "producer", "schemaURL", "run", "job"],
+    "properties": {
+        "eventType": {"type": "string", "enum": list(EVENT_TYPES)},
+        "eventTime": {"type": "string", "format": "date-time"},
+        "producer": {"type": "string"},
+        "schemaURL": {"type": "string"},
+        "run": {
+            "type": "object",
+            "required": ["runId"],
+            "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": _FACETS},
+            "additionalProperties": True,
+        },
+        "job": {
+            "type": "object",
+            "required": ["namespace", "name"],
+            "properties": {
+                "namespace": {"type": "string"},
+                "name": {"type": "string"},
+                "facets": _FACETS,
+            },
+            "additionalProperties": True,
+        },
+        "inputs": _DATASETS,
+        "outputs": _DATASETS,
+    },
+    "additionalProperties": True,
+}
 RUN_EVENT_EXAMPLE = {
     "eventType": "COMPLETE",
     "eventTime": "2026-11-23T09:15:02.123456Z",
@@ -136,7 +187,7 @@ class OpenLineageEventView(RecordListView):
     unrecorded_statuses = (200,)
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": RUN_EVENT_SCHEMA},
         responses={201: OutcomeOut, 200: OutcomeOut},
         examples=[OpenApiExample("RunEvent", value=RUN_EVENT_EXAMPLE, request_only=True)],
         description="201: the event is new (kept, and recorded where its job is mapped); "
@@ -207,10 +258,17 @@ class EmitView(RecordView):
 
 
 class TrainingRunEmitView(EmitView):
+    """A training run as OpenLineage RunEvents (START, then COMPLETE, FAIL or ABORT),
+    each with the ledger receipt facet; its dataset versions are the inputs, the model
+    versions it produced the outputs."""
+
     model, serializer_class, kind = TrainingRun, EmittedOut, "training_run"
 
 
 class PredictionBatchEmitView(EmitView):
+    """A prediction batch as OpenLineage RunEvents, each with the ledger receipt facet;
+    its input and output files (by digest) are the datasets."""
+
     model, serializer_class, kind = PredictionBatch, EmittedOut, "prediction_batch"
 
 

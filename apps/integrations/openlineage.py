@@ -156,7 +156,10 @@ def _time(text: Any, path: str) -> tuple[datetime, bool]:
         # Spec date-time values carry an offset; openlineage-python users often send
         # datetime.now().isoformat() without one, which we read as UTC and say so.
         return parsed.replace(tzinfo=UTC), False
-    return parsed, True
+    try:
+        return parsed.astimezone(UTC), True
+    except OverflowError:
+        raise MalformedEvent(path, f"{text[:40]!r} lies outside the years 1 to 9999") from None
 
 
 def _dataset(value: Any, path: str, statistics: str) -> EventDataset:
