@@ -184,19 +184,23 @@ class OpenLineageEventView(RecordListView):
     model, out, serializer_class = LineageEvent, LineageEventOut, LineageEventOut
     parser_classes = [OpenLineageJSONParser]
     filters = {"event_type": "event_type"}
-    unrecorded_statuses = (200,)
+    # 200: an event received before; 202: kept, but its job is not mapped.
+    unrecorded_statuses = (200, 202)
 
     @extend_schema(
         request={"application/json": RUN_EVENT_SCHEMA},
-        responses={201: OutcomeOut, 200: OutcomeOut},
+        responses={201: OutcomeOut, 202: OutcomeOut, 200: OutcomeOut},
         examples=[OpenApiExample("RunEvent", value=RUN_EVENT_EXAMPLE, request_only=True)],
-        description="201: the event is new (kept, and recorded where its job is mapped); "
-        "200: the same event was received before. A body that is not a RunEvent gets a "
-        "400 naming the place to fix.",
+        description="201: a new event of a mapped job, kept and recorded; 202: a new event "
+        "of a job not mapped, kept and not recorded; 200: the same event was received "
+        "before. A body that is not a RunEvent gets a 400 naming the place to fix.",
     )
     def post(self, request: Request) -> Response:
         event, new = services.openlineage_event_receive(actor=self.principal, body=request.data)
-        return Response(_outcome(event, duplicate=not new), status=201 if new else 200)
+        if not new:
+            return Response(_outcome(event, duplicate=True), status=200)
+        status = 201 if event.outcome["recorded"] else 202
+        return Response(_outcome(event, duplicate=False), status=status)
 
 
 class JobMappingOut(serializers.ModelSerializer):

@@ -173,7 +173,9 @@ def test_a_dataset_seen_again_is_one_version(post, trained_system, new_run_id):
 
 def test_an_unmapped_jobs_event_is_kept_and_records_nothing(org, post, new_run_id):
     size = len(entry_types(org))
-    answer = post("openlineage-events", run_event("START", new_run_id(), job=("dbt", "x")))
+    answer = post(
+        "openlineage-events", run_event("START", new_run_id(), job=("dbt", "x")), status=202
+    )
 
     assert answer["recorded"] is False
     assert "not mapped" in answer["notes"][0]
