@@ -23,6 +23,7 @@ from apps.registry.api_schema import (
     ParamsField,
     RanOnField,
     ResourcesField,
+    SignatureField,
 )
 from apps.registry.artifacts import artifact_store
 from apps.registry.lifecycle import STATUS_TRANSITIONS
@@ -34,6 +35,7 @@ from apps.registry.models import (
     Deployment,
     DeploymentEvent,
     Model,
+    ModelSigner,
     ModelVersion,
     PredictionBatch,
     TrainingRun,
@@ -362,6 +364,9 @@ class ModelVersionOut(serializers.ModelSerializer):
             "training_run",
             "metrics",
             "dataset_versions",
+            "signature_state",
+            "signed_by",
+            "signature_reason",
             "created_at",
         ]
 
@@ -378,6 +383,14 @@ class ModelVersionIn(StrictSerializer):
     uri = serializers.CharField(max_length=1000, required=False, default="")
     uploaded = serializers.BooleanField(
         required=False, default=False, help_text="The artifact was uploaded to /api/v1/artifacts/."
+    )
+    signature = SignatureField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="An OpenSSF Model Signing signature of the uploaded artifact: the JSON "
+        "that `model_signing sign key` or `... certificate` writes (a Sigstore bundle). "
+        "Verified offline against /api/v1/model-signers/; the outcome is recorded.",
     )
 
 
@@ -407,6 +420,37 @@ class ModelVersionDetailView(RecordDetailView):
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().filter(model_id=self.kwargs["model_pk"])
+
+
+class ModelSignerOut(serializers.ModelSerializer):
+    class Meta:
+        model = ModelSigner
+        fields = ["id", "name", "kind", "fingerprint_sha256", "pem", "created_at"]
+
+
+class ModelSignerIn(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ModelSigner.Kind.choices)
+    pem = serializers.CharField(
+        max_length=65536,
+        help_text="key: the signer's elliptic-curve public key; certificate: the chain of "
+        "the CA that issues signing certificates, in PEM.",
+    )
+
+
+class ModelSignerListCreateView(RecordListView):
+    """Signers whose OpenSSF Model Signing signatures the organization accepts. Added
+    by an owner signed in."""
+
+    model, out, serializer_class = ModelSigner, ModelSignerOut, ModelSignerOut
+    write_capability = Capability.ADMINISTER
+
+    @extend_schema(request=ModelSignerIn, responses={201: ModelSignerOut})
+    def post(self, request: Request) -> Response:
+        signer, receipt = services.model_signer_trust(
+            actor=self.principal, **validated(ModelSignerIn, request)
+        )
+        return receipt_response(ModelSignerOut(signer).data, receipt)
 
 
 # --- Training runs ------------------------------------------------------------------------

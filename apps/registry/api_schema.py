@@ -76,3 +76,14 @@ RanOnField = documented(
     serializers.DictField,
     free_object("Where the batch was scored (host, accelerator).", {"host": "scorer-1"}),
 )
+SignatureField = documented(
+    serializers.JSONField,
+    free_object(
+        "A Sigstore bundle (OpenSSF Model Signing v1.0), as model-signing writes it.",
+        {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": "…"}, "tlogEntries": []},
+            "dsseEnvelope": {"payload": "…", "payloadType": "application/vnd.in-toto+json"},
+        },
+    ),
+)

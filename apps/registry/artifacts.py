@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -16,7 +21,7 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from apps.ledger.digests import upload_sha256
+from apps.ledger.digests import CHUNK_BYTES, upload_sha256
 from apps.ledger.types import Receipt
 from apps.registry import events
 from apps.registry.models import Artifact
@@ -171,3 +176,14 @@ def remove_orphans_after_work(**_: Any) -> None:
         return
     if removed:
         logger.info("removed %d file(s) left by rolled-back uploads", removed)
+
+
+@contextmanager
+def local_copy(artifact: Artifact) -> Iterator[Path]:
+    """The artifact's bytes in a temporary local file (whatever the storage), for tools
+    that read a path; removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="artifact-") as folder:
+        path = Path(folder) / "artifact"
+        with artifact.file.open("rb") as source, path.open("wb") as target:
+            shutil.copyfileobj(source, target, CHUNK_BYTES)
+        yield path

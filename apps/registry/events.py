@@ -183,6 +183,27 @@ MODEL_VERSION_REGISTERED = declare(
         "parent": "model",
     },
 )
+MODEL_SIGNER_TRUSTED = declare(
+    "model_signer.trusted",
+    subject="model_signer",
+    section=REGISTRY,
+    fields={"name": "", "kind": "key/certificate", "fingerprint_sha256": "of the key or CA"},
+    doc="a signer whose OpenSSF Model Signing signatures the organization accepts",
+)
+MODEL_VERSION_SIGNATURE_CHECKED = declare(
+    "model_version.signature_checked",
+    subject="model_version",
+    section=REGISTRY,
+    fields={
+        "signature_sha256": "of the signature's RFC 8785 JSON",
+        "sha256": "the artifact's",
+        "verified": "true/false",
+        "signer": '`{"kind": "model_signer", "id", "name", "fingerprint_sha256"}` or null',
+        "certificate_sha256": "of the signing certificate (certificate-based), or null",
+        "reason": "why it failed, or null",
+    },
+    doc="the OMS signature supplied at registration, verified offline",
+)
 DEPLOYMENT_CREATED = declare(
     "deployment.created",
     subject="deployment",

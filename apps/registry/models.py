@@ -236,8 +236,47 @@ class TrainingRun(models.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class ModelSigner(models.Model):
+    """A signer the organization trusts for OpenSSF Model Signing (OMS) signatures: an
+    elliptic-curve public key, or the certificate chain of a CA that issues signing
+    certificates (root last or alone). Signatures are verified offline against these;
+    nothing is fetched from Sigstore."""
+
+    organization_path = "organization"
+
+    class Kind(models.TextChoices):
+        KEY = "key"
+        CERTIFICATE = "certificate"
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="model_signers"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    pem = models.TextField(help_text="The public key, or the CA's certificate chain, in PEM.")
+    fingerprint_sha256 = models.CharField(
+        max_length=64, help_text="SHA-256 of the key's DER (SPKI), or of the first certificate's."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="modelsigner_unique_name"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "fingerprint_sha256"], name="modelsigner_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
 class ModelVersion(models.Model):
-    """A trained model artifact, identified by its digest and format."""
+    """A trained model artifact, identified by its digest and format; with the outcome
+    of checking its OMS signature where one was supplied."""
 
     organization_path = "model__system__organization"
 
@@ -265,6 +304,26 @@ class ModelVersion(models.Model):
     dataset_versions = models.ManyToManyField(
         DatasetVersion, blank=True, related_name="model_versions"
     )
+
+    class SignatureState(models.TextChoices):
+        UNSIGNED = "unsigned"
+        VERIFIED = "verified"
+        FAILED = "failed"
+
+    signature_state = models.CharField(
+        max_length=16, choices=SignatureState.choices, default=SignatureState.UNSIGNED
+    )
+    signature = models.JSONField(
+        null=True, blank=True, help_text="The OMS signature (a Sigstore bundle) as supplied."
+    )
+    signature_sha256 = models.CharField(max_length=64, blank=True)
+    signed_by = models.ForeignKey(
+        ModelSigner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signature_certificate = models.JSONField(
+        default=dict, blank=True, help_text="The signing certificate's subject and digest."
+    )
+    signature_reason = models.TextField(blank=True, help_text="Why verification failed.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

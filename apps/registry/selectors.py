@@ -20,6 +20,7 @@ from apps.registry.models import (
     PredictionBatch,
     TrainingRun,
 )
+from apps.tenancy import selectors as tenancy_selectors
 
 
 def system_of(obj: Any) -> AISystem:
@@ -198,4 +199,28 @@ def model_versions_of_organization(*, organization: Any) -> QuerySet[ModelVersio
         ModelVersion.objects.filter(model__system__organization=organization)
         .select_related("model__system")
         .order_by("model__system__name", "model__name", "-created_at")
+
+
+def model_version_signature_unmet(*, model_version: ModelVersion) -> str | None:
+    """Why the organization's policy (``require_model_signature``) does not let this
+    model version serve, or None: the condition the deployment gate enforces and that
+    a CI gate reports. Unsigned, or signed but not verified, both fail it."""
+    organization = model_version.model.system.organization
+    if not tenancy_selectors.organization_policy(organization=organization)[
+        "require_model_signature"
+    ]:
+        return None
+    state = model_version.signature_state
+    if state == ModelVersion.SignatureState.VERIFIED:
+        return None
+    if state == ModelVersion.SignatureState.FAILED:
+        return (
+            f"model version {model_version.pk}'s signature did not verify "
+            f"({model_version.signature_reason}); the organization's policy requires a "
+            "verified OpenSSF Model Signing signature (require_model_signature)."
+        )
+    return (
+        f"model version {model_version.pk} is unsigned; the organization's policy "
+        "requires a verified OpenSSF Model Signing signature by a trusted signer "
+        "(require_model_signature). Register a version with its signature."
     )

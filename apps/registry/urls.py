@@ -32,6 +32,7 @@ urlpatterns = [
         api.ModelVersionDetailView.as_view(),
         name="model-version-detail",
     ),
+    path("model-signers/", api.ModelSignerListCreateView.as_view(), name="model-signer-list"),
     path("training-runs/", api.TrainingRunListCreateView.as_view(), name="training-run-list"),
     path("training-runs/<int:pk>", api.TrainingRunDetailView.as_view(), name="training-run-detail"),
     path(

@@ -40,6 +40,10 @@ class OrganizationOut(serializers.Serializer):
         help_text="Assessment kinds a model version must have passed (against thresholds "
         "fixed before the run) before the deployment gate lets it serve (default none).",
     )
+    require_model_signature = serializers.BooleanField(
+        help_text="Whether a model version serves only with a verified OpenSSF Model Signing "
+        "signature by a trusted signer (/api/v1/model-signers/; default false)."
+    )
 
 
 class OrganizationPolicyIn(StrictSerializer):
@@ -50,6 +54,7 @@ class OrganizationPolicyIn(StrictSerializer):
     required_assessments = serializers.ListField(
         child=serializers.ChoiceField(choices=ASSESSMENT_KINDS), required=False
     )
+    require_model_signature = serializers.BooleanField(required=False)
 
 
 class OrganizationView(ScopedGenericAPIView):

@@ -21,6 +21,8 @@ ORGANIZATION_POLICY_CHANGED = declare(
         "does to an unapproved version that serves",
         "allow_unclassified_activation": "whether unclassified systems may serve",
         "required_assessments": "assessment kinds a version must have passed before it serves",
+        "require_model_signature": "whether only model versions with a verified signature "
+        "may serve",
         "changed": "the setting names changed",
     },
 )

@@ -26,8 +26,9 @@ class Organization(models.Model):
     Its policy settings decide how the deployment gate treats what the Act leaves to
     the organization: what happens to a version that serves without approval when its
     system is re-classified high-risk, whether a system nobody classified yet may serve
-    at all, and which assessments a version must have passed before it serves. They
-    change only through ``organization_policy_update``, by a person, on the ledger."""
+    at all, which assessments a version must have passed before it serves, and whether
+    it must carry a verified signature. They change only through
+    ``organization_policy_update``, by a person, on the ledger."""
 
     class UnapprovedOnHighRisk(models.TextChoices):
         STOP = "stop", "Stop the deployment and raise an alert"
@@ -51,6 +52,11 @@ class Organization(models.Model):
         blank=True,
         help_text="Assessment kinds (performance, fairness, robustness) a model version must "
         "have passed, against thresholds fixed before the run, before it may serve.",
+    )
+    require_model_signature = models.BooleanField(
+        default=False,
+        help_text="Whether a model version serves only with a verified OpenSSF Model "
+        "Signing signature by a signer the organization trusts.",
     )
 
     class Meta:

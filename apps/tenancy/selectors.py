@@ -56,7 +56,10 @@ def member_user_by_email(
 def organization_policy(*, organization: Organization) -> dict[str, Any]:
     """The organization's policy settings, as the deployment gate reads them."""
     row = Organization.objects.values(
-        "unapproved_on_high_risk", "allow_unclassified_activation", "required_assessments"
+        "unapproved_on_high_risk",
+        "allow_unclassified_activation",
+        "required_assessments",
+        "require_model_signature",
     ).get(pk=organization.pk)
     return dict(row)
 

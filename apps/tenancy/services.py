@@ -63,6 +63,7 @@ def _policy_changes(
     unapproved_on_high_risk: str | None,
     allow_unclassified_activation: bool | None,
     required_assessments: list[str] | None,
+    require_model_signature: bool | None,
 ) -> dict[str, Any]:
     """The settings given, checked; InvalidInput when one is invalid or none is given."""
     if unapproved_on_high_risk is not None and (
@@ -87,13 +88,14 @@ def _policy_changes(
             ("unapproved_on_high_risk", unapproved_on_high_risk),
             ("allow_unclassified_activation", allow_unclassified_activation),
             ("required_assessments", required_assessments),
+            ("require_model_signature", require_model_signature),
         )
         if value is not None
     }
     if not changes:
         raise InvalidInput(
-            "Nothing to change: give unapproved_on_high_risk, allow_unclassified_activation "
-            "or required_assessments.",
+            "Nothing to change: give unapproved_on_high_risk, allow_unclassified_activation, "
+            "required_assessments or require_model_signature.",
             fields={"non_field_errors": ["No change."]},
         )
     return changes
@@ -106,11 +108,12 @@ def organization_policy_update(
     unapproved_on_high_risk: str | None = None,
     allow_unclassified_activation: bool | None = None,
     required_assessments: list[str] | None = None,
+    require_model_signature: bool | None = None,
 ) -> tuple[Organization, Receipt]:
     """Changes the organization's policy settings (what the deployment gate does with
     an unapproved version when its system becomes high-risk; whether unclassified
     systems may serve; which assessment kinds a version must have passed before it
-    serves). Settings that weaken a control are decided by an owner in person, never by
+    serves; whether it must carry a verified signature). Settings that weaken a control are decided by an owner in person, never by
     a key alone."""
     if not actor.in_person or not actor.can(Capability.ADMINISTER):
         raise Forbidden(
@@ -121,6 +124,7 @@ def organization_policy_update(
         unapproved_on_high_risk=unapproved_on_high_risk,
         allow_unclassified_activation=allow_unclassified_activation,
         required_assessments=required_assessments,
+        require_model_signature=require_model_signature,
     )
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
@@ -135,6 +139,7 @@ def organization_policy_update(
                 "unapproved_on_high_risk": organization.unapproved_on_high_risk,
                 "allow_unclassified_activation": organization.allow_unclassified_activation,
                 "required_assessments": list(organization.required_assessments),
+                "require_model_signature": organization.require_model_signature,
                 "changed": sorted(changes),
             },
         )

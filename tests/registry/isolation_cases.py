@@ -57,6 +57,7 @@ CASES = {
         DETAIL,
     ),
     "model-list": RouteCase("get", lambda v: {}, 200),
+    "model-signer-list": RouteCase("get", lambda v: {}, 200),
     "model-detail": RouteCase("get", lambda v: {"pk": v["model"].pk}, DETAIL),
     "model-version-list": RouteCase("post", lambda v: {"model_pk": v["model"].pk}, DETAIL),
     "model-version-detail": RouteCase(

@@ -29,7 +29,11 @@ from apps.registry.services.deployments import (
     deployment_rollback,
     deployment_stop,
 )
-from apps.registry.services.model_versions import model_create, model_version_register
+from apps.registry.services.model_versions import (
+    model_create,
+    model_signer_trust,
+    model_version_register,
+)
 from apps.registry.services.prediction_batches import (
     prediction_batch_claim,
     prediction_batch_complete,
@@ -67,6 +71,7 @@ __all__ = [
     "deployment_rollback",
     "deployment_stop",
     "model_create",
+    "model_signer_trust",
     "model_version_register",
     "prediction_batch_claim",
     "prediction_batch_complete",

@@ -7,14 +7,17 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
-from apps.registry import events
+from apps.registry import events, signatures
+from apps.registry.artifacts import local_copy
 from apps.registry.model_formats import format_mismatch
 from apps.registry.models import (
     AISystem,
     Artifact,
     DatasetVersion,
     Model,
+    ModelSigner,
     ModelVersion,
     TrainingRun,
 )
@@ -25,8 +28,9 @@ from apps.registry.services._common import (
     uploaded_artifact,
 )
 from apps.tenancy.records import record_event, record_ref
-from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 from audit_platform.principal import Principal
+from audit_platform.roles import Capability
 
 
 def model_create(
@@ -56,10 +60,14 @@ def model_version_register(
     dataset_versions: Sequence[DatasetVersion] = (),
     uri: str = "",
     uploaded: bool = False,
+    signature: dict[str, Any] | None = None,
 ) -> tuple[ModelVersion, Receipt]:
     """Registers a version of a model: its artifact by digest and format (an uploaded
     file, checked to be in that format, or a uri), the completed run that trained it
-    and the dataset versions of its own system it learned from."""
+    and the dataset versions of its own system it learned from. With ``signature`` (an
+    OpenSSF Model Signing signature over the uploaded artifact), the signature is
+    verified offline against the organization's trusted signers and the outcome, good
+    or bad, is recorded with the version (``model_version.signature_checked``)."""
     require_sha256(artifact_sha256, "artifact_sha256")
     _training_run_check(model=model, training_run=training_run)
     same_system(dataset_versions, model.system, "dataset_version_ids", "Dataset version")
@@ -69,6 +77,11 @@ def model_version_register(
         artifact_format=artifact_format,
         uri=uri,
         uploaded=uploaded,
+    )
+    check = (
+        _signature_check(actor=actor, artifact=artifact, signature=signature)
+        if signature is not None
+        else None
     )
     model_version = ModelVersion(
         model=model,
@@ -82,6 +95,17 @@ def model_version_register(
         training_run=training_run,
         metrics=metrics or {},
     )
+    if check is not None:
+        model_version.signature = signature
+        model_version.signature_sha256 = json_sha256(signature)
+        model_version.signature_state = (
+            ModelVersion.SignatureState.VERIFIED
+            if check.verified
+            else ModelVersion.SignatureState.FAILED
+        )
+        model_version.signed_by_id = check.signer.id if check.signer else None
+        model_version.signature_certificate = check.certificate
+        model_version.signature_reason = check.reason
     receipt = _model_version_write(
         actor=actor, model_version=model_version, dataset_versions=dataset_versions
     )
@@ -133,9 +157,14 @@ def _model_version_write(
         with transaction.atomic():
             model_version.save(force_insert=True)
             model_version.dataset_versions.set(dataset_versions)
-            return _model_version_entry(
+            receipt = _model_version_entry(
                 actor=actor, model_version=model_version, dataset_versions=dataset_versions
             )
+            if model_version.signature is not None:
+                # The registration's receipt is the one answered; the check's entry
+                # follows it in the same transaction.
+                _signature_entry(actor=actor, model_version=model_version)
+            return receipt
     except IntegrityError:
         raise RuleViolation(
             f"Model {model_version.model.pk} already has a version labelled "
@@ -164,5 +193,94 @@ def _model_version_entry(
             "training_run": record_ref("training_run", model_version.training_run),
             "dataset_versions": [str(v.pk) for v in dataset_versions],
             "parent": record_ref("model", model_version.model),
+        },
+    )
+
+
+def model_signer_trust(
+    *, actor: Principal, name: str, kind: str, pem: str
+) -> tuple[ModelSigner, Receipt]:
+    """Adds a signer whose OMS signatures the organization accepts: an elliptic-curve
+    public key, or a CA's certificate chain. Decided by an owner in person, since a
+    key alone could otherwise vouch for its own pipeline's models."""
+    if not actor.in_person or not actor.can(Capability.ADMINISTER):
+        raise Forbidden(
+            "Trusted model signers are added by an owner in person (signed in), never by "
+            "an API key alone."
+        )
+    if kind not in ModelSigner.Kind.values:
+        raise InvalidInput("kind must be key or certificate.", fields={"kind": ["Invalid."]})
+    try:
+        fingerprint = signatures.signer_fingerprint(kind=kind, pem=pem)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), fields={"pem": [str(exc)]}) from None
+    try:
+        with transaction.atomic():
+            signer = ModelSigner.objects.create(
+                organization=actor.organization,
+                name=name,
+                kind=kind,
+                pem=pem,
+                fingerprint_sha256=fingerprint,
+            )
+            receipt = record_event(
+                actor=actor,
+                event=events.MODEL_SIGNER_TRUSTED,
+                id=signer.pk,
+                data={"name": name, "kind": kind, "fingerprint_sha256": fingerprint},
+            )
+    except IntegrityError:
+        raise RuleViolation(
+            f"A trusted signer is named {name!r} already, or has this {kind} already."
+        ) from None
+    return signer, receipt
+
+
+def _signature_check(
+    *, actor: Principal, artifact: Artifact | None, signature: dict[str, Any]
+) -> signatures.SignatureCheck:
+    """The outcome of checking ``signature`` over the uploaded ``artifact``; a
+    signature that is no OMS signature, or one without an uploaded artifact to check
+    it against, is refused (InvalidInput)."""
+    try:
+        signatures.bundle_kind(signature)
+    except signatures.SignatureUnreadable as exc:
+        raise InvalidInput(str(exc), fields={"signature": [str(exc)]}) from None
+    if artifact is None:
+        raise InvalidInput(
+            "A signature is verified against the artifact itself: upload it and set uploaded=true.",
+            fields={"signature": ["Needs an uploaded artifact."]},
+        )
+    trusted = [
+        signatures.TrustedSigner(
+            id=s.pk, name=s.name, kind=s.kind, pem=s.pem, fingerprint_sha256=s.fingerprint_sha256
+        )
+        for s in ModelSigner.objects.filter(organization=actor.organization)
+    ]
+    with local_copy(artifact) as path:
+        return signatures.verify(
+            bundle=signature, model_path=path, model_sha256=artifact.sha256, signers=trusted
+        )
+
+
+def _signature_entry(*, actor: Principal, model_version: ModelVersion) -> Receipt:
+    signer = model_version.signed_by
+    return record_event(
+        actor=actor,
+        event=events.MODEL_VERSION_SIGNATURE_CHECKED,
+        id=model_version.pk,
+        data={
+            "signature_sha256": model_version.signature_sha256,
+            "sha256": model_version.artifact_sha256,
+            "verified": model_version.signature_state == ModelVersion.SignatureState.VERIFIED,
+            "signer": None
+            if signer is None
+            else {
+                **record_ref("model_signer", signer),
+                "name": signer.name,
+                "fingerprint_sha256": signer.fingerprint_sha256,
+            },
+            "certificate_sha256": model_version.signature_certificate.get("sha256"),
+            "reason": model_version.signature_reason or None,
         },
     )
