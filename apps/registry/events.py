@@ -199,7 +199,7 @@ MODEL_VERSION_SIGNATURE_CHECKED = declare(
         "sha256": "the artifact's",
         "verified": "true/false",
         "signer": '`{"kind": "model_signer", "id", "name", "fingerprint_sha256"}` or null',
-        "certificate_sha256": "of the signing certificate (certificate-based), or null",
+        "certificate_sha256": optional("of the signing certificate, when certificate-based"),
         "reason": "why it failed, or null",
     },
     doc="the OMS signature supplied at registration, verified offline",

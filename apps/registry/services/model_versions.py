@@ -280,7 +280,11 @@ def _signature_entry(*, actor: Principal, model_version: ModelVersion) -> Receip
                 "name": signer.name,
                 "fingerprint_sha256": signer.fingerprint_sha256,
             },
-            "certificate_sha256": model_version.signature_certificate.get("sha256"),
+            **(
+                {"certificate_sha256": model_version.signature_certificate["sha256"]}
+                if model_version.signature_certificate
+                else {}
+            ),
             "reason": model_version.signature_reason or None,
         },
     )
