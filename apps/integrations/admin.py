@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.integrations.models import LineageDataset, LineageEvent, LineageJobMapping, LineageRun
+from apps.integrations.models import (
+    LineageDataset,
+    LineageEvent,
+    LineageJobMapping,
+    LineageRun,
+    MlflowConnection,
+    MlflowRecord,
+)
 from audit_platform.admin import ReadOnlyAdmin
 
 
@@ -32,3 +39,15 @@ class LineageRunAdmin(ReadOnlyAdmin):
 class LineageEventAdmin(ReadOnlyAdmin):
     list_display = ["run", "event_type", "event_time", "received_at"]
     list_filter = ["organization", "event_type"]
+
+
+@admin.register(MlflowConnection)
+class MlflowConnectionAdmin(ReadOnlyAdmin):
+    list_display = ["tracking_uri", "system", "organization", "created_at"]
+    exclude = ["webhook_secret"]
+
+
+@admin.register(MlflowRecord)
+class MlflowRecordAdmin(ReadOnlyAdmin):
+    list_display = ["connection", "kind", "key", "state", "created_at"]
+    list_filter = ["kind"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.integrations import selectors, services
-from apps.integrations.models import LineageEvent, LineageJobMapping
+from apps.integrations import mlflow_import, selectors, services
+from apps.integrations.models import LineageEvent, LineageJobMapping, MlflowConnection
 from apps.integrations.openlineage import EVENT_TYPES, FACET_SCHEMAS
 from apps.registry.models import AISystem, Deployment, Model, PredictionBatch, TrainingRun
 from audit_platform.api import StrictSerializer
@@ -165,6 +166,19 @@ RUN_EVENT_SCHEMA = {
     },
     "additionalProperties": True,
 }
+MLFLOW_WEBHOOK_SCHEMA = {
+    "type": "object",
+    "description": "MLflow's webhook payload (mlflow.webhooks): the entity and action, "
+    "and the event's data.",
+    "required": ["entity", "action", "data"],
+    "properties": {
+        "entity": {"type": "string", "example": "model_version_alias"},
+        "action": {"type": "string", "example": "created"},
+        "timestamp": {"type": "string"},
+        "data": {"type": "object", "additionalProperties": True},
+    },
+    "additionalProperties": True,
+}
 RUN_EVENT_EXAMPLE = {
     "eventType": "COMPLETE",
     "eventTime": "2026-11-23T09:15:02.123456Z",
@@ -292,3 +306,108 @@ class FacetSchemaView(APIView):
                 + "."
             )
         return Response(json.loads((FACETS_DIR / f"{name}.json").read_text()))
+
+
+# --- MLflow ---------------------------------------------------------------------------
+
+
+class MlflowConnectionOut(serializers.ModelSerializer):
+    class Meta:
+        model = MlflowConnection
+        fields = ["id", "tracking_uri", "system", "created_at"]
+
+
+class MlflowConnectionCreatedOut(MlflowConnectionOut):
+    webhook_secret = serializers.CharField(
+        help_text="Shown once: the secret to create the MLflow webhook with."
+    )
+
+    class Meta(MlflowConnectionOut.Meta):
+        fields = [*MlflowConnectionOut.Meta.fields, "webhook_secret"]
+
+
+class MlflowConnectionIn(StrictSerializer):
+    tracking_uri = serializers.CharField(max_length=1000)
+    system_id = ScopedPrimaryKey(AISystem)
+
+
+class MlflowConnectionListCreateView(RecordListView):
+    """MLflow tracking servers whose runs and registered models go on the record."""
+
+    model, out, serializer_class = MlflowConnection, MlflowConnectionOut, MlflowConnectionOut
+    idempotency_secret_fields = ("webhook_secret",)
+
+    @extend_schema(request=MlflowConnectionIn, responses={201: MlflowConnectionCreatedOut})
+    def post(self, request: Request) -> Response:
+        data = validated(MlflowConnectionIn, request)
+        connection, receipt = mlflow_import.mlflow_connection_create(
+            actor=self.principal, tracking_uri=data["tracking_uri"], system=data["system_id"]
+        )
+        return receipt_response(MlflowConnectionCreatedOut(connection).data, receipt)
+
+
+class MlflowImportIn(StrictSerializer):
+    experiment = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only this experiment's runs (and the versions they produced).",
+    )
+
+
+class MlflowImportOut(serializers.Serializer):
+    task = serializers.UUIDField(help_text="Follow it at /api/v1/tasks/{id}.")
+
+
+class MlflowImportView(RecordView):
+    """Queues an import of the connection's runs, model versions and aliases; importing
+    again records only what is new or changed."""
+
+    model, serializer_class = MlflowConnection, MlflowImportOut
+    unrecorded_statuses = (202,)
+
+    @extend_schema(request=MlflowImportIn, responses={202: MlflowImportOut})
+    def post(self, request: Request, pk: int) -> Response:
+        connection = self.scoped_get(MlflowConnection, pk)
+        data = validated(MlflowImportIn, request)
+        task = mlflow_import.mlflow_import_request(
+            actor=self.principal, connection=connection, experiment=data["experiment"]
+        )
+        return Response({"task": str(task.pk), "ledger": None}, status=202)
+
+
+class MlflowWebhookOut(serializers.Serializer):
+    event = serializers.CharField()
+    duplicate = serializers.BooleanField()
+    runs = serializers.IntegerField()
+    runs_finished = serializers.IntegerField()
+    model_versions = serializers.IntegerField()
+    aliases = serializers.IntegerField()
+    skipped = serializers.ListField(child=serializers.CharField())
+
+
+class MlflowWebhookView(APIView):
+    """MLflow's registry webhooks for one connection, authenticated by their HMAC
+    signature (X-MLflow-Signature) with the connection's secret, not by an API key."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes: list[Any] = []
+
+    @extend_schema(
+        request={"application/json": MLFLOW_WEBHOOK_SCHEMA}, responses={200: MlflowWebhookOut}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        connection = MlflowConnection.objects.filter(pk=pk).select_related("organization").first()
+        if connection is None:
+            raise NotFound("No such MLflow connection.")
+        outcome = mlflow_import.mlflow_webhook_receive(
+            connection=connection,
+            body=request.body,
+            delivery_id=request.META.get("HTTP_X_MLFLOW_DELIVERY_ID", ""),
+            timestamp=request.META.get("HTTP_X_MLFLOW_TIMESTAMP", ""),
+            signature=request.META.get("HTTP_X_MLFLOW_SIGNATURE", ""),
+            now=time.time(),
+        )
+        return Response(outcome)

@@ -45,3 +45,23 @@ OPENLINEAGE_RUN_EVENT = declare(
         "outputs": "dataset version ids",
     },
 )
+MLFLOW_CONNECTION_CREATED = declare(
+    "mlflow_connection.created",
+    subject="mlflow_connection",
+    section=INTEGRATIONS,
+    fields={"tracking_uri": "without any user:password part", "parent": "ai_system"},
+    doc="an MLflow tracking server whose runs and models go on the record of the system",
+)
+MLFLOW_ALIAS_CHANGED = declare(
+    "mlflow_alias.changed",
+    subject="mlflow_alias",
+    section=INTEGRATIONS,
+    fields={
+        "model": "MLflow registered model name",
+        "alias": "",
+        "mlflow_version": "the version it names now, null once removed",
+        "model_version": "that version as recorded here, or null",
+        "attributed": "false: MLflow does not say who moved an alias",
+        "connection": "mlflow_connection",
+    },
+)

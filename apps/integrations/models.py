@@ -1,5 +1,6 @@
 """What the pipeline integrations keep: which OpenLineage jobs the organization put on
-the record (and as what), and every OpenLineage event received, as sent.
+the record (and as what), every OpenLineage event received, as sent, and the MLflow
+tracking servers imported from, with what was imported.
 
 The records an event leads to (training runs, prediction batches, dataset versions)
 are the registry's; the ledger entries are written by the registry's services and by
@@ -134,3 +135,68 @@ class LineageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} of {self.run}"
+
+
+class MlflowConnection(models.Model):
+    """An MLflow tracking server (or local store) whose runs and registered models go
+    on the record as training runs and model versions of one AI system, and whose
+    registry webhooks are accepted when signed with ``webhook_secret``."""
+
+    organization_path = "organization"
+    system_path = "system"
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    tracking_uri = models.CharField(max_length=1000)
+    system = models.ForeignKey("registry.AISystem", on_delete=models.PROTECT, related_name="+")
+    # The HMAC key MLflow signs its webhooks with (MLflow needs it too, so it is kept).
+    webhook_secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tracking_uri"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tracking_uri"], name="mlflowconnection_unique_uri"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_uri
+
+
+class MlflowRecord(models.Model):
+    """What was imported from an MLflow connection: a run (its training run), a model
+    version, an alias (``state``: the version it names, empty once removed), or a
+    webhook delivery (so a redelivery records nothing)."""
+
+    class Kind(models.TextChoices):
+        RUN = "run"
+        MODEL_VERSION = "model_version"
+        ALIAS = "alias"
+        DELIVERY = "delivery"
+
+    connection = models.ForeignKey(
+        MlflowConnection, on_delete=models.PROTECT, related_name="records"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=500, help_text="run id, name/version, name@alias")
+    state = models.CharField(max_length=100, blank=True)
+    training_run = models.ForeignKey(
+        "registry.TrainingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "key"], name="mlflowrecord_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -16,6 +16,21 @@ urlpatterns = [
         name="openlineage-prediction-batch",
     ),
     path(
+        "mlflow/connections/",
+        api.MlflowConnectionListCreateView.as_view(),
+        name="mlflow-connection-list",
+    ),
+    path(
+        "mlflow/connections/<int:pk>/import",
+        api.MlflowImportView.as_view(),
+        name="mlflow-import",
+    ),
+    path(
+        "mlflow/connections/<int:pk>/webhook",
+        api.MlflowWebhookView.as_view(),
+        name="mlflow-webhook",
+    ),
+    path(
         "openlineage/facets/<str:name>.json",
         api.FacetSchemaView.as_view(),
         name="openlineage-facet-schema",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.integrations import services
+from apps.integrations import mlflow_import, services
 from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
@@ -26,11 +26,14 @@ def victim(org) -> dict[str, Any]:
         kind="training_run",
         system=system,
     )
-    return {"lineage_run": run, "lineage_batch": batch}
+    connection, _ = mlflow_import.mlflow_connection_create(
+        actor=factories.tests_actor(org), tracking_uri="http://victim-mlflow:5000", system=system
+    )
+    return {"lineage_run": run, "lineage_batch": batch, "mlflow_connection": connection}
 
 
 def secrets(objects: dict[str, Any]) -> list[str]:
-    return ["Victim lineage system", "victim-namespace", "victim-job"]
+    return ["Victim lineage system", "victim-namespace", "victim-job", "victim-mlflow"]
 
 
 CASES = {
@@ -39,6 +42,15 @@ CASES = {
     "openlineage-training-run": RouteCase("get", lambda v: {"pk": v["lineage_run"].pk}, DETAIL),
     "openlineage-prediction-batch": RouteCase(
         "get", lambda v: {"pk": v["lineage_batch"].pk}, DETAIL
+    ),
+    "mlflow-connection-list": RouteCase("get", lambda v: {}, 200),
+    "mlflow-import": RouteCase("post", lambda v: {"pk": v["mlflow_connection"].pk}, DETAIL),
+    # Authenticated by the connection's HMAC secret, which another organization lacks.
+    "mlflow-webhook": RouteCase(
+        "post",
+        lambda v: {"pk": v["mlflow_connection"].pk},
+        403,
+        body={"entity": "model_version_alias", "action": "created", "data": {}},
     ),
     "openlineage-facet-schema": RouteCase("get", lambda v: {"name": "AuditTrailRunFacet"}, 200),
 }
