@@ -434,38 +434,15 @@ def mlflow_webhook_receive(
     ``X-MLflow-Signature: v1,<base64>``. A new model version is imported; an alias
     created or deleted is recorded, unattributed (MLflow does not say who). A delivery
     received again records nothing."""
-    expected = (
-        "v1,"
-        + base64.b64encode(
-            hmac.new(
-                connection.webhook_secret.encode(),
-                f"{delivery_id}.{timestamp}.".encode() + body,
-                hashlib.sha256,
-            ).digest()
-        ).decode()
+    _webhook_verify(
+        secret=connection.webhook_secret,
+        body=body,
+        delivery_id=delivery_id,
+        timestamp=timestamp,
+        signature=signature,
+        now=now,
     )
-    if not signature or not hmac.compare_digest(expected, signature):
-        raise Forbidden(
-            "The webhook's X-MLflow-Signature does not match its body: check the secret "
-            "the MLflow webhook was created with."
-        )
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > WEBHOOK_MAX_AGE_SECONDS:
-        raise InvalidInput(
-            f"X-MLflow-Timestamp is missing or more than {WEBHOOK_MAX_AGE_SECONDS} s away "
-            "from now: a delivery is accepted only fresh.",
-            fields={"X-MLflow-Timestamp": ["Stale or missing."]},
-        )
-    try:
-        payload = json.loads(body)
-        entity, action, data = payload["entity"], payload["action"], payload["data"]
-        name = str(data.get("name", ""))
-        version = str(data.get("version", ""))
-        alias = str(data.get("alias", ""))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise InvalidInput(
-            'The webhook body must be MLflow\'s JSON {"entity", "action", "data"}.',
-            fields={"body": ["Not an MLflow webhook payload."]},
-        ) from None
+    entity, action, name, version, alias = _webhook_payload(body)
     actor = Principal.system(organization=connection.organization, name="mlflow_webhook")
     report = ImportReport()
     with transaction.atomic():
@@ -494,3 +471,45 @@ def mlflow_webhook_receive(
                 report=report,
             )
     return {"event": event, "duplicate": False, **report.as_json()}
+
+
+def _webhook_verify(
+    *, secret: str, body: bytes, delivery_id: str, timestamp: str, signature: str, now: float
+) -> None:
+    expected = (
+        "v1,"
+        + base64.b64encode(
+            hmac.new(
+                secret.encode(),
+                f"{delivery_id}.{timestamp}.".encode() + body,
+                hashlib.sha256,
+            ).digest()
+        ).decode()
+    )
+    if not signature or not hmac.compare_digest(expected, signature):
+        raise Forbidden(
+            "The webhook's X-MLflow-Signature does not match its body: check the secret "
+            "the MLflow webhook was created with."
+        )
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > WEBHOOK_MAX_AGE_SECONDS:
+        raise InvalidInput(
+            f"X-MLflow-Timestamp is missing or more than {WEBHOOK_MAX_AGE_SECONDS} s away "
+            "from now: a delivery is accepted only fresh.",
+            fields={"X-MLflow-Timestamp": ["Stale or missing."]},
+        )
+
+
+def _webhook_payload(body: bytes) -> tuple[str, str, str, str, str]:
+    """(entity, action, model name, version, alias) of MLflow's webhook JSON."""
+    try:
+        payload = json.loads(body)
+        entity, action, data = payload["entity"], payload["action"], payload["data"]
+        name = str(data.get("name", ""))
+        version = str(data.get("version", ""))
+        alias = str(data.get("alias", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InvalidInput(
+            'The webhook body must be MLflow\'s JSON {"entity", "action", "data"}.',
+            fields={"body": ["Not an MLflow webhook payload."]},
+        ) from None
+    return entity, action, name, version, alias

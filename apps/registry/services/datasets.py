@@ -330,35 +330,58 @@ def dataset_version_observe(
                     "another version label."
                 )
             return existing, receipts
-        dataset_version = DatasetVersion.objects.create(
+        dataset_version, receipt = _observed_version_create(
+            actor=actor,
             dataset=dataset,
             version=version,
-            source=DatasetVersion.Source.OPENLINEAGE,
-            sha256=sha256 or "",
+            uri=uri,
+            sha256=sha256,
             size_bytes=size_bytes,
             row_count=row_count,
-            schema=schema or [],
-            uri=uri,
-            split=DatasetVersion.Split.UNSPECIFIED,
-            datasheet={},
-            contains_personal_data=None,
-            contains_special_category_data=None,
+            schema=schema,
         )
-        receipts.append(
-            record_event(
-                actor=actor,
-                event=events.DATASET_VERSION_OBSERVED,
-                id=dataset_version.pk,
-                data={
-                    "version": version,
-                    **({"sha256": sha256} if sha256 else {}),
-                    "size_bytes": size_bytes,
-                    "rows": row_count,
-                    "uri": uri,
-                    **({"schema_sha256": json_sha256(schema)} if schema else {}),
-                    "source": DatasetVersion.Source.OPENLINEAGE,
-                    "parent": record_ref("dataset", dataset),
-                },
-            )
-        )
+        receipts.append(receipt)
     return dataset_version, receipts
+
+
+def _observed_version_create(
+    *,
+    actor: Principal,
+    dataset: Dataset,
+    version: str,
+    uri: str,
+    sha256: str | None,
+    size_bytes: int | None,
+    row_count: int | None,
+    schema: list[dict[str, str]] | None,
+) -> tuple[DatasetVersion, Receipt]:
+    dataset_version = DatasetVersion.objects.create(
+        dataset=dataset,
+        version=version,
+        source=DatasetVersion.Source.OPENLINEAGE,
+        sha256=sha256 or "",
+        size_bytes=size_bytes,
+        row_count=row_count,
+        schema=schema or [],
+        uri=uri,
+        split=DatasetVersion.Split.UNSPECIFIED,
+        datasheet={},
+        contains_personal_data=None,
+        contains_special_category_data=None,
+    )
+    receipt = record_event(
+        actor=actor,
+        event=events.DATASET_VERSION_OBSERVED,
+        id=dataset_version.pk,
+        data={
+            "version": version,
+            **({"sha256": sha256} if sha256 else {}),
+            "size_bytes": size_bytes,
+            "rows": row_count,
+            "uri": uri,
+            **({"schema_sha256": json_sha256(schema)} if schema else {}),
+            "source": DatasetVersion.Source.OPENLINEAGE,
+            "parent": record_ref("dataset", dataset),
+        },
+    )
+    return dataset_version, receipt

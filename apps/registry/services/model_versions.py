@@ -96,20 +96,26 @@ def model_version_register(
         metrics=metrics or {},
     )
     if check is not None:
-        model_version.signature = signature
-        model_version.signature_sha256 = json_sha256(signature)
-        model_version.signature_state = (
-            ModelVersion.SignatureState.VERIFIED
-            if check.verified
-            else ModelVersion.SignatureState.FAILED
-        )
-        model_version.signed_by_id = check.signer.id if check.signer else None
-        model_version.signature_certificate = check.certificate
-        model_version.signature_reason = check.reason
+        _signature_keep(model_version=model_version, signature=signature, check=check)
     receipt = _model_version_write(
         actor=actor, model_version=model_version, dataset_versions=dataset_versions
     )
     return model_version, receipt
+
+
+def _signature_keep(
+    *, model_version: ModelVersion, signature: Any, check: signatures.SignatureCheck
+) -> None:
+    model_version.signature = signature
+    model_version.signature_sha256 = json_sha256(signature)
+    model_version.signature_state = (
+        ModelVersion.SignatureState.VERIFIED
+        if check.verified
+        else ModelVersion.SignatureState.FAILED
+    )
+    model_version.signed_by_id = check.signer.id if check.signer else None
+    model_version.signature_certificate = check.certificate
+    model_version.signature_reason = check.reason
 
 
 def _training_run_check(*, model: Model, training_run: TrainingRun | None) -> None:
