@@ -59,8 +59,10 @@ def test_key_of_another_organization_sees_nothing_of_it(
 
 
 # Routes anyone may call: accepting an invitation is proven by the token of its link
-# (tests/tenancy/test_invitations.py), not by a key or a member's session.
-PUBLIC = {"invitation-accept"}
+# (tests/tenancy/test_invitations.py), not by a key or a member's session; an MLflow
+# webhook by its HMAC signature (tests/integrations/test_mlflow.py); our OpenLineage
+# facet schemas are public documents, as a facet's _schemaURL must be.
+PUBLIC = {"invitation-accept", "mlflow-webhook", "openlineage-facet-schema"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - PUBLIC))
