@@ -199,6 +199,7 @@ def model_versions_of_organization(*, organization: Any) -> QuerySet[ModelVersio
         ModelVersion.objects.filter(model__system__organization=organization)
         .select_related("model__system")
         .order_by("model__system__name", "model__name", "-created_at")
+    )
 
 
 def model_version_signature_unmet(*, model_version: ModelVersion) -> str | None:
