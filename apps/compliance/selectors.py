@@ -32,6 +32,7 @@ from apps.compliance.models import (
     Risk,
 )
 from apps.ledger import selectors as ledger_selectors
+from apps.registry import selectors as registry_selectors
 from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.errors import RuleViolation
 from audit_platform.roles import Capability
@@ -120,6 +121,9 @@ def deployment_gate_conditions(
     the registry's activation and rollback ask it through :func:`deployment_change_refusal`,
     and the gate API and ``audit-client gate`` show it whole.
 
+    - ``signature``: the version carries a verified OpenSSF Model Signing signature by a
+      trusted signer, where the organization's policy requires it
+      (``require_model_signature``);
     - ``incident_freeze``: no open incident waits to be reported to the authority
       (Art. 73(6)): it blocks every change;
     - ``classification``: the system is classified, unless the organization's policy lets
@@ -136,6 +140,7 @@ def deployment_gate_conditions(
     high_risk = current is not None and current.category == Classification.Category.HIGH_RISK
     unknown = current is None and not policy["allow_unclassified_activation"]
     return [
+        _signature_condition(model_version, action),
         _incident_condition(system, action),
         _classification_condition(system, action, current=current, unknown=unknown),
         _assessments_condition(system, model_version, policy["required_assessments"]),
@@ -154,6 +159,15 @@ def deployment_change_refusal(*, deployment: Any, model_version: Any, action: st
     ):
         if not condition.met:
             raise RuleViolation(condition.message)
+
+
+def _signature_condition(model_version: Any, action: str) -> GateCondition:
+    unmet = registry_selectors.model_version_signature_unmet(model_version=model_version)
+    if unmet is None:
+        return GateCondition(
+            "signature", True, "The version's signature is verified, or none is required."
+        )
+    return GateCondition("signature", False, f"The {action} is refused: {unmet}")
 
 
 def _incident_condition(system: Any, action: str) -> GateCondition:

@@ -113,8 +113,8 @@ def organization_policy_update(
     """Changes the organization's policy settings (what the deployment gate does with
     an unapproved version when its system becomes high-risk; whether unclassified
     systems may serve; which assessment kinds a version must have passed before it
-    serves; whether it must carry a verified signature). Settings that weaken a control are decided by an owner in person, never by
-    a key alone."""
+    serves; whether it must carry a verified signature). Settings that weaken a control
+    are decided by an owner in person, never by a key alone."""
     if not actor.in_person or not actor.can(Capability.ADMINISTER):
         raise Forbidden(
             "The organization's policy is changed by an owner in person (signed in), "

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('integrations', '0001_openlineage'),
         ('registry', '0006_model_signatures'),
-        ('tenancy', '0006_organization_require_model_signature'),
+        ('tenancy', '0007_organization_require_model_signature'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('registry', '0005_dataset_version_seen_in_lineage'),
-        ('tenancy', '0006_organization_require_model_signature'),
+        ('tenancy', '0007_organization_require_model_signature'),
     ]
 
     operations = [

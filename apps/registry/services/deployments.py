@@ -87,12 +87,6 @@ def _switch(
     return deployment, event, receipt
 
 
-def _signature_check(*, model_version: ModelVersion, action: str) -> None:
-    unmet = selectors.model_version_signature_unmet(model_version=model_version)
-    if unmet:
-        raise RuleViolation(f"The {action} is refused: {unmet}")
-
-
 def deployment_activate(
     *, actor: Principal, deployment: Deployment, model_version: ModelVersion, reason: str = ""
 ) -> tuple[Deployment, DeploymentEvent, Receipt]:
@@ -107,7 +101,6 @@ def deployment_activate(
                 f"Model version {model_version.pk} belongs to another AI system; "
                 "a deployment serves only model versions of its own system."
             )
-        _signature_check(model_version=model_version, action="activation")
         deployment_change_check(
             deployment=deployment, model_version=model_version, action="activation"
         )
@@ -145,7 +138,6 @@ def deployment_rollback(
                 f"Deployment {deployment.pk} has no previous model version to roll back to."
             )
         target = current.rollback_target
-        _signature_check(model_version=target, action="rollback")
         deployment_change_check(deployment=deployment, model_version=target, action="rollback")
         # After returning to the target, a further rollback goes to what preceded it.
         before_target = (

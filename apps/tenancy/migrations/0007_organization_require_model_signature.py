@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0005_invitations'),
+        ('tenancy', '0006_organization_required_assessments'),
     ]
 
     operations = [
