@@ -72,6 +72,7 @@ def test_the_gate_api_shows_every_condition_and_records_nothing(deployed, pipeli
     verdict = _gate(pipeline, deployment, v1)
     assert verdict["allowed"] is False
     assert {c["code"]: c["met"] for c in verdict["conditions"]} == {
+        "signature": True,
         "incident_freeze": True,
         "classification": True,
         "assessments": True,

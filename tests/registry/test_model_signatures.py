@@ -265,3 +265,9 @@ def test_activation_refuses_an_unsigned_version_when_the_policy_requires_signatu
 
     assert "unsigned" in refused["error"]["message"]
     assert "require_model_signature" in refused["error"]["message"]
+    # The CI gate (GET deployments/{id}/gate, audit-client gate) says the same.
+    gate = client.get(
+        reverse("deployment-gate", kwargs={"pk": deployment.pk}), {"model_version": unsigned.pk}
+    ).json()
+    signature = next(c for c in gate["conditions"] if c["code"] == "signature")
+    assert not signature["met"] and "unsigned" in signature["message"]
