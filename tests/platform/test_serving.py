@@ -171,6 +171,9 @@ def test_pooled_connections_keep_the_ledger_statement_prepared(postgres, transac
     # with its server session: the append statement stays prepared, with its generic
     # plan, from one borrowing to the next.
     assert connection.pool is not None
+    # Start from a fresh pool: live servers of earlier tests in this process may have
+    # grown it, and borrowings would then spread over several server sessions.
+    connection.close_pool()
     options = connection.settings_dict["OPTIONS"]
     threshold, max_size = options["prepare_threshold"], options["pool"]["max_size"]
     appends_on: dict[int, int] = {}
