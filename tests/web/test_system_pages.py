@@ -155,6 +155,9 @@ def test_the_lifecycle_moves_with_a_reason_on_the_record(org, make_person, clien
     system = AISystemFactory(organization=org, name="Credit scorer")
     engineer = client_as(make_person(org, "ml_engineer"))
     url = reverse("web:system-status", args=[system.pk])
+    # The next step is offered first, retiring last.
+    form = engineer.get(reverse("web:system", args=[system.pk])).content.decode()
+    assert form.index('value="validation"') < form.index('value="retired"')
     # No reason: said next to the field, nothing written.
     with assert_nothing_written():
         refused = engineer.post(url, {"lifecycle-status": "validation", "lifecycle-reason": ""})

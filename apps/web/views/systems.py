@@ -70,8 +70,10 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args: Any, system: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="lifecycle", **kwargs)
+        # In lifecycle order, so the next step is offered first and "retired" last.
+        allowed = STATUS_TRANSITIONS[system.status]
         self.fields["status"].choices = [
-            (status, status_label(status)) for status in sorted(STATUS_TRANSITIONS[system.status])
+            (status, status_label(status)) for status in type(system).Status if status in allowed
         ]
 
 
