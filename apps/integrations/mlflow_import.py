@@ -452,7 +452,8 @@ def mlflow_webhook_receive(
             connection=connection, kind=MlflowRecord.Kind.DELIVERY, key=delivery_id[:500]
         )
         event = f"{entity}.{action}"
-        if event == "model_version.created":
+        # MLflow's own event names (entity, action), not our ledger's event types.
+        if (entity, action) == ("model_version", "created"):
             client = _client(connection)
             _model_version(
                 actor=actor,

@@ -142,7 +142,7 @@ def verify(
         )
     reasons = []
     with tempfile.TemporaryDirectory(prefix="oms-") as folder:
-        signature_path = Path(folder) / "model.sig"
+        signature_path = Path(folder) / "oms-bundle.sig"
         signature_path.write_text(json.dumps(bundle))
         for signer in candidates:
             anchor = Path(folder) / f"signer-{len(reasons)}.pem"
