@@ -8,11 +8,14 @@ and only rows with values outside that fast path (timestamps, text needing escap
 integers beyond 2**53) go through the reference encoder. The result is byte for
 byte the same: tests compare both on random data.
 
-Texts stay Arrow arrays from the input columns to the rows file. The hashing (hex
-SHA-256 of each input text, the leaf hashes, the tree over them) runs in C on the
-arrays' buffers, outside the GIL (``_rowhash.c``, built at install where a compiler
-and OpenSSL's headers are found). Without it, hashlib is called once per row and per
-tree node: the same bytes, about three times the hashing time; tests compare both.
+Where the compiled modules are built (at install, where a compiler and the headers
+of OpenSSL and double-conversion are found), neither step calls Python per row: the
+texts are written in C++ from the columns' buffers (``_rowtext.cpp``, numbers by
+double-conversion's ECMAScript formatter) and hashed in C (``_rowhash.c``: hex SHA-256
+of each input text, the leaf hashes, the tree over them), both outside the GIL.
+Without ``_rowtext`` the texts come from the Arrow kernels above; without
+``_rowhash`` hashlib is called once per row and per tree node. Every path gives the
+same bytes; tests compare them with the reference encoder.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ try:
     from apps.inference import _rowhash as compiled
 except ImportError:  # installed without a C compiler or OpenSSL's headers
     compiled = None
+try:
+    from apps.inference import _rowtext as compiled_text
+except ImportError:  # installed without a C++ compiler or double-conversion's headers
+    compiled_text = None
 
 MAX_SAFE_INTEGER = 2**53 - 1
 # Arrow writes exponents from 1e10 up; ECMAScript only from 1e21. Values in between
@@ -125,10 +132,72 @@ def _hex_sha256(texts: pa.Array) -> pa.Array:
     return pa.array([sha(t).hexdigest() for t in texts.cast(pa.binary()).to_pylist()], pa.string())
 
 
+_ROWTEXT_FLOAT, _ROWTEXT_INT, _ROWTEXT_BOOL, _ROWTEXT_STRING, _ROWTEXT_NULL = range(5)
+
+
+def _null_mask(column: pa.Array) -> np.ndarray | None:
+    if not column.null_count:
+        return None
+    return np.ascontiguousarray(pc.is_null(column).to_numpy(zero_copy_only=False), np.uint8)
+
+
+def _rowtext_column(column: pa.Array) -> tuple[int, Any, Any, Any] | None:
+    """(kind, values, offsets, null mask) of a column as ``_rowtext.row_texts`` reads
+    it, or None for a column it does not cover."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        values = np.ascontiguousarray(column.to_numpy(zero_copy_only=False), np.float64)
+        if np.isinf(values).any():
+            raise ValueError("infinite values cannot be put in JSON")
+        return _ROWTEXT_FLOAT, values, None, None  # nulls are NaN here, written as null
+    if pa.types.is_integer(kind):
+        if len(column) - column.null_count:
+            low, high = pc.min_max(column).values()
+            if max(abs(low.as_py()), abs(high.as_py())) > MAX_SAFE_INTEGER:
+                return None
+        values = pc.fill_null(column, 0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        return _ROWTEXT_INT, np.ascontiguousarray(values), None, _null_mask(column)
+    if pa.types.is_boolean(kind):
+        values = pc.fill_null(column, False).to_numpy(zero_copy_only=False)
+        return _ROWTEXT_BOOL, np.ascontiguousarray(values, np.uint8), None, _null_mask(column)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        offsets, data = _buffers(column.cast(pa.string()))
+        return _ROWTEXT_STRING, data, np.ascontiguousarray(offsets), _null_mask(column)
+    if pa.types.is_null(kind):
+        return _ROWTEXT_NULL, None, None, None
+    return None
+
+
+def _compiled_input_texts(batch: pa.RecordBatch, order: list[int]) -> pa.Array | None:
+    """The rows' canonical JSON texts written by ``_rowtext``, or None where a column
+    is outside what it covers."""
+    names = batch.schema.names
+    specs = []
+    for position, i in enumerate(order):
+        column = _rowtext_column(batch.column(i))
+        if column is None:
+            return None
+        key = ("{" if position == 0 else ",") + rfc8785.dumps(names[i]).decode("utf-8") + ":"
+        specs.append((key.encode("utf-8"), *column))
+    offsets, data = compiled_text.row_texts(batch.num_rows, specs)
+    return _binary_column(offsets, data)
+
+
+def _binary_column(offsets: bytes, data: bytes) -> pa.Array:
+    count = len(offsets) // 4 - 1
+    return pa.Array.from_buffers(
+        pa.binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
 def input_digests(batch: pa.RecordBatch) -> pa.Array:
     """Hex SHA-256 of the JCS of each row's ``{column: value}``, as a string column."""
     names = batch.schema.names
     order = sorted(range(len(names)), key=lambda i: _utf16_key(names[i]))
+    if compiled_text is not None:
+        texts = _compiled_input_texts(batch, order)
+        if texts is not None:
+            return _hex_sha256(texts)
     parts: list[Any] = []
     for position, i in enumerate(order):
         text = json_text(batch.column(i))
@@ -174,6 +243,14 @@ def output_text(outputs: np.ndarray) -> pa.Array | None:
 def leaves(*, first_row: int, digests: pa.Array, outputs: np.ndarray) -> pa.Array:
     """The leaf bytes of consecutive rows starting at ``first_row``, as a binary
     column; ``digests`` are the rows' input digests from :func:`input_digests`."""
+    if compiled_text is not None and outputs.dtype.kind in "fiu" and _one_or_more_per_row(outputs):
+        positions, data = _buffers(digests)
+        hex_digests = memoryview(data)[positions[0] : positions[-1]]
+        values = np.ascontiguousarray(outputs, np.float64)
+        width = 0 if outputs.ndim == 1 else outputs.shape[1]
+        texts = compiled_text.leaf_texts(first_row, hex_digests, values, width)
+        if texts is not None:  # None: a NaN output, which the reference encoder decides
+            return _binary_column(*texts)
     texts = output_text(outputs)
     if texts is None or pc.any(pc.is_null(texts)).as_py():
         return pa.array(
@@ -195,6 +272,10 @@ def leaves(*, first_row: int, digests: pa.Array, outputs: np.ndarray) -> pa.Arra
         "",
     )
     return joined.cast(pa.binary())
+
+
+def _one_or_more_per_row(outputs: np.ndarray) -> bool:
+    return outputs.ndim == 1 or (outputs.ndim == 2 and outputs.shape[1] > 0)
 
 
 def _plain(value: Any) -> Any:

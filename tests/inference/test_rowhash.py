@@ -18,14 +18,19 @@ from apps.ledger.core.rows import RowsTree
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
 def hashing(request, monkeypatch):
-    """Every test here runs twice: with the C hashing and with the pure-Python path a
-    machine without a compiler uses; both must give the reference bytes."""
+    """Every test here runs twice: with the compiled texts (C++) and hashing (C), and
+    with the pure-Python path a machine without a compiler uses; both must give the
+    reference bytes."""
     if request.param == "python":
         monkeypatch.setattr(rowhash, "compiled", None)
-    elif rowhash.compiled is None:
+        monkeypatch.setattr(rowhash, "compiled_text", None)
+    elif rowhash.compiled is None or rowhash.compiled_text is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("apps.inference._rowhash was not built: CI installs gcc and libssl-dev")
-        pytest.skip("apps.inference._rowhash was not built here (no compiler or libssl-dev)")
+            pytest.fail(
+                "apps.inference._rowhash or _rowtext was not built: CI installs gcc, g++, "
+                "libssl-dev and libdouble-conversion-dev"
+            )
+        pytest.skip("the compiled row texts and hashing were not built here")
     return request.param
 
 
@@ -198,3 +203,67 @@ def test_nan_outputs_fall_back_to_the_reference_as_null():
     leaves, root = fast(batch, outputs)
     assert (leaves, root) == reference(batch, [None, 0.5])
     assert b'"output":null' in leaves[0]
+
+
+EDGE_FLOATS = [
+    0.0,
+    -0.0,
+    5e-324,  # the smallest subnormal
+    2.2250738585072014e-308,  # the smallest normal
+    1.7976931348623157e308,
+    1e21,  # ECMAScript's first exponent form
+    999999999999999900000.0,  # the last plain form below it
+    1e-7,  # ECMAScript's first negative exponent form
+    1e-6,  # and the last plain form above it
+    0.1 + 0.2,  # 17 significant digits
+    2.0**53,
+    2.0**53 + 2,  # above 2**53: still a double, written as ECMAScript does
+    -123456.789e-300,
+]
+
+
+def test_edge_floats_equal_the_reference_in_inputs_and_outputs():
+    batch = pa.RecordBatch.from_pydict({"x": pa.array(EDGE_FLOATS, pa.float64())})
+    outputs = np.array(EDGE_FLOATS, np.float64)
+    assert fast(batch, outputs) == reference(batch, EDGE_FLOATS)
+
+
+def test_keys_outside_the_basic_plane_sort_by_utf16_code_units_and_strings_escape():
+    # "\U0001f600" sorts before "\uff61" in UTF-16 code units, after it in code points.
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "\uff61": pa.array(["", "line\nbreak\x01", None], pa.string()),
+            "\U0001f600": pa.array(["😀", 'quote " and \\', "\x7f\u2028"], pa.string()),
+            "nothing": pa.nulls(3),
+        }
+    )
+    outputs = np.array([1.0, 2.0, 3.0], np.float32)
+    assert fast(batch, outputs) == reference(batch, [1.0, 2.0, 3.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30))
+def test_any_finite_double_is_written_as_the_reference_writes_it(values):
+    batch = pa.RecordBatch.from_pydict({"v": pa.array(values, pa.float64())})
+    outputs = np.array(values, np.float64)
+    assert fast(batch, outputs) == reference(batch, values)
+
+
+def test_an_infinite_input_is_refused():
+    batch = pa.RecordBatch.from_pydict({"v": pa.array([1.0, float("inf")], pa.float64())})
+    with pytest.raises(ValueError, match="infinite"):
+        rowhash.input_digests(batch)
+
+
+def test_the_compiled_texts_refuse_buffers_that_do_not_match_the_row_count(hashing):
+    if hashing == "python":
+        pytest.skip("the compiled texts only")
+    texts = rowhash.compiled_text
+    short = np.zeros(2, np.float64)
+    with pytest.raises(ValueError, match="row count"):
+        texts.row_texts(3, [(b'{"x":', 0, short, None, None)])
+    offsets_past_the_end = np.array([0, 2, 9], np.int32)
+    with pytest.raises(ValueError, match="out of range"):
+        texts.row_texts(2, [(b'{"s":', 3, b"abc", offsets_past_the_end, None)])
+    with pytest.raises(ValueError, match="do not match"):
+        texts.leaf_texts(0, b"0" * 64, np.zeros(2, np.float64), 0)
