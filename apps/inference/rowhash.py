@@ -147,8 +147,6 @@ def _rowtext_column(column: pa.Array) -> tuple[int, Any, Any, Any] | None:
     kind = column.type
     if pa.types.is_floating(kind):
         values = np.ascontiguousarray(column.to_numpy(zero_copy_only=False), np.float64)
-        if np.isinf(values).any():
-            raise ValueError("infinite values cannot be put in JSON")
         return _ROWTEXT_FLOAT, values, None, None  # nulls are NaN here, written as null
     if pa.types.is_integer(kind):
         if len(column) - column.null_count:
@@ -190,9 +188,22 @@ def _binary_column(offsets: bytes, data: bytes) -> pa.Array:
     )
 
 
+def _refuse_infinite_numbers(batch: pa.RecordBatch) -> None:
+    """JSON has no infinity: name the first column and row (of the chunk) holding one."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            infinite = np.flatnonzero(np.isinf(column.to_numpy(zero_copy_only=False)))
+            if len(infinite):
+                raise ValueError(
+                    f"infinite values cannot be put in JSON (column {name!r}, row "
+                    f"{infinite[0]} of the chunk)"
+                )
+
+
 def input_digests(batch: pa.RecordBatch) -> pa.Array:
     """Hex SHA-256 of the JCS of each row's ``{column: value}``, as a string column."""
     names = batch.schema.names
+    _refuse_infinite_numbers(batch)
     order = sorted(range(len(names)), key=lambda i: _utf16_key(names[i]))
     if compiled_text is not None:
         texts = _compiled_input_texts(batch, order)
