@@ -182,7 +182,15 @@ else:
             filter(None, [_options.get("options"), "-c plan_cache_mode=force_generic_plan"])
         )
 DATABASES = {"default": _database}
+# Every model of ours declares ``id = uuid_primary_key()`` (audit_platform/ids.py): sequential
+# ids would tell one organization how many records the others make. Django needs an
+# AutoField here; a model that forgets its id gets one and fails
+# tests/platform/test_identifiers.py.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A person's id, like every other, is a UUIDv7. Groups and permissions of
+# django.contrib.auth keep their integer ids: they are the installation's, the same for
+# every organization, so their numbering tells nobody about anyone's activity.
+AUTH_USER_MODEL = "tenancy.User"
 
 # --- Files ----------------------------------------------------------------------
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -13,6 +13,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class Classification(models.Model):
     """One answer to "what is this system under the Act?", from a questionnaire.
@@ -22,6 +24,8 @@ class Classification(models.Model):
     as ``pending`` until a person other than the one behind it confirms it (it is then
     ``effective``) or declines it. The current classification is the latest effective
     one."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -90,6 +94,8 @@ class ObligationEvidence(models.Model):
     """Evidence attached by hand to an obligation that the record cannot show by
     itself (a conformity assessment, the EU declaration, the database registration)."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     system = models.ForeignKey(
@@ -116,6 +122,8 @@ class RetentionSetting(models.Model):
     Art. 18 (documentation, 10 years), Art. 19 and Art. 26(6) (logs, at least six months)
     count as met only when the current setting covers them."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     system = models.ForeignKey(
@@ -141,6 +149,8 @@ class RetentionSetting(models.Model):
 class RegistrationRecord(models.Model):
     """The registration data of a system (Art. 49, Annex VIII), versioned: the section
     and database the checklist's registration duty names, and the fields, by point."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -170,6 +180,8 @@ class RegistrationRecord(models.Model):
 
 class Risk(models.Model):
     """One entry of a system's Art. 9 risk register."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -224,6 +236,8 @@ class Risk(models.Model):
 class Assessment(models.Model):
     """A performance, fairness or robustness assessment run by a worker against
     thresholds fixed before the run (Art. 9(8))."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -280,6 +294,8 @@ class GateAlert(models.Model):
     approval when its system became high-risk. By the organization's policy the
     deployment was stopped with it, or only this alert raised."""
 
+    id = uuid_primary_key()
+
     organization_path = "deployment__system__organization"
 
     class Action(models.TextChoices):
@@ -313,6 +329,8 @@ class ApprovalRequest(models.Model):
     Approvals count only on their own request: a rejection ends it, and a request for
     another version of the same deployment supersedes a pending one. At most one
     request per deployment and version is open (pending or approved) at a time."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 
@@ -353,6 +371,8 @@ class ApprovalRequest(models.Model):
 class ApprovalDecision(models.Model):
     """One person's decision on an approval request."""
 
+    id = uuid_primary_key()
+
     class Decision(models.TextChoices):
         APPROVE = "approve"
         REJECT = "reject"
@@ -381,6 +401,8 @@ class ApprovalDecision(models.Model):
 
 class DecisionOverride(models.Model):
     """A person overriding an output of the system (Art. 14(4)(d))."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 
@@ -411,6 +433,8 @@ class DecisionOverride(models.Model):
 
 class Incident(models.Model):
     """A serious incident (Art. 3(49)) and its reporting to the authority (Art. 73)."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -463,6 +487,8 @@ class Incident(models.Model):
 class IncidentReport(models.Model):
     """An initial, follow-up or final report on an incident."""
 
+    id = uuid_primary_key()
+
     class Kind(models.TextChoices):
         INITIAL = "initial"
         FOLLOW_UP = "follow_up"
@@ -486,6 +512,8 @@ class IncidentReport(models.Model):
 
 class FundamentalRightsAssessment(models.Model):
     """A deployer's Art. 27 fundamental-rights impact assessment, versioned."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -519,6 +547,8 @@ class BiometricUse(models.Model):
     as Art. 12(3) asks: its period (a), the reference database the input data was checked
     against (b); its matches hold the input data that led to a match (c) and the persons
     who verified it (d)."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -554,6 +584,8 @@ class BiometricMatch(models.Model):
     kept by its digest and where it is stored, never the biometric data itself. No action
     or decision is taken on it before enough people confirmed it (Art. 14(5))."""
 
+    id = uuid_primary_key()
+
     organization_path = "use__system__organization"
 
     class Status(models.TextChoices):
@@ -583,6 +615,8 @@ class BiometricMatch(models.Model):
 
 class BiometricVerification(models.Model):
     """One person's separate verification of a match (Art. 14(5), Art. 12(3)(d))."""
+
+    id = uuid_primary_key()
 
     class Outcome(models.TextChoices):
         CONFIRMED = "confirmed"
@@ -616,6 +650,8 @@ class DualVerificationSetting(models.Model):
     user recorded it (versioned): the Regulation leaves it to Union or national law, so
     the product never assumes it. Without a setting the two-person rule applies."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     system = models.ForeignKey(
@@ -648,6 +684,8 @@ class AssessmentSignature(models.Model):
     point 2(g)): who signed, in which function, and the digest of exactly what they
     signed (the report as ``selectors.assessment_test_report`` states it)."""
 
+    id = uuid_primary_key()
+
     organization_path = "assessment__system__organization"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="signatures")
@@ -678,6 +716,8 @@ class GpaiDocumentation(models.Model):
     """What the provider of a general-purpose AI model states about it that the record
     cannot compute (Annex XI, Annex XII, the training-content summary's template),
     versioned: each version holds every field stated so far."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 

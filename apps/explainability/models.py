@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class Explanation(models.Model):
     """One explanation job and its results."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
     # A key limited to some systems sees the explanations of their models.

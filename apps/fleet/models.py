@@ -6,11 +6,15 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from audit_platform.ids import uuid_primary_key
+
 
 class ServingPolicy(models.Model):
     """How an organization keeps the inputs of its online decisions: stored, or only
     their digests (the default: inputs are often personal data). Outputs are always
     kept: they are part of each decision's receipt."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
 
@@ -30,6 +34,8 @@ class ServingPolicy(models.Model):
 class OnlineExchange(models.Model):
     """One logged inference (a CloudEvents request/response pair sharing an id) while
     its halves arrive, in either order; once both are here its decisions are made."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 
@@ -74,6 +80,8 @@ class OnlineExchange(models.Model):
 class OnlineDecision(models.Model):
     """One decision a serving system made and logged to us; part of a sealed
     prediction batch once ``batch`` is set. Its row in the batch is its rank by id."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 
@@ -122,6 +130,8 @@ class Worker(models.Model):
     and GPUs (read through NVML), or "no GPU" with the reason. Shared infrastructure:
     it belongs to no organization."""
 
+    id = uuid_primary_key()
+
     name = models.CharField(max_length=200, unique=True, help_text="Celery's node name.")
     worker_class = models.CharField(max_length=64)
     host = models.CharField(max_length=200)
@@ -148,6 +158,8 @@ class Worker(models.Model):
 class HeartbeatRejection(models.Model):
     """A heartbeat refused, with the reason: from a worker of no declared class, or
     with values no worker can have."""
+
+    id = uuid_primary_key()
 
     worker_name = models.CharField(max_length=200)
     reason = models.TextField()

@@ -12,12 +12,15 @@ from __future__ import annotations
 from django.db import models
 
 from apps.integrations.openlineage import EVENT_TYPES
+from audit_platform.ids import uuid_primary_key
 
 
 class LineageJobMapping(models.Model):
     """The organization's decision that the runs of one OpenLineage job (namespace and
     name) are training runs of a system (and model), or prediction batches of a
     deployment. Events of a job without one are kept and put nothing on the record."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
     system_path = "system"
@@ -56,6 +59,8 @@ class LineageJobMapping(models.Model):
 class LineageDataset(models.Model):
     """Which OpenLineage dataset (namespace and name) a registry dataset stands for."""
 
+    id = uuid_primary_key()
+
     organization_path = "organization"
 
     organization = models.ForeignKey(
@@ -71,6 +76,8 @@ class LineageDataset(models.Model):
 
 class LineageRun(models.Model):
     """One OpenLineage run (its ``runId``) and the record it became."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
 
@@ -112,6 +119,8 @@ class LineageEvent(models.Model):
     """One OpenLineage RunEvent as received (every facet kept), and what it led to.
     An event received twice (same canonical JSON) is kept once."""
 
+    id = uuid_primary_key()
+
     organization_path = "organization"
 
     organization = models.ForeignKey(
@@ -142,6 +151,8 @@ class MlflowConnection(models.Model):
     on the record as training runs and model versions of one AI system, and whose
     registry webhooks are accepted when signed with ``webhook_secret``."""
 
+    id = uuid_primary_key()
+
     organization_path = "organization"
     system_path = "system"
 
@@ -170,6 +181,8 @@ class MlflowRecord(models.Model):
     """What was imported from an MLflow connection: a run (its training run), a model
     version, an alias (``state``: the version it names, empty once removed), or a
     webhook delivery (so a redelivery records nothing)."""
+
+    id = uuid_primary_key()
 
     class Kind(models.TextChoices):
         RUN = "run"

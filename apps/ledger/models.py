@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class Log(models.Model):
     """The head of one organization's log. Appends lock this row, so they serialize per
     organization and never across organizations."""
+
+    # Internal row ids (bigint) that no API, page or export shows: the log is addressed
+    # by its organization and origin. The raw-SQL appends cast them as bigint.
+    id = models.BigAutoField(primary_key=True)
 
     organization = models.OneToOneField(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="ledger_log"
@@ -31,6 +37,10 @@ class Log(models.Model):
 
 class Entry(models.Model):
     """One sequenced event: its exact canonical bytes and columns indexed for search."""
+
+    # Internal; entries are addressed by their per-organization ``seq``, which says
+    # nothing about other organizations. The raw-SQL appends leave the id to the sequence.
+    id = models.BigAutoField(primary_key=True)
 
     log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="entries")
     seq = models.BigIntegerField()
@@ -66,6 +76,9 @@ class TreeNode(models.Model):
     Level 0 holds the leaf hashes. Any root or proof needs O(log n) of these.
     """
 
+    # Internal; nodes are addressed by (log, level, index).
+    id = models.BigAutoField(primary_key=True)
+
     log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+")
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
@@ -84,6 +97,9 @@ class TreeNode(models.Model):
 
 class Checkpoint(models.Model):
     """A signed checkpoint (C2SP signed note) as it was served, kept verbatim."""
+
+    # Internal; checkpoints are addressed by their per-organization tree size.
+    id = models.BigAutoField(primary_key=True)
 
     log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="checkpoints")
     size = models.BigIntegerField()
@@ -104,6 +120,8 @@ class Checkpoint(models.Model):
 class SigningKey(models.Model):
     """An Ed25519 key that signs one log's checkpoints. The private half is encrypted
     under the deployment's key-encryption key and never leaves the service."""
+
+    id = uuid_primary_key()
 
     log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="signing_keys")
     key_id = models.BigIntegerField(help_text="C2SP key ID, 4 bytes as an unsigned integer.")

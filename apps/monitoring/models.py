@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class MonitoringPolicy(models.Model):
     """What is watched on one deployment, against which reference, and what happens
     when it decays. One policy per deployment; changes are new revisions on the ledger."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 
@@ -78,6 +82,8 @@ class DriftReport(models.Model):
     policy's reference. ``window_key`` makes a window's report unique: re-running it
     writes no second one."""
 
+    id = uuid_primary_key()
+
     organization_path = "policy__deployment__system__organization"
 
     class Status(models.TextChoices):
@@ -122,6 +128,8 @@ class PerformanceReport(models.Model):
     """A batch's performance: estimated from scores before labels (CBPE), realized
     once labels land, against the model version's declared figure."""
 
+    id = uuid_primary_key()
+
     organization_path = "policy__deployment__system__organization"
 
     class Kind(models.TextChoices):
@@ -158,6 +166,8 @@ class PerformanceReport(models.Model):
 class Alert(models.Model):
     """Something a person must look at: drift, a performance drop, an unanswered
     trigger. Acknowledged, then resolved, by a person with a note."""
+
+    id = uuid_primary_key()
 
     organization_path = "policy__deployment__system__organization"
 
@@ -202,6 +212,8 @@ class RetrainingTrigger(models.Model):
     """A request, made by a decay alert, that the pipeline retrain (or review, or
     stop); answered by the training run registered with ``trigger=<id>``."""
 
+    id = uuid_primary_key()
+
     organization_path = "policy__deployment__system__organization"
 
     class Status(models.TextChoices):
@@ -240,6 +252,8 @@ class RetrainingTrigger(models.Model):
 class Delivery(models.Model):
     """One notification (an e-mail or a webhook POST) about an alert or a trigger,
     sent by a job and retried with backoff; its attempts are listed below it."""
+
+    id = uuid_primary_key()
 
     organization_path = "policy__deployment__system__organization"
 
@@ -289,6 +303,8 @@ class Delivery(models.Model):
 
 class DeliveryAttempt(models.Model):
     """One try at a delivery: when, the answer (HTTP status) or the error, how long."""
+
+    id = uuid_primary_key()
 
     organization_path = "delivery__policy__deployment__system__organization"
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class Artifact(models.Model):
     """A stored file (dataset, model, batch input or output), kept once per content."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
 
@@ -40,6 +44,8 @@ class Artifact(models.Model):
 
 class AISystem(models.Model):
     """An AI system as the Act means it: everything else hangs off one."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
     # How an API key limited to some systems finds them (audit_platform/views.py).
@@ -92,6 +98,8 @@ class AISystem(models.Model):
 class Dataset(models.Model):
     """A named body of data used by a system; its content lives in versions."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="datasets")
@@ -115,6 +123,8 @@ class DatasetVersion(models.Model):
     A version seen in lineage (an OpenLineage event names it as a run's input or
     output) is recorded as it was reported: its digest, size and row count where the
     event gave them (empty otherwise), no datasheet, split unspecified."""
+
+    id = uuid_primary_key()
 
     organization_path = "dataset__system__organization"
 
@@ -175,6 +185,8 @@ class DatasetVersion(models.Model):
 class Model(models.Model):
     """A model of a system; its trained artifacts are model versions."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="models")
@@ -192,6 +204,8 @@ class Model(models.Model):
 
 class TrainingRun(models.Model):
     """One training run: started, then completed, failed or abandoned."""
+
+    id = uuid_primary_key()
 
     organization_path = "system__organization"
 
@@ -242,6 +256,8 @@ class ModelSigner(models.Model):
     certificates (root last or alone). Signatures are verified offline against these;
     nothing is fetched from Sigstore."""
 
+    id = uuid_primary_key()
+
     organization_path = "organization"
 
     class Kind(models.TextChoices):
@@ -277,6 +293,8 @@ class ModelSigner(models.Model):
 class ModelVersion(models.Model):
     """A trained model artifact, identified by its digest and format; with the outcome
     of checking its OMS signature where one was supplied."""
+
+    id = uuid_primary_key()
 
     organization_path = "model__system__organization"
 
@@ -339,6 +357,8 @@ class ModelVersion(models.Model):
 class Deployment(models.Model):
     """One environment (e.g. production) of one system, serving one model version."""
 
+    id = uuid_primary_key()
+
     organization_path = "system__organization"
 
     class Status(models.TextChoices):
@@ -369,6 +389,8 @@ class Deployment(models.Model):
 
 class DeploymentEvent(models.Model):
     """A change of what a deployment serves, effective from ``at`` (its ledger time)."""
+
+    id = uuid_primary_key()
 
     class Kind(models.TextChoices):
         ACTIVATED = "activated"
@@ -401,6 +423,8 @@ class DeploymentEvent(models.Model):
 
 class PredictionBatch(models.Model):
     """A batch of decisions made by a deployment: what went in, what came out."""
+
+    id = uuid_primary_key()
 
     organization_path = "deployment__system__organization"
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
+
 
 class Report(models.Model):
     """One requested document: what it is about, how its rendering went, and, once
     generated, the exact signed file and the ledger entry that records its digest."""
+
+    id = uuid_primary_key()
 
     organization_path = "organization"
     # A key limited to some systems sees the reports about them (audit_platform/views.py).
@@ -87,6 +91,8 @@ class SigningCertificate(models.Model):
     """The X.509 certificate and key an organization's reports are signed with (PAdES).
     Self-signed unless the deployment configures one; the private key is encrypted
     under the same key-encryption key as the ledger's signing keys."""
+
+    id = uuid_primary_key()
 
     organization = models.OneToOneField(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="report_certificate"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
+
+from audit_platform.ids import uuid_primary_key
 
 
 class TaskRecord(models.Model):
@@ -16,7 +16,7 @@ class TaskRecord(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = uuid_primary_key()
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.CASCADE, related_name="task_records"
     )

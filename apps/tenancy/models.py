@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 
+from audit_platform.ids import uuid_primary_key
 from audit_platform.roles import Role
 
 slug_validator = RegexValidator(
@@ -20,6 +22,18 @@ slug_validator = RegexValidator(
 ASSESSMENT_KINDS = ("performance", "fairness", "robustness")
 
 
+class User(AbstractUser):
+    """A person who signs in (``AUTH_USER_MODEL``): Django's user with an identifier that
+    says nothing about how many people other organizations have. Same table as Django's
+    own user, so the columns and the admin stay as they were."""
+
+    id = uuid_primary_key()
+
+    class Meta(AbstractUser.Meta):
+        db_table = "auth_user"
+        swappable = "AUTH_USER_MODEL"
+
+
 class Organization(models.Model):
     """A tenant. It owns one ledger and every record its members and keys create.
 
@@ -29,6 +43,8 @@ class Organization(models.Model):
     at all, which assessments a version must have passed before it serves, and whether
     it must carry a verified signature. They change only through
     ``organization_policy_update``, by a person, on the ledger."""
+
+    id = uuid_primary_key()
 
     class UnapprovedOnHighRisk(models.TextChoices):
         STOP = "stop", "Stop the deployment and raise an alert"
@@ -69,6 +85,8 @@ class Organization(models.Model):
 class Membership(models.Model):
     """A person's role in one organization."""
 
+    id = uuid_primary_key()
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -98,6 +116,8 @@ class ApiKey(models.Model):
     separation of duties compares that person, never the key. A key may expire
     (``expires_at``) and may be limited to some AI systems (``system_ids``); a rotated
     key keeps working until the end of its grace period, then stops."""
+
+    id = uuid_primary_key()
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"
@@ -157,6 +177,8 @@ class IdempotencyRecord(models.Model):
     ``apps/tenancy/idempotency.py``.
     """
 
+    id = uuid_primary_key()
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="idempotency_records"
     )
@@ -195,6 +217,8 @@ class Invitation(models.Model):
     address) before ``expires_at``; nothing else attaches a person to an organization,
     and the answer to an invitation is the same whether an account of that address
     exists or not."""
+
+    id = uuid_primary_key()
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invitations"

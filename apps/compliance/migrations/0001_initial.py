@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import audit_platform.ids
 from django.db import migrations, models
 
 
@@ -19,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ApprovalRequest',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('requested_by', models.CharField(help_text='actor kind:id', max_length=200)),
                 ('reason', models.TextField(blank=True)),
                 ('required_approvals', models.PositiveSmallIntegerField()),
@@ -35,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Assessment',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('performance', 'Performance'), ('fairness', 'Fairness'), ('robustness', 'Robustness')], max_length=16)),
                 ('task', models.CharField(choices=[('classification', 'Classification'), ('regression', 'Regression')], max_length=16)),
                 ('config', models.JSONField(help_text='Columns, seed, resamples, perturbation settings.')),
@@ -59,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DecisionOverride',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('row_index', models.BigIntegerField(blank=True, null=True)),
                 ('original_decision', models.JSONField()),
                 ('new_decision', models.JSONField()),
@@ -77,7 +78,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Incident',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('general', 'General'), ('death', 'Death'), ('widespread_infringement', 'Widespread Infringement'), ('critical_infrastructure', 'Critical Infrastructure')], max_length=32)),
                 ('description', models.TextField()),
                 ('became_aware_at', models.DateTimeField()),
@@ -96,7 +97,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='IncidentReport',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('initial', 'Initial'), ('follow_up', 'Follow Up'), ('final', 'Final')], max_length=16)),
                 ('content', models.TextField()),
                 ('created_by', models.CharField(max_length=200)),
@@ -111,7 +112,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ObligationEvidence',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('obligation', models.CharField(max_length=32)),
                 ('description', models.TextField()),
                 ('uri', models.CharField(blank=True, max_length=1000)),
@@ -129,7 +130,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Risk',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('hazard', models.TextField()),
                 ('affected_persons', models.TextField(help_text='Categories of persons, never names.')),
                 ('likelihood', models.CharField(choices=[('rare', 'Rare'), ('unlikely', 'Unlikely'), ('possible', 'Possible'), ('likely', 'Likely'), ('almost_certain', 'Almost Certain')], max_length=16)),
@@ -151,7 +152,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ApprovalDecision',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('role', models.CharField(max_length=32)),
                 ('decision', models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject')], max_length=8)),
                 ('comment', models.TextField(blank=True)),
@@ -168,7 +169,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Classification',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('version', models.PositiveIntegerField()),
                 ('role', models.CharField(help_text="The system's role when classified.", max_length=16)),
                 ('answers', models.JSONField()),
@@ -192,7 +193,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='FundamentalRightsAssessment',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('version', models.PositiveIntegerField()),
                 ('process_and_purpose', models.TextField()),
                 ('period_and_frequency', models.TextField()),

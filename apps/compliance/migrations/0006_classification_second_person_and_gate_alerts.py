@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import audit_platform.ids
 from django.db import migrations, models
 
 
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='GateAlert',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('action', models.CharField(choices=[('stopped', 'Stopped'), ('alert_only', 'Alert Only')], max_length=16)),
                 ('message', models.TextField()),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

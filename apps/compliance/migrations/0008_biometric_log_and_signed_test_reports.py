@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import audit_platform.ids
 from django.db import migrations, models
 
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='BiometricUse',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('started_at', models.DateTimeField(help_text='Art. 12(3)(a): start date and time.')),
                 ('ended_at', models.DateTimeField(blank=True, help_text='Art. 12(3)(a): end date and time; empty while in use.', null=True)),
                 ('reference_database', models.CharField(help_text='Art. 12(3)(b): the reference database checked against.', max_length=300)),
@@ -35,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='BiometricMatch',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('input_sha256', models.CharField(help_text='Art. 12(3)(c).', max_length=64)),
                 ('input_reference', models.CharField(blank=True, help_text='Where the input data is kept.', max_length=1000)),
                 ('status', models.CharField(choices=[('awaiting_verification', 'Awaiting'), ('acted_on', 'Acted On')], default='awaiting_verification', max_length=24)),
@@ -55,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AssessmentSignature',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('role', models.CharField(max_length=32)),
                 ('function', models.CharField(help_text="The signer's responsibility for the test (e.g. test lead).", max_length=200)),
                 ('report_sha256', models.CharField(max_length=64)),
@@ -72,7 +73,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='BiometricVerification',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('role', models.CharField(max_length=32)),
                 ('outcome', models.CharField(choices=[('confirmed', 'Confirmed'), ('not_confirmed', 'Not Confirmed')], max_length=16)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -88,7 +89,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DualVerificationSetting',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('version', models.PositiveIntegerField()),
                 ('exception_applies', models.BooleanField()),
                 ('area', models.CharField(blank=True, max_length=24)),

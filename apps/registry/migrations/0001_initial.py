@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import audit_platform.ids
 from django.db import migrations, models
 
 
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AISystem',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=200)),
                 ('intended_purpose', models.TextField()),
                 ('role', models.CharField(choices=[('provider', 'Provider'), ('deployer', 'Deployer')], max_length=16)),
@@ -35,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Artifact',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('sha256', models.CharField(max_length=64)),
                 ('size_bytes', models.BigIntegerField()),
                 ('file', models.FileField(max_length=255, upload_to='artifacts/')),
@@ -51,7 +52,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Dataset',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=200)),
                 ('description', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -64,7 +65,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DatasetVersion',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('version', models.CharField(max_length=100)),
                 ('sha256', models.CharField(max_length=64)),
                 ('size_bytes', models.BigIntegerField()),
@@ -89,7 +90,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Deployment',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('environment', models.CharField(max_length=100)),
                 ('resources', models.JSONField(blank=True, default=dict, help_text='cpu, memory, gpu requested.')),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active')], default='pending', max_length=16)),
@@ -103,7 +104,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Model',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=200)),
                 ('description', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -116,7 +117,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ModelVersion',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('version', models.CharField(max_length=100)),
                 ('artifact_sha256', models.CharField(max_length=64)),
                 ('artifact_format', models.CharField(choices=[('xgboost-ubj', 'Xgboost Ubj'), ('xgboost-json', 'Xgboost Json'), ('lightgbm-txt', 'Lightgbm Txt'), ('onnx', 'Onnx'), ('sklearn-skops', 'Sklearn Skops')], max_length=16)),
@@ -136,7 +137,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DeploymentEvent',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('activated', 'Activated'), ('rolled_back', 'Rolled Back')], max_length=16)),
                 ('reason', models.TextField(blank=True)),
                 ('at', models.DateTimeField()),
@@ -157,7 +158,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='PredictionBatch',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('status', models.CharField(choices=[('recorded', 'Recorded'), ('queued', 'Queued'), ('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed')], max_length=16)),
                 ('input_sha256', models.CharField(blank=True, max_length=64)),
                 ('output_sha256', models.CharField(blank=True, max_length=64)),
@@ -182,7 +183,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='TrainingRun',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('status', models.CharField(choices=[('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed'), ('abandoned', 'Abandoned')], default='running', max_length=16)),
                 ('params', models.JSONField(blank=True, default=dict)),
                 ('metrics', models.JSONField(blank=True, default=dict)),

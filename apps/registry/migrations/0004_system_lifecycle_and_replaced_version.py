@@ -2,6 +2,8 @@
 deployment event keeps the version it replaced (``previous_model_version``) apart from
 where a rollback returns to (``rollback_target``, the field's former meaning)."""
 
+import uuid
+
 from django.db import migrations, models
 import django.db.models.deletion
 
@@ -10,7 +12,7 @@ def replaced_versions(apps, schema_editor):
     """The former ``previous_model_version`` was the rollback target; the replaced
     version is what served before each event, from the events alone."""
     DeploymentEvent = apps.get_model("registry", "DeploymentEvent")
-    served: dict[int, int | None] = {}
+    served: dict[uuid.UUID, uuid.UUID | None] = {}
     for event in DeploymentEvent.objects.order_by("deployment_id", "ledger_seq"):
         event.rollback_target_id = event.previous_model_version_id
         event.previous_model_version_id = served.get(event.deployment_id)

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import audit_platform.ids
 from django.db import migrations, models
 
 
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Invitation',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=audit_platform.ids.new_id, editable=False, primary_key=True, serialize=False)),
                 ('email', models.EmailField(help_text='As the owner typed it.', max_length=254)),
                 ('role', models.CharField(choices=[('owner', 'Owner'), ('compliance_officer', 'Compliance officer'), ('ml_engineer', 'ML engineer'), ('auditor', 'Auditor'), ('pipeline', 'Pipeline (API only)')], max_length=32)),
                 ('token_sha256', models.CharField(max_length=64, unique=True)),
