@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import IntegerField
+from django.db.models import IntegerField, UUIDField
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
@@ -248,6 +248,8 @@ class Schema(AutoSchema):
                 }
             elif isinstance(field, IntegerField):
                 schema = {"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INTEGER}
+            elif isinstance(field, UUIDField):
+                schema = {"type": "string", "format": "uuid"}
             else:
                 schema = {"type": "string"}
                 if field.max_length:

@@ -15,9 +15,10 @@ wires them into the request.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
-from django.db.models import Field, IntegerField, Model, QuerySet
+from django.db.models import Field, IntegerField, Model, QuerySet, UUIDField
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -230,6 +231,11 @@ def filter_value(field: Field, raw: str) -> Any:
         if not INTEGER.fullmatch(raw) or int(raw) > MAX_INTEGER:
             raise InvalidInput(f"Use a whole number from 0 to {MAX_INTEGER}; got {raw[:40]!r}.")
         return int(raw)
+    if isinstance(field, UUIDField):
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise InvalidInput(f"Use a record id (a UUID); got {raw[:40]!r}.") from None
     if field.max_length and len(raw) > field.max_length:
         raise InvalidInput(f"Use at most {field.max_length} characters.")
     return raw

@@ -110,12 +110,12 @@ class QuestionnaireView(ComplianceView):
 
 
 class ClassificationOut(serializers.ModelSerializer):
-    requested_by_user = serializers.IntegerField(
+    requested_by_user = serializers.UUIDField(
         source="requested_by_user_id",
         allow_null=True,
         help_text="The person behind it (for a key, the key's person); null for an operator.",
     )
-    decided_by = serializers.IntegerField(
+    decided_by = serializers.UUIDField(
         source="decided_by_id",
         allow_null=True,
         help_text="Who confirmed or declined a lowering (user id).",
@@ -220,7 +220,7 @@ class GateAlertListView(ComplianceView, RecordListView):
 
 class EvidenceLinkOut(serializers.Serializer):
     kind = serializers.CharField()
-    id = serializers.IntegerField()
+    id = serializers.UUIDField()
     ledger_seq = serializers.IntegerField(required=False)
 
 
@@ -237,7 +237,7 @@ class ObligationOut(serializers.Serializer):
 
 
 class ChecklistOut(serializers.Serializer):
-    system = serializers.IntegerField()
+    system = serializers.UUIDField()
     classification = serializers.DictField(allow_null=True)
     obligations = ObligationOut(many=True)
 
@@ -314,7 +314,7 @@ class DeploymentGateView(ComplianceView):
 
 
 class GapOut(serializers.Serializer):
-    system = serializers.IntegerField()
+    system = serializers.UUIDField()
     code = serializers.CharField()
     article = serializers.CharField()
     requirement = serializers.CharField()
@@ -324,7 +324,7 @@ class GapOut(serializers.Serializer):
 
 
 class GapParams(serializers.Serializer):
-    system = serializers.IntegerField(required=False)
+    system = serializers.UUIDField(required=False)
 
 
 class GapAnalysisView(ComplianceView):
@@ -544,7 +544,7 @@ class AssessmentDetailView(DetailView):
 
 
 class AssessmentSignatureOut(serializers.ModelSerializer):
-    signed_by = serializers.IntegerField(
+    signed_by = serializers.UUIDField(
         source="signed_by_id", help_text="The person who signed (user id)."
     )
 
@@ -554,7 +554,7 @@ class AssessmentSignatureOut(serializers.ModelSerializer):
 
 
 class TestReportOut(serializers.Serializer):
-    assessment = serializers.IntegerField()
+    assessment = serializers.UUIDField()
     report = serializers.JSONField(help_text="The test report as it is signed.")
     sha256 = serializers.CharField(help_text="RFC 8785 SHA-256 of the report: sign this.")
     signatures = AssessmentSignatureOut(many=True)
@@ -611,7 +611,7 @@ class AssessmentSignView(ComplianceView):
 
 
 class ApprovalDecisionOut(serializers.ModelSerializer):
-    decided_by = serializers.IntegerField(
+    decided_by = serializers.UUIDField(
         source="decided_by_id", help_text="The person who decided (user id)."
     )
 
@@ -625,7 +625,7 @@ class ApprovalRequestOut(serializers.ModelSerializer):
     requested_by = serializers.CharField(
         help_text="The credential it came through: user:<id>, api_key:<prefix> or system:<name>."
     )
-    requested_by_user = serializers.IntegerField(
+    requested_by_user = serializers.UUIDField(
         source="requested_by_user_id",
         allow_null=True,
         help_text="The person answerable for the request (user id; for a request made "
@@ -1080,7 +1080,7 @@ class RegistrationPointOut(serializers.Serializer):
 
 
 class RegistrationExportOut(serializers.Serializer):
-    system = serializers.IntegerField()
+    system = serializers.UUIDField()
     version = serializers.IntegerField()
     duty = serializers.CharField()
     database = serializers.CharField()
@@ -1109,7 +1109,7 @@ class SystemRegistrationView(ComplianceView):
 
 
 class BiometricVerificationOut(serializers.ModelSerializer):
-    verified_by = serializers.IntegerField(
+    verified_by = serializers.UUIDField(
         source="verified_by_id", help_text="Art. 12(3)(d): the person who verified (user id)."
     )
 

@@ -88,7 +88,7 @@ class PredictionBatchOutputView(RecordView):
 
 class RowReceiptOut(serializers.Serializer):
     format = serializers.CharField()
-    prediction_batch = serializers.IntegerField()
+    prediction_batch = serializers.UUIDField()
     row = serializers.IntegerField()
     rows = serializers.IntegerField()
     rows_root = serializers.CharField()

@@ -9,12 +9,12 @@ urlpatterns = [
         name="prediction-batch-run",
     ),
     path(
-        "prediction-batches/<int:pk>/output",
+        "prediction-batches/<uuid:pk>/output",
         api.PredictionBatchOutputView.as_view(),
         name="prediction-batch-output",
     ),
     path(
-        "prediction-batches/<int:pk>/rows/<int:n>/receipt",
+        "prediction-batches/<uuid:pk>/rows/<int:n>/receipt",
         api.RowReceiptView.as_view(),
         name="prediction-batch-row-receipt",
     ),

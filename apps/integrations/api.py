@@ -65,7 +65,7 @@ class OpenLineageJSONParser(StrictJSONParser):
 
 
 class OutcomeOut(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The kept event.")
+    id = serializers.UUIDField(help_text="The kept event.")
     run_id = serializers.UUIDField()
     event_type = serializers.CharField()
     duplicate = serializers.BooleanField(

@@ -6,12 +6,12 @@ urlpatterns = [
     path("openlineage", api.OpenLineageEventView.as_view(), name="openlineage-events"),
     path("openlineage/jobs/", api.JobMappingListCreateView.as_view(), name="openlineage-job-list"),
     path(
-        "openlineage/training-runs/<int:pk>",
+        "openlineage/training-runs/<uuid:pk>",
         api.TrainingRunEmitView.as_view(),
         name="openlineage-training-run",
     ),
     path(
-        "openlineage/prediction-batches/<int:pk>",
+        "openlineage/prediction-batches/<uuid:pk>",
         api.PredictionBatchEmitView.as_view(),
         name="openlineage-prediction-batch",
     ),
@@ -21,12 +21,12 @@ urlpatterns = [
         name="mlflow-connection-list",
     ),
     path(
-        "mlflow/connections/<int:pk>/import",
+        "mlflow/connections/<uuid:pk>/import",
         api.MlflowImportView.as_view(),
         name="mlflow-import",
     ),
     path(
-        "mlflow/connections/<int:pk>/webhook",
+        "mlflow/connections/<uuid:pk>/webhook",
         api.MlflowWebhookView.as_view(),
         name="mlflow-webhook",
     ),

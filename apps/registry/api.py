@@ -488,7 +488,7 @@ class TrainingRunIn(StrictSerializer):
     code_revision = serializers.CharField(max_length=200, required=False, default="")
     environment = EnvironmentField(required=False, default=dict)
     hardware = HardwareField(required=False, default=dict)
-    trigger = serializers.IntegerField(
+    trigger = serializers.UUIDField(
         required=False,
         allow_null=True,
         default=None,

@@ -36,7 +36,7 @@ class ReportAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list[Any]:
         return [
             path(
-                "<int:pk>/pdf/",
+                "<uuid:pk>/pdf/",
                 self.admin_site.admin_view(self.pdf_view),
                 name="reports_report_pdf",
             ),

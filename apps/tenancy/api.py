@@ -83,7 +83,7 @@ class OrganizationView(ScopedGenericAPIView):
 
 
 class ApiKeyOut(serializers.ModelSerializer):
-    answerable_user_id = serializers.IntegerField(
+    answerable_user_id = serializers.UUIDField(
         source="created_by_id",
         allow_null=True,
         help_text="The person answerable for the key: who created it (user id, as in "
@@ -126,7 +126,7 @@ class ApiKeyIn(StrictSerializer):
         help_text="When the key stops working; leave out for a key that does not expire.",
     )
     system_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.UUIDField(),
         required=False,
         allow_null=True,
         default=None,
@@ -209,7 +209,7 @@ class ApiKeyRevokeView(ScopedGenericAPIView):
 
 class MembershipOut(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
-    user_id = serializers.IntegerField(
+    user_id = serializers.UUIDField(
         help_text="The person's user id, as approvals and API keys name people."
     )
 
@@ -322,7 +322,7 @@ class InvitationAcceptIn(StrictSerializer):
 class InvitationAcceptedOut(serializers.Serializer):
     organization = serializers.CharField(help_text="The organization's slug.")
     role = serializers.CharField()
-    membership_id = serializers.IntegerField()
+    membership_id = serializers.UUIDField()
 
 
 class InvitationAcceptView(APIView):

@@ -85,8 +85,8 @@ urlpatterns = [
     path("getting-started/system", onboarding.first_system, name="onboarding-system"),
     path("getting-started/classify", onboarding.classify, name="onboarding-classify"),
     path("members/", accounts.members, name="members"),
-    path("members/<int:pk>/remove", accounts.member_remove, name="member-remove"),
-    path("invitations/<int:pk>/revoke", accounts.invitation_revoke, name="invitation-revoke"),
+    path("members/<uuid:pk>/remove", accounts.member_remove, name="member-remove"),
+    path("invitations/<uuid:pk>/revoke", accounts.invitation_revoke, name="invitation-revoke"),
     path("api-keys/", accounts.api_keys, name="api-keys"),
-    path("api-keys/<int:pk>/revoke", accounts.api_key_revoke, name="api-key-revoke"),
+    path("api-keys/<uuid:pk>/revoke", accounts.api_key_revoke, name="api-key-revoke"),
 ]

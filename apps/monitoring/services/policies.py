@@ -186,7 +186,7 @@ def _schedule(policy: MonitoringPolicy) -> None:
         defaults={
             "task": WINDOW_TASK,
             "interval": every,
-            "args": json.dumps([policy.pk]),
+            "args": json.dumps([str(policy.pk)]),
             "enabled": True,
             "description": f"Drift of {policy.deployment} over each {policy.window_hours} h window",
         },

@@ -123,7 +123,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
                 auth_login(
                     request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
                 )
-            request.session[SESSION_ORGANIZATION] = membership.organization_id
+            request.session[SESSION_ORGANIZATION] = str(membership.organization_id)
             messages.success(request, f"Welcome to {membership.organization.name}.")
             if second_factor.role_needs_second_factor(role=membership.role):
                 messages.warning(

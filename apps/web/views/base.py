@@ -12,6 +12,7 @@ action go back onto the form with ``add_service_error``, next to their fields.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -87,7 +88,9 @@ def member_of(request: HttpRequest) -> Member | None:
         memberships = list(tenancy.memberships_of_user(user=user))
         if memberships:
             chosen = request.session.get(SESSION_ORGANIZATION)
-            current = next((m for m in memberships if m.organization_id == chosen), memberships[0])
+            current = next(
+                (m for m in memberships if str(m.organization_id) == chosen), memberships[0]
+            )
             member = Member(
                 organization=current.organization,
                 role=current.role,
@@ -191,7 +194,7 @@ def safe_next(request: HttpRequest, fallback: str = "web:home") -> str:
 def organization_switch(request: HttpRequest) -> HttpResponse:
     """Acts for another of the person's organizations from now on in this session."""
     try:
-        wanted = int(request.POST.get("organization", ""))
+        wanted = str(uuid.UUID(request.POST.get("organization", "")))
     except ValueError:
         wanted = None
     memberships = tenancy.memberships_of_user(user=request.user)
