@@ -33,3 +33,8 @@ def new_id() -> uuid.UUID:
 def uuid_primary_key() -> models.UUIDField:
     """The primary-key field every model declares as ``id = uuid_primary_key()``."""
     return models.UUIDField(primary_key=True, default=new_id, editable=False)
+
+
+def id_text(value: uuid.UUID | str | None) -> str | None:
+    """A record id as JSON carries it (its text), None staying None."""
+    return None if value is None else str(value)

@@ -304,8 +304,8 @@ class DeploymentGateView(ComplianceView):
         return Response(
             GateOut(
                 {
-                    "deployment": deployment.pk,
-                    "model_version": version.pk,
+                    "deployment": str(deployment.pk),
+                    "model_version": str(version.pk),
                     "allowed": all(c.met for c in conditions),
                     "conditions": [c.as_json() for c in conditions],
                 }
@@ -571,7 +571,7 @@ class AssessmentSignIn(StrictSerializer):
 
 def _test_report(assessment: Assessment) -> dict[str, Any]:
     return {
-        "assessment": assessment.pk,
+        "assessment": str(assessment.pk),
         "report": selectors.assessment_test_report(assessment=assessment),
         "sha256": selectors.assessment_test_report_sha256(assessment=assessment),
         "signatures": AssessmentSignatureOut(

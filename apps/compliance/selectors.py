@@ -35,6 +35,7 @@ from apps.ledger import selectors as ledger_selectors
 from apps.registry import selectors as registry_selectors
 from apps.tenancy import selectors as tenancy_selectors
 from audit_platform.errors import RuleViolation
+from audit_platform.ids import id_text
 from audit_platform.roles import Capability
 
 
@@ -454,9 +455,9 @@ def obligations_for_system(*, system: Any, today: date | None = None) -> dict[st
         )
     items.sort(key=lambda item: (item["applies_from"], item["code"]))
     return {
-        "system": system.pk,
+        "system": str(system.pk),
         "classification": {
-            "id": current.pk,
+            "id": str(current.pk),
             "version": current.version,
             "category": current.category,
         },
@@ -477,7 +478,7 @@ def gap_analysis(*, organization: Any, system_id: int | None = None) -> list[dic
         if checklist["classification"] is None:
             gaps.append(
                 {
-                    "system": system.pk,
+                    "system": str(system.pk),
                     "code": "classification",
                     "article": "Art. 5, Art. 6",
                     "requirement": "Classify the system: which obligations apply is unknown.",
@@ -601,7 +602,7 @@ def registration_export(*, system: Any) -> dict[str, Any] | None:
         return None
     title, fields = rules.ANNEX_VIII_SECTIONS[record.section]
     return {
-        "system": system.pk,
+        "system": str(system.pk),
         "version": record.version,
         "duty": record.duty,
         "database": record.database,
@@ -673,8 +674,8 @@ def assessment_test_report(*, assessment: Assessment) -> dict[str, Any]:
     model_version = assessment.model_version
     data = assessment.dataset_version
     return {
-        "assessment": assessment.pk,
-        "system": assessment.system_id,
+        "assessment": str(assessment.pk),
+        "system": id_text(assessment.system_id),
         "kind": assessment.kind,
         "task": assessment.learning_task,
         "model_version": (

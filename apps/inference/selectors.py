@@ -53,7 +53,7 @@ def row_receipt(*, batch: PredictionBatch, row: int) -> dict[str, Any]:
     entry = ledger_selectors.entry_at(log=log, seq=seq)
     return {
         "format": RECEIPT_FORMAT,
-        "prediction_batch": batch.pk,
+        "prediction_batch": str(batch.pk),
         "row": row,
         "rows": batch.row_count,
         "rows_root": batch.rows_root,

@@ -90,7 +90,7 @@ class OutcomeOut(serializers.Serializer):
 
 def _outcome(event: LineageEvent, *, duplicate: bool) -> dict[str, Any]:
     return {
-        "id": event.pk,
+        "id": str(event.pk),
         "run_id": str(event.run.run_id),
         "event_type": event.event_type,
         "duplicate": duplicate,

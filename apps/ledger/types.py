@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,9 +58,12 @@ class Receipt:
 
 def plain_json(value: Any) -> Any:
     """The same value with str and int subclasses (Django's TextChoices members, for
-    one) turned into plain str and int, which is all an entry's builder accepts."""
+    one) turned into plain str and int, and record ids (UUIDs) into their text, which is
+    all an entry's builder accepts."""
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):

@@ -21,6 +21,7 @@ from apps.monitoring.models import (
 )
 from apps.registry import selectors as registry_selectors
 from apps.registry.models import ModelVersion
+from audit_platform.ids import id_text
 
 ACTIONS = {
     "retrain": "a retraining trigger is sent to the training pipeline, which registers the "
@@ -111,7 +112,7 @@ def monitoring_plans(*, system: Any) -> list[dict[str, Any]]:
     return [
         {
             "deployment": p.deployment.environment,
-            "policy_id": p.pk,
+            "policy_id": str(p.pk),
             "revision": p.revision,
             "text": monitoring_plan(p),
             "seq": p.ledger_seq,
@@ -174,13 +175,13 @@ def retraining_chain(*, trigger: RetrainingTrigger) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [
         {
             "step": "alert",
-            "id": trigger.alert_id,
+            "id": id_text(trigger.alert_id),
             "seq": trigger.alert.ledger_seq,
             "what": trigger.alert.cause,
         },
         {
             "step": "trigger",
-            "id": trigger.pk,
+            "id": str(trigger.pk),
             "seq": trigger.ledger_seq,
             "what": f"{trigger.action} requested, deadline {trigger.deadline.isoformat()}",
         },
@@ -194,7 +195,7 @@ def retraining_chain(*, trigger: RetrainingTrigger) -> list[dict[str, Any]]:
     steps.append(
         {
             "step": "training_run",
-            "id": run.pk,
+            "id": str(run.pk),
             "seq": first,
             "what": f"training run {run.pk} ({run.status})",
         }
@@ -212,7 +213,7 @@ def _version_steps(*, log: Any, trigger: RetrainingTrigger, version: Any) -> lis
     steps = [
         {
             "step": "model_version",
-            "id": version.pk,
+            "id": str(version.pk),
             "seq": seq,
             "what": f"model version {version} registered",
         }
@@ -223,7 +224,7 @@ def _version_steps(*, log: Any, trigger: RetrainingTrigger, version: Any) -> lis
         steps.append(
             {
                 "step": "assessment",
-                "id": a.pk,
+                "id": str(a.pk),
                 "seq": last,
                 "what": f"{a.kind} assessment {a.status}",
             }
@@ -237,7 +238,7 @@ def _version_steps(*, log: Any, trigger: RetrainingTrigger, version: Any) -> lis
         steps.append(
             {
                 "step": "approval",
-                "id": request.pk,
+                "id": str(request.pk),
                 "seq": max((e.seq for e in entries), default=None),
                 "what": f"approval request {request.status}",
             }
@@ -248,7 +249,7 @@ def _version_steps(*, log: Any, trigger: RetrainingTrigger, version: Any) -> lis
             steps.append(
                 {
                     "step": "deployment",
-                    "id": deployment.pk,
+                    "id": str(deployment.pk),
                     "seq": event.ledger_seq,
                     "what": f"{deployment.environment} {event.kind} {version}",
                 }
@@ -263,7 +264,7 @@ def _when(value: datetime | None) -> str:
 def _drift_rows(reports: list[DriftReport]) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.pk,
+            "id": str(r.pk),
             "deployment": r.policy.deployment.environment,
             "window": r.window_key,
             "status": r.status,
@@ -284,7 +285,7 @@ def _drift_rows(reports: list[DriftReport]) -> list[dict[str, Any]]:
 def _alert_rows(raised: list[Alert]) -> list[dict[str, Any]]:
     return [
         {
-            "id": a.pk,
+            "id": str(a.pk),
             "kind": a.kind,
             "severity": a.severity,
             "cause": a.cause,
@@ -315,7 +316,7 @@ def post_market(*, system: Any, time_from: datetime, time_to: datetime) -> dict[
         "alerts": _alert_rows(raised),
         "triggers": [
             {
-                "id": t.pk,
+                "id": str(t.pk),
                 "action": t.action,
                 "status": t.status,
                 "deadline": _when(t.deadline),

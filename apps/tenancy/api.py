@@ -345,6 +345,6 @@ class InvitationAcceptView(APIView):
         body = {
             "organization": membership.organization.slug,
             "role": membership.role,
-            "membership_id": membership.pk,
+            "membership_id": str(membership.pk),
         }
         return receipt_response(InvitationAcceptedOut(body).data, receipt)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from apps.registry.models import Deployment, ModelVersion
 from apps.registry.services.prediction_batches import prediction_batch_record
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
+from audit_platform.ids import new_id
 from audit_platform.principal import Principal
 
 # Ids looked up or updated per statement: well under PostgreSQL's 65,535 parameters.
@@ -209,16 +211,17 @@ def _copy_insert(
     inserted."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS fleet_incoming (request_id text, part integer, "
-            "input_sha256 text, input jsonb, output jsonb) ON COMMIT DELETE ROWS"
+            "CREATE TEMPORARY TABLE IF NOT EXISTS fleet_incoming (id uuid, request_id text, "
+            "part integer, input_sha256 text, input jsonb, output jsonb) ON COMMIT DELETE ROWS"
         )
         cursor.execute("DELETE FROM fleet_incoming")
         with cursor.cursor.copy(
-            "COPY fleet_incoming (request_id, part, input_sha256, input, output) FROM STDIN"
+            "COPY fleet_incoming (id, request_id, part, input_sha256, input, output) FROM STDIN"
         ) as copy:
-            for row in rows.values():
+            for decision_id, row in _in_id_order(rows):
                 copy.write_row(
                     (
+                        decision_id,
                         row.request_id,
                         row.part,
                         row.input_sha256,
@@ -228,13 +231,20 @@ def _copy_insert(
                 )
         # A decision logged before (or by a concurrent post) stays as first logged.
         cursor.execute(
-            "INSERT INTO fleet_onlinedecision (deployment_id, model_version_id, request_id, "
-            "part, received_at, input_sha256, input, output) SELECT %s, %s, request_id, part, "
+            "INSERT INTO fleet_onlinedecision (id, deployment_id, model_version_id, request_id, "
+            "part, received_at, input_sha256, input, output) SELECT id, %s, %s, request_id, part, "
             "%s, input_sha256, input, output FROM fleet_incoming ORDER BY request_id, part "
             "ON CONFLICT (deployment_id, request_id, part) DO NOTHING RETURNING request_id, part",
             [deployment.pk, version.pk, now],
         )
         return set(cursor.fetchall())
+
+
+def _in_id_order(rows: dict[tuple[str, int], _Row]) -> list[tuple[uuid.UUID, _Row]]:
+    """The rows by (request id, part), each with a fresh id that sorts the same way:
+    sealing takes open decisions in id order, which is then the order they came in."""
+    ordered = sorted(rows.items())
+    return list(zip(sorted(new_id() for _ in ordered), (row for _, row in ordered), strict=True))
 
 
 def _orm_insert(
@@ -256,6 +266,7 @@ def _orm_insert(
     OnlineDecision.objects.bulk_create(
         [
             OnlineDecision(
+                id=decision_id,
                 deployment=deployment,
                 model_version=version,
                 request_id=row.request_id,
@@ -265,7 +276,7 @@ def _orm_insert(
                 input=row.input,
                 output=row.output,
             )
-            for row in fresh.values()
+            for decision_id, row in _in_id_order(fresh)
         ],
         batch_size=_CHUNK,
         ignore_conflicts=True,
@@ -507,13 +518,13 @@ def _seal_one(*, deployment_id: int, version_id: int, force: bool, now: datetime
     return batch_id
 
 
-def _assign(*, ids: list[int], batch_id: int) -> None:
+def _assign(*, ids: list[uuid.UUID], batch_id: uuid.UUID) -> None:
     """Marks the decisions sealed in the batch."""
     if connection.vendor == "postgresql":
         # One array literal: binding 10,000 ids one by one costs more than the update.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE fleet_onlinedecision SET batch_id = %s WHERE id = ANY(%s::bigint[])",
+                "UPDATE fleet_onlinedecision SET batch_id = %s WHERE id = ANY(%s::uuid[])",
                 [batch_id, "{" + ",".join(map(str, ids)) + "}"],
             )
         return

@@ -18,6 +18,7 @@ from apps.monitoring.services.deliveries import deliveries_create
 from apps.registry import selectors as registry_selectors
 from apps.tenancy.records import record_event, record_ref
 from audit_platform.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from audit_platform.ids import id_text
 from audit_platform.principal import Principal
 
 DECAY_KINDS = (Alert.Kind.DRIFT, Alert.Kind.PERFORMANCE)
@@ -35,7 +36,7 @@ def _alert_payload(alert: Alert) -> dict[str, Any]:
         "summary": alert.cause,
         "severity": alert.severity,
         "alert": {
-            "id": alert.pk,
+            "id": str(alert.pk),
             "kind": alert.kind,
             "cause": alert.cause,
             "figures": alert.figures,
@@ -142,13 +143,13 @@ def trigger_payload(trigger: Trigger) -> dict[str, Any]:
     policy, version = trigger.policy, trigger.model_version
     system = policy.deployment.system
     facts = {
-        "trigger_id": trigger.pk,
+        "trigger_id": str(trigger.pk),
         "action": trigger.action,
         "deadline": trigger.deadline.isoformat(),
-        "system_id": system.pk,
-        "deployment_id": policy.deployment_id,
-        "model_version_id": version.pk if version else None,
-        "alert_id": trigger.alert_id,
+        "system_id": str(system.pk),
+        "deployment_id": id_text(policy.deployment_id),
+        "model_version_id": str(version.pk) if version else None,
+        "alert_id": id_text(trigger.alert_id),
     }
     return {
         "event": "retraining_trigger.created",

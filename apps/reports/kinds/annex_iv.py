@@ -88,7 +88,7 @@ def _declaration_on_record(system: AISystem, cite: Citations) -> dict[str, Any] 
     if report is None:
         return None
     return {
-        "id": report.pk,
+        "id": str(report.pk),
         "sha256": report.sha256,
         "generated_at": when(report.generated_at),
         "seq": cite.add(report.ledger_seq),

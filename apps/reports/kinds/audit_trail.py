@@ -31,6 +31,7 @@ from apps.reports.kinds.common import (
     words,
 )
 from apps.reports.models import Report
+from audit_platform.ids import id_text
 
 ENTRY_LINES_PER_BLOCK = 60
 # The longest event type is printed whole; subjects and actors are shortened, never
@@ -219,7 +220,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
     }
     records = {
         "scope": subject,
-        "system_id": report.system_id,
+        "system_id": id_text(report.system_id),
         "time_from": time_from,
         "time_to": time_to,
         "selection_rule": context["rule"],

@@ -13,6 +13,7 @@ from typing import Any
 from apps.compliance import selectors as compliance
 from apps.registry.models import AISystem, Deployment, DeploymentEvent, ModelVersion
 from apps.reports.kinds.common import Citations, People, RecordUnreadable, reading, when, words
+from audit_platform.ids import id_text
 
 # The basis of a high-risk classification, as the declaration states it.
 BASIS = {"annex_i": "Annex I (Art. 6(1))", "annex_iii": "Annex III (Art. 6(2))"}
@@ -103,7 +104,7 @@ def _assessment_rows(assessments: list[Any], cite: Citations) -> list[dict[str, 
     cite.load({"assessment": [a.pk for a in assessments]})
     return [
         {
-            "id": a.pk,
+            "id": str(a.pk),
             "kind": words(a.kind),
             "task": words(a.learning_task),
             "status": words(a.status),
@@ -123,7 +124,7 @@ def _approval_rows(
 ) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.pk,
+            "id": str(r.pk),
             "deployment": r.deployment.environment,
             "model_version": str(r.model_version),
             "served": (r.deployment_id, r.model_version_id) in served,
@@ -207,7 +208,7 @@ def _oversight(system: AISystem, cite: Citations, people: People) -> dict[str, A
     overrides = [
         {
             "deployment": o.deployment.environment,
-            "batch": o.prediction_batch_id,
+            "batch": id_text(o.prediction_batch_id),
             "row": o.row_index,
             "by": people.who(o.created_by),
             "reason": o.reason,
@@ -231,7 +232,7 @@ def _risks(system: AISystem, cite: Citations, people: People) -> list[dict[str, 
     cite.load({"risk": [r.pk for r in risks]})
     return [
         {
-            "id": r.pk,
+            "id": str(r.pk),
             "hazard": r.hazard,
             "affected_persons": r.affected_persons,
             "likelihood": words(r.likelihood),
@@ -275,7 +276,7 @@ def open_incidents(system: AISystem, cite: Citations) -> list[dict[str, Any]]:
     cite.load({"incident": [i.pk for i in incidents]})
     return [
         {
-            "id": i.pk,
+            "id": str(i.pk),
             "kind": i.kind.replace("_", " "),
             "description": i.description,
             "became_aware": when(i.became_aware_at),

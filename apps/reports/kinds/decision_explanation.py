@@ -29,6 +29,7 @@ from apps.reports.kinds.common import (
     words,
 )
 from apps.reports.models import Report
+from audit_platform.ids import id_text
 
 # Art. 86(1): the right covers decisions based on the output of a high-risk AI system
 # listed in Annex III, "with the exception of systems listed under point 2 thereof".
@@ -151,7 +152,7 @@ def _shap(batch: Any, row: int, cite: Citations) -> dict[str, Any]:
     inputs = _row_input(batch, row)
     names = [str(n) for n in explanation.feature_names]
     return {
-        "id": explanation.pk,
+        "id": str(explanation.pk),
         "method": SHAP_METHODS.get(explanation.method, words(explanation.method)),
         "which": which,
         "base": base,
@@ -178,7 +179,7 @@ def _oversight(batch: Any, row: int, cite: Citations, people: People) -> dict[st
     ]
     approvals = [
         {
-            "id": r.pk,
+            "id": str(r.pk),
             "decisions": [
                 f"{words(d.decision)} by {people.user(d.decided_by_id)}, {when(d.created_at)}"
                 for d in r.decisions.all()
@@ -213,7 +214,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
     receipt = row_receipt(batch=batch, row=row)
     cite.add(receipt["entry_seq"])
     decision = {
-        "batch": batch.pk,
+        "batch": str(batch.pk),
         "row": row,
         "output": receipt["leaf_json"]["output"],
         "input_sha256": receipt["leaf_json"]["input_sha256"],
@@ -225,7 +226,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "model_version": str(batch.model_version),
         "sha256": batch.model_version.artifact_sha256,
         "deployment": batch.deployment.environment,
-        "deployment_id": batch.deployment_id,
+        "deployment_id": id_text(batch.deployment_id),
         "version_seq": cite.first(
             "model_version", batch.model_version_id, "model_version.registered"
         ),

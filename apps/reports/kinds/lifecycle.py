@@ -33,6 +33,7 @@ from apps.reports.kinds.common import (
     when,
     words,
 )
+from audit_platform.ids import id_text
 
 RUN_FINISH_TYPES = {
     "completed": "training_run.completed",
@@ -48,7 +49,7 @@ def _dataset_rows(
     for v in versions:
         by_dataset[v.dataset_id].append(
             {
-                "id": v.pk,
+                "id": str(v.pk),
                 "version": v.version,
                 "split": v.split,
                 "rows": v.row_count,
@@ -86,7 +87,7 @@ def _run_rows(runs: list[TrainingRun], cite: Citations) -> list[dict[str, Any]]:
         finish_type = RUN_FINISH_TYPES.get(r.status)
         rows.append(
             {
-                "id": r.pk,
+                "id": str(r.pk),
                 "model": r.model.name if r.model else "—",
                 "status": words(r.status),
                 "params": pairs(r.params),
@@ -109,7 +110,7 @@ def _run_rows(runs: list[TrainingRun], cite: Citations) -> list[dict[str, Any]]:
 def _version_rows(versions: list[ModelVersion], cite: Citations) -> list[dict[str, Any]]:
     return [
         {
-            "id": v.pk,
+            "id": str(v.pk),
             "model": v.model.name,
             "version": v.version,
             "format": v.artifact_format,
@@ -122,7 +123,7 @@ def _version_rows(versions: list[ModelVersion], cite: Citations) -> list[dict[st
                 for name, value in (v.metrics or {}).items()
                 if (bounds := metric_interval(value)) is not None
             },
-            "training_run": v.training_run_id,
+            "training_run": id_text(v.training_run_id),
             "datasets": ", ".join(str(d) for d in v.dataset_versions.all()) or "—",
             "created_at": when(v.created_at),
             "seq": cite.seq("model_version", v.pk, "model_version.registered"),

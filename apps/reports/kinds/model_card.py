@@ -41,7 +41,7 @@ def _shap_importance(version: ModelVersion, cite: Citations) -> dict[str, Any] |
             key=lambda item: -item[1],
         )[:15]
     return {
-        "id": explanation.pk,
+        "id": str(explanation.pk),
         "method": SHAP_METHODS.get(explanation.method, words(explanation.method)),
         "rows": explanation.rows,
         "seq": cite.add(explanation.ledger_seq),
@@ -98,7 +98,7 @@ def _fairness(version: ModelVersion, cite: Citations) -> list[dict[str, Any]] | 
         out = [
             {
                 **_fairness_attribute(attribute, result, verdicts),
-                "assessment": assessment.pk,
+                "assessment": str(assessment.pk),
                 "status": assessment.status,
                 "seq": seq,
             }
@@ -213,7 +213,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "datasets": _dataset_rows(datasets, cite),
         "run": (
             {
-                "id": run.pk,
+                "id": str(run.pk),
                 "params": pairs(run.params),
                 "seq": cite.seq("training_run", run.pk, "training_run.started"),
             }

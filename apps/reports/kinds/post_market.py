@@ -42,7 +42,7 @@ def _volume_chart(batches: list[PredictionBatch]) -> str:
 def _batch_rows(batches: list[PredictionBatch], cite: Citations) -> list[dict[str, Any]]:
     return [
         {
-            "id": b.pk,
+            "id": str(b.pk),
             "deployment": b.deployment.environment,
             "model_version": str(b.model_version),
             "rows": b.row_count,

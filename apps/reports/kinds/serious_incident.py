@@ -159,7 +159,7 @@ def _incident(
     # The facts as last recorded: the later entry when any were learnt after opening.
     details_seq = cite.last("incident", incident.pk, "incident.details_recorded") or opened_seq
     return {
-        "id": incident.pk,
+        "id": str(incident.pk),
         "kind": incident.kind,
         "kind_label": incident.get_kind_display(),
         "description": incident.description,
