@@ -35,7 +35,8 @@ class Principal:
     person_id: int | None = None
     # An API key limited to some AI systems carries their ids; None means all of the
     # organization's systems.
-    system_ids: frozenset[int] | None = None
+    # The AI systems (ids as text) an API key is limited to; None: all.
+    system_ids: frozenset[str] | None = None
     # For a person signed in to a browser session (the pages, and the API through that
     # session): whether they logged in with their second factor. None where no session
     # is involved (API keys, operators, services called from code).
@@ -99,7 +100,9 @@ class Principal:
             name=api_key.name or api_key.role,
             api_key=api_key,
             person_id=api_key.created_by_id,
-            system_ids=frozenset(api_key.system_ids) if api_key.system_ids is not None else None,
+            system_ids=frozenset(map(str, api_key.system_ids))
+            if api_key.system_ids is not None
+            else None,
         )
 
     @classmethod

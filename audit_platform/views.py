@@ -129,7 +129,7 @@ def system_path(model: type[Model]) -> str | None:
 
 
 def in_organization(
-    model: type[Model], organization: Any, *, system_ids: frozenset[int] | None = None
+    model: type[Model], organization: Any, *, system_ids: frozenset[str] | None = None
 ) -> QuerySet[Any]:
     """The model's records that belong to ``organization``; each such model names its
     path to the organization in ``organization_path``. With ``system_ids`` (an API key

@@ -159,7 +159,7 @@ def _lineage_run(*, actor: Principal, event: RunEvent) -> LineageRun:
         run.save(update_fields=["mapping"])
     if run.mapping is not None:
         systems = actor.system_ids
-        if systems is not None and run.mapping.system_id not in systems:
+        if systems is not None and str(run.mapping.system_id) not in systems:
             raise Forbidden(
                 f"This API key is limited to other AI systems; the OpenLineage job "
                 f"{run.namespace}/{run.name} records to system {run.mapping.system_id}."

@@ -66,14 +66,12 @@ def deployment_history(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
     )
 
 
-def system_ids_of_organization(*, organization: Any, system_ids: Any) -> set[int]:
-    """The ids among ``system_ids`` that are AI systems of ``organization`` (tenancy asks
-    this through its extension point when a key is limited to some systems)."""
-    return set(
-        AISystem.objects.filter(organization=organization, pk__in=list(system_ids)).values_list(
-            "pk", flat=True
-        )
-    )
+def system_ids_of_organization(*, organization: Any, system_ids: Any) -> set[str]:
+    """The ids (as text) among ``system_ids`` that are AI systems of ``organization``
+    (tenancy asks this through its extension point when a key is limited to some
+    systems)."""
+    found = AISystem.objects.filter(organization=organization, pk__in=list(system_ids))
+    return {str(pk) for pk in found.values_list("pk", flat=True)}
 
 
 # --- Reads for pages (apps/web): one organization's records, rows for tables -------------

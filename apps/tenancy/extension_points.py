@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 
 class SystemIdsOfOrganization(Protocol):
-    def __call__(self, *, organization: Any, system_ids: Iterable[int]) -> set[int]:
+    def __call__(self, *, organization: Any, system_ids: Iterable[str]) -> set[str]:
         """The ids among ``system_ids`` that are AI systems of ``organization``."""
 
 
@@ -25,12 +25,12 @@ def system_ids_resolver_register(resolver: SystemIdsOfOrganization) -> None:
         _system_resolvers.append(resolver)
 
 
-def system_ids_unknown(*, organization: Any, system_ids: Iterable[int]) -> list[int]:
+def system_ids_unknown(*, organization: Any, system_ids: Iterable[str]) -> list[str]:
     """The ids among ``system_ids`` that are not AI systems of ``organization``, in
     order. With no resolver registered every id is unknown: a scope nobody can check
     is refused, never silently allowed."""
     wanted = sorted(set(system_ids))
-    known: set[int] = set()
+    known: set[str] = set()
     for resolver in _system_resolvers:
         known |= resolver(organization=organization, system_ids=wanted)
     return [system_id for system_id in wanted if system_id not in known]

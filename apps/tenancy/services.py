@@ -5,6 +5,8 @@ organization's ledger in the same transaction. Also the purge of expired
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -223,9 +225,23 @@ def _key_person(*, organization: Organization, actor: Principal, answerable: Any
     return answerable.pk
 
 
+def _system_id_texts(system_ids: Sequence[uuid.UUID | str]) -> list[str]:
+    """The ids as a key stores them (text), or InvalidInput naming one that is no id."""
+    texts = []
+    for system_id in system_ids:
+        try:
+            texts.append(str(uuid.UUID(str(system_id))))
+        except ValueError:
+            raise InvalidInput(
+                f"{str(system_id)[:40]!r} is not an AI system id (a UUID).",
+                fields={"system_ids": ["Not a UUID."]},
+            ) from None
+    return texts
+
+
 def _key_scope(
-    *, organization: Organization, actor: Principal, system_ids: list[int] | None
-) -> list[int] | None:
+    *, organization: Organization, actor: Principal, system_ids: Sequence[uuid.UUID | str] | None
+) -> list[str] | None:
     """The systems a new key may touch: all (None) or the listed ones, which must be
     the organization's and, for a key made by a limited key, among its own."""
     if system_ids is None:
@@ -240,6 +256,7 @@ def _key_scope(
             "system_ids lists no system: leave it out for a key that may touch every system.",
             fields={"system_ids": ["Empty."]},
         )
+    system_ids = _system_id_texts(system_ids)
     unknown = extension_points.system_ids_unknown(organization=organization, system_ids=system_ids)
     if unknown:
         raise InvalidInput(
@@ -256,9 +273,9 @@ def _new_key(
     organization: Organization,
     role: str,
     name: str,
-    person_id: int,
+    person_id: uuid.UUID | None,
     expires_at: datetime | None,
-    system_ids: list[int] | None,
+    system_ids: list[str] | None,
 ) -> tuple[ApiKey, str]:
     prefix = API_KEY_PREFIX + secrets.token_hex(4)
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
@@ -294,7 +311,7 @@ def api_key_create(
     actor: Principal,
     answerable: Any | None = None,
     expires_at: datetime | None = None,
-    system_ids: list[int] | None = None,
+    system_ids: list[str] | None = None,
 ) -> tuple[ApiKey, str, Receipt]:
     """Creates a key and returns it with its secret, which is never stored or shown again.
 

@@ -45,7 +45,9 @@ CASES = {
     "serving-policy": RouteCase("get", lambda v: {}, 200),
     # The workers are the service's own, shared by every organization (no victim).
     "worker-list": RouteCase("get", lambda v: {}, 200),
-    "worker-detail": RouteCase("get", lambda v: {"pk": 0}, DETAIL),
+    "worker-detail": RouteCase(
+        "get", lambda v: {"pk": "019ad3c2-0000-7000-8000-000000000000"}, DETAIL
+    ),
     "heartbeat-rejection-list": RouteCase("get", lambda v: {}, 200),
     "resource-profile": RouteCase(
         "get",

@@ -95,7 +95,7 @@ def test_ten_thousand_cloudevents_seal_and_one_receipt_verifies_offline(
     assert totals == {"decisions": 10_000, "duplicates": 300, "rejected": 0}
 
     # Two full batches were sealed as they filled; the rest waits for its time.
-    batches = PredictionBatch.objects.filter(deployment=deployment).order_by("pk")
+    batches = PredictionBatch.objects.filter(deployment=deployment).order_by("created_at", "pk")
     assert [b.row_count for b in batches] == [4_000, 4_000]
     online_seal(now=timezone.now() + timedelta(seconds=settings.FLEET_SEAL_SECONDS + 1))
     assert [b.row_count for b in batches.all()] == [4_000, 4_000, 2_000]

@@ -73,7 +73,10 @@ def test_bad_profile_queries_are_refused(version_with_jobs, pipeline):
     url, _ = profile_url(ids)
     response = pipeline.get(url, {"rows": "many"})
     assert response.status_code == 400 and "rows" in response.json()["error"]["fields"]
-    other = reverse("resource-profile", kwargs={"model_pk": 987654, "pk": ids["version"]["id"]})
+    other = reverse(
+        "resource-profile",
+        kwargs={"model_pk": "019ad3c2-0000-7000-8000-000000000000", "pk": ids["version"]["id"]},
+    )
     assert pipeline.get(other).status_code == 404
 
 

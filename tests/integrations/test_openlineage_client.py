@@ -131,7 +131,7 @@ def test_events_sent_by_the_openlineage_client_land_on_the_ledger(
         "training_run.completed",
         "openlineage_run.event",
     ]
-    assert [e.event_type for e in LineageEvent.objects.order_by("pk")] == [
+    assert [e.event_type for e in LineageEvent.objects.order_by("received_at", "pk")] == [
         "START",
         "RUNNING",
         "COMPLETE",

@@ -66,6 +66,7 @@ def test_policy_is_on_the_ledger_with_its_plan_and_schedule(org, post, monitored
         ({"webhook_urls": ["http://169.254.169.254/latest"]}, "webhook_urls"),
         ({"webhook_urls": ["http://10.1.2.3/hook"]}, "webhook_urls"),
         ({"on_decay": "retrain"}, "pipeline_url"),
+        ({"reference_batch_id": "019ad3c2-0000-7000-8000-000000000000"}, "reference_batch_id"),
         ({"reference_batch_id": 999999}, "reference_batch_id"),
     ],
 )

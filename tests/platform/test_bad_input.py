@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import IntegerField
+from django.db.models import IntegerField, UUIDField
 from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
@@ -24,7 +24,7 @@ from tests.api_routes import all_cases, isolation_modules
 from tests.support import assert_nothing_written
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
-UNKNOWN_IDS = {"pk": 987654321}
+UNKNOWN_IDS = {"pk": "019ad3c2-0000-7000-8000-000000000000"}
 
 # Each body is the JSON text as sent; the bad part sits inside an otherwise plain body.
 BAD_BODIES = {
@@ -70,7 +70,7 @@ def write_routes() -> list[tuple[str, str, type]]:
 def list_filters() -> list[tuple[str, str, bool]]:
     """(route name, parameter, whether the parameter is free text) of every filter."""
     return [
-        (name, param, not (field.choices or isinstance(field, IntegerField)))
+        (name, param, not (field.choices or isinstance(field, IntegerField | UUIDField)))
         for name, view in _routes(get_resolver().url_patterns)
         if issubclass(view, RecordListView)
         for param, lookup in view.filters.items()
@@ -185,9 +185,9 @@ def test_every_list_filter_refuses_a_value_it_cannot_hold(owner, route_kwargs):
 
 def test_a_non_numeric_id_filter_names_the_parameter_and_the_fix(owner):
     error = assert_error_shape(owner.get(reverse("model-list"), {"system": "abc"}))
-    assert error["fields"] == {
-        "system": ["Use a whole number from 0 to 9007199254740991; got 'abc'."]
-    }
+    assert error["fields"] == {"system": ["Use a record id (a UUID); got 'abc'."]}
+    unknown = owner.get(reverse("model-list"), {"system": UNKNOWN_IDS["pk"]})
+    assert unknown.status_code == 200 and unknown.json()["results"] == []
     error = assert_error_shape(owner.get(reverse("system-list"), {"status": "gone"}))
     assert "Use one of:" in error["fields"]["status"][0]
 

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--system-id",
-            type=int,
+            type=str,
             action="append",
             dest="system_ids",
             help="Limit the key to this AI system (repeat for several); default: all.",
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         role: str,
         name: str,
         answerable_email: str,
-        system_ids: list[int] | None,
+        system_ids: list[str] | None,
         **options: Any,
     ) -> None:
         try:
