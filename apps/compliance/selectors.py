@@ -316,7 +316,7 @@ def biometric_uses_of_system(*, system: Any) -> QuerySet[BiometricUse]:
 
 
 def _link(kind: str, obj: Any, seq: int | None = None) -> dict[str, Any]:
-    link: dict[str, Any] = {"kind": kind, "id": obj.pk}
+    link: dict[str, Any] = {"kind": kind, "id": str(obj.pk)}
     if seq is not None:
         link["ledger_seq"] = seq
     return link
@@ -426,7 +426,7 @@ def obligations_for_system(*, system: Any, today: date | None = None) -> dict[st
     today = today or timezone.now().date()
     current = classification_current(system=system)
     if current is None:
-        return {"system": system.pk, "classification": None, "obligations": []}
+        return {"system": str(system.pk), "classification": None, "obligations": []}
     profile = _profile(current)
     overdue = Incident.objects.filter(
         system=system, authority_informed_at__isnull=True, reporting_deadline__lt=timezone.now()
@@ -491,7 +491,7 @@ def gap_analysis(*, organization: Any, system_id: int | None = None) -> list[dic
         for item in checklist["obligations"]:
             if item["status"] != "evidenced":
                 gaps.append(
-                    {"system": system.pk, **{k: v for k, v in item.items() if k != "evidence"}}
+                    {"system": str(system.pk), **{k: v for k, v in item.items() if k != "evidence"}}
                 )
     gaps.sort(key=lambda g: (g["applies_from"], g["system"], g["code"]))
     return gaps
@@ -679,11 +679,11 @@ def assessment_test_report(*, assessment: Assessment) -> dict[str, Any]:
         "kind": assessment.kind,
         "task": assessment.learning_task,
         "model_version": (
-            {"id": model_version.pk, "artifact_sha256": model_version.artifact_sha256}
+            {"id": str(model_version.pk), "artifact_sha256": model_version.artifact_sha256}
             if model_version is not None
             else None
         ),
-        "dataset_version": {"id": data.pk, "sha256": data.sha256},
+        "dataset_version": {"id": str(data.pk), "sha256": data.sha256},
         "thresholds": assessment.thresholds,
         "config": assessment.config,
         "results": assessment.results,

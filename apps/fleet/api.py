@@ -225,7 +225,7 @@ class OnlineDecisionsView(RecordView):
 
 
 class SealOut(serializers.Serializer):
-    prediction_batches = serializers.ListField(child=serializers.IntegerField())
+    prediction_batches = serializers.ListField(child=serializers.UUIDField())
 
 
 class OnlineSealView(RecordView):

@@ -73,14 +73,13 @@ class ReportOut(serializers.ModelSerializer):
 
 class ReportIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=Report.Kind.choices)
-    system_id = serializers.IntegerField(required=False, min_value=1)
-    model_version_id = serializers.IntegerField(required=False, min_value=1)
+    system_id = serializers.UUIDField(required=False)
+    model_version_id = serializers.UUIDField(required=False)
     time_from = serializers.DateTimeField(required=False)
     time_to = serializers.DateTimeField(required=False)
     stage = serializers.ChoiceField(choices=services.STAGES, required=False)
-    incident_id = serializers.IntegerField(
+    incident_id = serializers.UUIDField(
         required=False,
-        min_value=1,
         help_text="serious_incident only: the incident to report (one of system_id's); "
         "default: the system's latest.",
     )
@@ -93,9 +92,8 @@ class ReportIn(StrictSerializer):
     place_of_issue = serializers.CharField(
         required=False, max_length=200, help_text="declaration_of_conformity: where issued."
     )
-    prediction_batch_id = serializers.IntegerField(
+    prediction_batch_id = serializers.UUIDField(
         required=False,
-        min_value=1,
         help_text="decision_explanation: the prediction batch of the decision explained.",
     )
     row = serializers.IntegerField(
@@ -182,7 +180,7 @@ class VerifyIn(StrictSerializer):
 
 
 class VerifiedReportOut(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    id = serializers.UUIDField(source="pk")
     kind = serializers.CharField()
     kind_label = serializers.CharField(source="get_kind_display")
     subject = serializers.SerializerMethodField()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,7 +110,7 @@ def report_request(
     time_from: datetime | None = None,
     time_to: datetime | None = None,
     stage: str | None = None,
-    incident_id: int | None = None,
+    incident_id: uuid.UUID | None = None,
     signatory: dict[str, str] | None = None,
     prediction_batch: Any = None,
     row: int | None = None,
@@ -147,7 +148,7 @@ def report_request(
         signatory=signatory,
     )
     if model_version is not None and kind in VERSION_KINDS:
-        params["model_version_id"] = model_version.pk
+        params["model_version_id"] = str(model_version.pk)
     report, receipt = _report_create(
         actor=actor,
         kind=kind,
@@ -192,7 +193,7 @@ def _decision_explanation_request(
         row=row,
     )
     system = prediction_batch.deployment.system
-    params: dict[str, Any] = {"prediction_batch_id": prediction_batch.pk, "row": row}
+    params: dict[str, Any] = {"prediction_batch_id": str(prediction_batch.pk), "row": row}
     with transaction.atomic():
         existing = explanation_of(prediction_batch)
         if existing is None or existing.status == "failed":
@@ -201,7 +202,7 @@ def _decision_explanation_request(
                 model_version=prediction_batch.model_version,
                 prediction_batch=prediction_batch,
             )
-            params["explanation_id"] = explanation.pk
+            params["explanation_id"] = str(explanation.pk)
         report, receipt = _report_create(
             actor=actor,
             kind=kind,
@@ -344,7 +345,7 @@ def _report_params(
     time_from: datetime | None,
     time_to: datetime | None,
     stage: str | None,
-    incident_id: int | None,
+    incident_id: uuid.UUID | None,
     signatory: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The kind's parameters (time range, stage, incident, signatory), checked: a range
@@ -400,7 +401,7 @@ def _signatory(*, kind: Report.Kind, signatory: dict[str, str]) -> dict[str, str
     return {name: given[name] for name in SIGNATORY_FIELDS}
 
 
-def _incident_of(*, system: AISystem, incident_id: int) -> int:
+def _incident_of(*, system: AISystem, incident_id: uuid.UUID) -> str:
     """The id of ``system``'s incident ``incident_id``; another system's, another
     organization's or an unknown one reads as not found."""
     from apps.compliance import selectors as compliance
@@ -411,7 +412,7 @@ def _incident_of(*, system: AISystem, incident_id: int) -> int:
             f"No incident {incident_id} of AI system {system.pk}.",
             fields={"incident_id": ["Not an incident of this AI system."]},
         )
-    return incident.pk
+    return str(incident.pk)
 
 
 def _enqueue(report_id: int) -> None:
@@ -589,7 +590,7 @@ def _attachments(rendered: _Rendered) -> list[rendering.EmbeddedFile]:
         rendering.EmbeddedFile(
             name="records.json",
             content=kinds.records_json(
-                {"report": {"id": report.pk, "kind": report.kind}, **rendered.document.records}
+                {"report": {"id": str(report.pk), "kind": report.kind}, **rendered.document.records}
             ),
             description="The records this report was generated from (JSON)",
         ),

@@ -44,8 +44,11 @@ def _alert_payload(alert: Alert) -> dict[str, Any]:
             "ledger_seq": alert.ledger_seq,
             "url": f"/api/v1/monitoring/alerts/{alert.pk}",
         },
-        "deployment": {"id": policy.deployment_id, "environment": policy.deployment.environment},
-        "system": {"id": policy.deployment.system_id, "name": policy.deployment.system.name},
+        "deployment": {
+            "id": str(policy.deployment_id),
+            "environment": policy.deployment.environment,
+        },
+        "system": {"id": str(policy.deployment.system_id), "name": policy.deployment.system.name},
     }
 
 
@@ -164,11 +167,11 @@ def trigger_payload(trigger: Trigger) -> dict[str, Any]:
         },
         "model_version": None
         if version is None
-        else {"id": version.pk, "version": version.version, "sha256": version.artifact_sha256},
+        else {"id": str(version.pk), "version": version.version, "sha256": version.artifact_sha256},
         "register_run_with": {
             "method": "POST",
             "path": "/api/v1/training-runs/",
-            "body": {"system_id": system.pk, "trigger": trigger.pk},
+            "body": {"system_id": str(system.pk), "trigger": str(trigger.pk)},
         },
         "ci_dispatch": {"event_type": policy.dispatch_event_type, "client_payload": facts},
     }

@@ -207,7 +207,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
 
     batch = PredictionBatch.objects.select_related(
         "deployment__system", "model_version__model"
-    ).get(pk=int(report.params["prediction_batch_id"]))
+    ).get(pk=report.params["prediction_batch_id"])
     row = int(report.params["row"])
     system = batch.deployment.system
     people = People(report.organization)
@@ -242,7 +242,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "report_ref": f"report #{report.pk}, prediction batch {batch.pk}, row {row}",
     }
     records = {key: context[key] for key in ("decision", "served", "shap", "oversight", "contest")}
-    records["system"] = {"id": system.pk, "name": system.name}
+    records["system"] = {"id": str(system.pk), "name": system.name}
     return Gathered(
         context=context,
         records=records,
