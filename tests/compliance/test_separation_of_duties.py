@@ -88,7 +88,7 @@ def test_nobody_approves_a_request_made_through_a_key_they_created(org, deployed
     body = decided.json()
     # The answer and the ledger name the person on each side.
     assert body["requested_by_user"] == alice_user.pk
-    assert [d["decided_by"] for d in body["decisions"]] == [bob_user.pk]
+    assert [d["decided_by"] for d in body["decisions"]] == [str(bob_user.pk)]
     entry = last_entry(org, "approval.decided")["data"]
     assert entry["requested_by_user_id"] == str(alice_user.pk)
     assert entry["decided_by_user_id"] == str(bob_user.pk)

@@ -114,7 +114,7 @@ def test_completed_batch_with_planted_drift_raises_a_signed_alert(
         policy["webhook_secret"], header, request["body"], tmp_path
     )
     assert not verify_with_documented_recipe("wrong", header, request["body"], tmp_path)
-    assert json.loads(request["body"])["alert"]["id"] == alert.pk
+    assert json.loads(request["body"])["alert"]["id"] == str(alert.pk)
 
 
 def documented_recipe(kind: str) -> str:

@@ -116,14 +116,14 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     )
     payload = json.loads(request["body"])
     assert payload["ci_dispatch"]["event_type"] == "retrain-credit-model"
-    assert payload["ci_dispatch"]["client_payload"]["trigger_id"] == trigger.pk
+    assert payload["ci_dispatch"]["client_payload"]["trigger_id"] == str(trigger.pk)
     assert payload["register_run_with"]["body"] == {"system_id": system.pk, "trigger": trigger.pk}
     assert len(alerts.requests) == 1
     # A run naming a trigger that does not exist is refused; nothing is written.
     post("training-run-list", {"system_id": system.pk, "trigger": 987654}, status=404)
     run, version = retrain(post, system, trigger.pk, monitored["version"].model)
     trigger.refresh_from_db()
-    assert trigger.status == "answered" and trigger.training_run_id == run["id"]
+    assert trigger.status == "answered" and str(trigger.training_run_id) == run["id"]
     # A second run cannot answer it again.
     post("training-run-list", {"system_id": system.pk, "trigger": trigger.pk}, status=409)
     AssessmentFactory(
@@ -145,7 +145,7 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
         pk=request_["id"],
     )
     post("deployment-activate", {"model_version_id": version["id"]}, status=200, pk=deployment)
-    assert Deployment.objects.get(pk=deployment).model_version_id == version["id"]
+    assert str(Deployment.objects.get(pk=deployment).model_version_id) == version["id"]
     # The chain, in ledger order, through the API.
     answer = pipeline_client.get(reverse("trigger-detail", kwargs={"pk": trigger.pk}))
     chain = answer.json()["chain"]
@@ -216,7 +216,9 @@ def test_a_system_that_is_not_high_risk_activates_the_retrained_version_itself(
         results={"rows": 4, "metrics": {"accuracy": {"value": 0.95}}},
     )
     assert services.triggers_auto_activate() == [trigger.pk]
-    assert Deployment.objects.get(pk=monitored["deployment"].pk).model_version_id == version["id"]
+    assert (
+        str(Deployment.objects.get(pk=monitored["deployment"].pk).model_version_id) == version["id"]
+    )
     assert "retraining_trigger.activated" in entry_types(org)
     with assert_nothing_written():
         assert services.triggers_auto_activate() == []

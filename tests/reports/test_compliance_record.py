@@ -219,7 +219,7 @@ def test_incident_report_for_an_explicit_incident_shows_its_deadline(
         "incident_id": older.pk,
     }
     report = request_report(payload)
-    assert report["params"]["incident_id"] == older.pk
+    assert report["params"]["incident_id"] == str(older.pk)
     text = " ".join(pdf_text(download(report)).split())
     deadline = older.reporting_deadline.strftime("%Y-%m-%d %H:%M:%S UTC")
     assert f"{deadline} (15 days, Art. 73(2))" in text

@@ -123,7 +123,7 @@ def test_issued_with_every_annex_v_item_for_the_serving_version(
 def test_covers_the_version_named_in_the_request(demo_system, request_report, download):
     named = demo_system.models.get().versions.order_by("created_at")[1]
     report = request_report(_declaration(demo_system, model_version_id=named.pk))
-    assert report["params"]["model_version_id"] == named.pk
+    assert report["params"]["model_version_id"] == str(named.pk)
     text = " ".join(pdf_text(download(report)).split())
     assert "Version covered (named in the request): scorer@1.1" in text
 

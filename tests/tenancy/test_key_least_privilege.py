@@ -170,7 +170,7 @@ def test_rotation_keeps_the_old_secret_working_for_the_grace_period_then_stops(
     assert old.get(reverse("organization")).status_code == 200
     assert new.get(reverse("organization")).status_code == 200
     old_key = ApiKey.objects.get(pk=old_body["id"])
-    assert old_key.replaced_by_id == new_body["id"]
+    assert str(old_key.replaced_by_id) == new_body["id"]
     grace_end = old_key.expires_at
     assert timedelta(hours=23) < grace_end - timezone.now() <= timedelta(hours=24)
     entry = last_entry(org, "api_key.rotated")
