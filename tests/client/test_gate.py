@@ -94,7 +94,7 @@ def test_the_gate_names_each_unmet_condition_then_lets_the_version_ship(
     assert not [line for line in out.splitlines() if line.startswith("FAIL")]
     assert api.gate_require(deployment_id=deployment_id, model_version_id=version_id)["allowed"]
     api.deployment_activate(deployment_id, model_version_id=version_id)
-    assert api.deployment_get(deployment_id)["model_version"] == version.pk
+    assert api.deployment_get(deployment_id)["model_version"] == str(version.pk)
 
 
 def test_a_failed_required_assessment_keeps_the_gate_shut(api, system, candidate, org, person):

@@ -79,7 +79,7 @@ def test_a_key_cannot_lower_a_risk_class_alone(org, deployed, officer_key_of_ali
     pending = lowered.json()
     assert pending["category"] == "minimal_risk"
     assert pending["status"] == "pending"
-    assert pending["requested_by_user"] == alice_user.pk
+    assert pending["requested_by_user"] == str(alice_user.pk)
     assert "classification.proposed" in entry_types(org)
     # Not in effect: the unapproved version is still refused.
     with assert_nothing_written():
@@ -108,7 +108,7 @@ def test_a_key_cannot_lower_a_risk_class_alone(org, deployed, officer_key_of_ali
     confirmed = _decide(bob, pending["id"], "confirm")
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json()["status"] == "effective"
-    assert confirmed.json()["decided_by"] == bob_user.pk
+    assert confirmed.json()["decided_by"] == str(bob_user.pk)
     entry = last_entry(org, "classification.confirmed")["data"]
     assert entry["requested_by_user_id"] == str(alice_user.pk)
     assert entry["decided_by_user_id"] == str(bob_user.pk)

@@ -72,7 +72,7 @@ def test_nobody_approves_a_request_made_through_a_key_they_created(org, deployed
     alice, alice_user = _signed_in(org, "owner", "alice@acme.example")
     key = _key_client(_new_key(alice, "ml_engineer", name="alice's script"))
     request = _request(key, deployment, v1)
-    assert request["requested_by_user"] == alice_user.pk
+    assert request["requested_by_user"] == str(alice_user.pk)
 
     with assert_nothing_written():
         refused = _decide(alice, request["id"])
@@ -87,7 +87,7 @@ def test_nobody_approves_a_request_made_through_a_key_they_created(org, deployed
     assert decided.status_code == 200, decided.content
     body = decided.json()
     # The answer and the ledger name the person on each side.
-    assert body["requested_by_user"] == alice_user.pk
+    assert body["requested_by_user"] == str(alice_user.pk)
     assert [d["decided_by"] for d in body["decisions"]] == [str(bob_user.pk)]
     entry = last_entry(org, "approval.decided")["data"]
     assert entry["requested_by_user_id"] == str(alice_user.pk)
@@ -104,7 +104,7 @@ def test_a_key_made_by_a_key_answers_to_the_same_person(org, deployed):
     owner_key = _key_client(_new_key(alice, "owner"))
     pipeline_key = _key_client(_new_key(owner_key, "pipeline"))
     request = _request(pipeline_key, deployment, v1)
-    assert request["requested_by_user"] == alice_user.pk
+    assert request["requested_by_user"] == str(alice_user.pk)
     with assert_nothing_written():
         refused = _decide(alice, request["id"])
     assert refused.status_code == 403
@@ -129,7 +129,7 @@ def test_a_shared_pipeline_key_names_the_person_answerable_for_it(org, deployed)
     )
     shared = _key_client(out.getvalue().strip())
     request = _request(shared, deployment, v1)
-    assert request["requested_by_user"] == carol_user.pk
+    assert request["requested_by_user"] == str(carol_user.pk)
     with assert_nothing_written():
         refused = _decide(carol, request["id"])
     assert refused.status_code == 403
@@ -137,7 +137,9 @@ def test_a_shared_pipeline_key_names_the_person_answerable_for_it(org, deployed)
     # Keys list the person answerable for them.
     owner, _ = _signed_in(org, "owner", "olga@acme.example")
     listed = owner.get(reverse("api-key-list")).json()["results"]
-    assert {k["name"]: k["answerable_user_id"] for k in listed}["shared nightly"] == carol_user.pk
+    assert {k["name"]: k["answerable_user_id"] for k in listed}["shared nightly"] == str(
+        carol_user.pk
+    )
 
 
 def test_the_attribution_stays_when_the_person_leaves(org, deployed):
@@ -148,7 +150,7 @@ def test_the_attribution_stays_when_the_person_leaves(org, deployed):
     membership = alice_user.memberships.get(organization=org)
     gone = owner.delete(reverse("membership-detail", kwargs={"pk": membership.pk}))
     assert gone.status_code == 200, gone.content
-    assert _request(key, deployment, v1)["requested_by_user"] == alice_user.pk
+    assert _request(key, deployment, v1)["requested_by_user"] == str(alice_user.pk)
 
 
 # --- Approvals that outlive their request ---------------------------------------------------

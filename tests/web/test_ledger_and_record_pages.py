@@ -131,4 +131,4 @@ def test_a_batch_page_gives_one_decisions_receipt_or_says_why_not(
         assert "was recorded without its rows" in response.content.decode()
     else:
         receipt = json.loads(response.content)
-        assert receipt["prediction_batch"] == batch.pk and receipt["row"] == 0
+        assert receipt["prediction_batch"] == str(batch.pk) and receipt["row"] == 0
