@@ -117,7 +117,10 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     payload = json.loads(request["body"])
     assert payload["ci_dispatch"]["event_type"] == "retrain-credit-model"
     assert payload["ci_dispatch"]["client_payload"]["trigger_id"] == str(trigger.pk)
-    assert payload["register_run_with"]["body"] == {"system_id": system.pk, "trigger": trigger.pk}
+    assert payload["register_run_with"]["body"] == {
+        "system_id": str(system.pk),
+        "trigger": str(trigger.pk),
+    }
     assert len(alerts.requests) == 1
     # A run naming a trigger that does not exist is refused; nothing is written.
     post("training-run-list", {"system_id": system.pk, "trigger": 987654}, status=404)
