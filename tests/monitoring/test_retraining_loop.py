@@ -123,7 +123,11 @@ def test_the_retraining_loop_from_drift_to_the_approved_version_serving(
     }
     assert len(alerts.requests) == 1
     # A run naming a trigger that does not exist is refused; nothing is written.
-    post("training-run-list", {"system_id": system.pk, "trigger": 987654}, status=404)
+    post(
+        "training-run-list",
+        {"system_id": system.pk, "trigger": "019ad3c2-0000-7000-8000-000000000000"},
+        status=404,
+    )
     run, version = retrain(post, system, trigger.pk, monitored["version"].model)
     trigger.refresh_from_db()
     assert trigger.status == "answered" and str(trigger.training_run_id) == run["id"]
