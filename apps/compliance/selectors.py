@@ -3,6 +3,7 @@ with its evidence, the gap analysis, and the gate on deployment changes."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -779,13 +780,13 @@ def _systems_with_evidence(systems: list[Any], current: dict[int, Any]) -> dict[
         ),
         "ledger": set(),
     }
-    by_organization: dict[int, list[int]] = {}
+    by_organization: dict[uuid.UUID, list[uuid.UUID]] = {}
     for s in systems:
         by_organization.setdefault(s.organization_id, []).append(s.pk)
     for organization_id, system_ids in by_organization.items():
         log = ledger_selectors.log_for(organization=organization_id)
         evidenced["ledger"] |= {
-            int(e.subject_id)
+            uuid.UUID(e.subject_id)
             for e in ledger_selectors.entry_seqs_about(log=log, subjects={"ai_system": system_ids})
         }
     return evidenced
