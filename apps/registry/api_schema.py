@@ -3,6 +3,7 @@ from the same constants the services check against."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -55,7 +56,24 @@ METRICS: dict[str, Any] = {
 
 DatasetSchemaField = documented(serializers.JSONField, DATASET_SCHEMA)
 DatasheetField = documented(serializers.JSONField, DATASHEET)
-MetricsField = documented(serializers.DictField, METRICS)
+
+
+class FiniteMetricsField(serializers.DictField):
+    """Metric name -> a finite number: a value that is text, a truth value, an object
+    or not finite cannot be compared across runs, so it is refused naming the metric."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        metrics = super().to_internal_value(data)
+        for name, value in metrics.items():
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not is_number or not math.isfinite(value):
+                raise serializers.ValidationError(
+                    f"Metric {name!r} is {value!r}: give each metric as a finite number."
+                )
+        return metrics
+
+
+MetricsField = documented(FiniteMetricsField, METRICS)
 ParamsField = documented(
     serializers.DictField,
     free_object("Hyperparameters, as the training code names them.", {"max_depth": 4}),
