@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -41,7 +43,7 @@ from apps.registry.models import (
     TrainingRun,
 )
 from audit_platform.api import StrictSerializer
-from audit_platform.errors import InvalidInput
+from audit_platform.errors import InvalidInput, NotFound
 from audit_platform.roles import Capability
 from audit_platform.views import (
     RecordDetailView,
@@ -119,6 +121,32 @@ class ArtifactListCreateView(RecordListView):
                 {**ArtifactOut(artifact).data, "ledger": None, "duplicate": True}, status=200
             )
         return receipt_response(ArtifactOut(artifact).data, receipt)
+
+
+class ArtifactContentView(RecordView):
+    """The bytes of a stored file, by SHA-256 (the digest a dataset or model version
+    records), checked against that digest before a byte goes out; the answer's
+    ``Digest-SHA256`` header repeats it so the receiver checks it again."""
+
+    model, serializer_class = Artifact, ArtifactOut
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, sha256: str) -> FileResponse:
+        artifact = self.in_scope(Artifact).filter(sha256=sha256).first()
+        if artifact is None:
+            raise NotFound(
+                f"No file with SHA-256 {sha256} is stored here: the version that records this "
+                "digest was registered without uploading its bytes (see its uri)."
+            )
+        stream = services.artifact_open_checked(artifact=artifact, used_by={"download": sha256})
+        response = FileResponse(
+            stream,
+            content_type=artifact.content_type or "application/octet-stream",
+            as_attachment=True,
+            filename=artifact.original_name or sha256,
+        )
+        response["Digest-SHA256"] = artifact.sha256
+        return response
 
 
 # --- AI systems ------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.registry import api
 
 urlpatterns = [
     path("artifacts/", api.ArtifactListCreateView.as_view(), name="artifact-list"),
+    re_path(
+        r"^artifacts/(?P<sha256>[0-9a-f]{64})/content$",
+        api.ArtifactContentView.as_view(),
+        name="artifact-content",
+    ),
     path("systems/", api.AISystemListCreateView.as_view(), name="system-list"),
     path("systems/<uuid:pk>", api.AISystemDetailView.as_view(), name="system-detail"),
     path("systems/<uuid:pk>/status", api.AISystemStatusView.as_view(), name="system-status"),

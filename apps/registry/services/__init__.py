@@ -14,7 +14,10 @@ Event types and their payloads are declared in ``apps/registry/events.py``.
 Callers import from here (``from apps.registry import services``), not from the
 modules, so that a service can move between them without touching its callers."""
 
-from apps.registry.services.artifact_integrity import artifact_integrity_failed
+from apps.registry.services.artifact_integrity import (
+    artifact_integrity_failed,
+    artifact_open_checked,
+)
 from apps.registry.services.datasets import (
     DATASHEET_FIELDS,
     PREPARATION_STEPS,
@@ -62,6 +65,7 @@ __all__ = [
     "ai_system_register",
     "ai_system_status_change",
     "artifact_integrity_failed",
+    "artifact_open_checked",
     "dataset_create",
     "dataset_version_observe",
     "dataset_version_register",
