@@ -4,6 +4,7 @@ then prints what it recorded; the CI jobs call commands the CLI has."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
 
 
-def test_the_training_script_records_each_step_and_deploys(server, api, system, cli):
+def test_the_training_script_records_each_step_and_deploys(server, api, system, cli, tmp_path):
     classify_unclassified(AISystem.objects.get(pk=system["id"]))
     deployment = api.deployment_create(system_id=system["id"], environment="production")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "client" / "src")}
@@ -60,6 +61,16 @@ def test_the_training_script_records_each_step_and_deploys(server, api, system, 
     assert code == 0
     assert f"artifact   sha256 {plan['model_version']['artifact_sha256']}" in text
     assert f"sha256 {dataset['sha256']}, 500 rows" in text
+
+    # --fetch downloads the artifact and the dataset file, each checked by its digest.
+    code, text, err = cli("reproduce", "scorer:1.0.0", "--fetch", str(tmp_path / "again"))
+    assert (code, err) == (0, "")
+    for digest in (plan["model_version"]["artifact_sha256"], dataset["sha256"]):
+        fetched = tmp_path / "again" / digest
+        assert hashlib.sha256(fetched.read_bytes()).hexdigest() == digest
+        assert f"sha256 {digest}: {fetched}" in text
+    kept = json.loads((tmp_path / "again" / "reproduce.json").read_text())
+    assert kept["model_version"]["id"] == served
 
 
 def test_the_ci_jobs_call_commands_the_cli_has():

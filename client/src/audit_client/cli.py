@@ -180,6 +180,7 @@ def cmd_batch_record(args: argparse.Namespace) -> Any:
             rows=pairs,
             input_sha256=sha256_file(inputs)[0],
             output_sha256=sha256_file(outputs)[0],
+            attach_rows=not args.no_rows_file,
         )
 
 
@@ -283,9 +284,20 @@ def cmd_gate(args: argparse.Namespace) -> Any:
 def cmd_reproduce(args: argparse.Namespace) -> Any:
     with _client(args) as client:
         plan = client.reproduce(args.model_version)
+        fetched = client.reproduce_fetch(plan, args.fetch) if args.fetch else []
     if args.json:
-        return plan
-    print(_reproduce_text(plan))
+        print(json.dumps({**plan, "fetched": fetched} if args.fetch else plan, indent=2))
+    else:
+        print(_reproduce_text(plan))
+        for item in fetched:
+            where = item["path"] or f"NOT FETCHED: {item['reason']}"
+            print(f"fetched {item['what']} sha256 {item['sha256']}: {where}")
+    missing = [item["what"] for item in fetched if item["path"] is None]
+    if missing:
+        raise ClientError(
+            f"{len(missing)} file(s) not fetched, the service holds only their digest and "
+            f"URI: {', '.join(missing)}"
+        )
     return None
 
 
@@ -334,6 +346,9 @@ def _reproduce_text(plan: dict[str, Any]) -> str:
 # --- the parser ----------------------------------------------------------------------
 
 
+Subcommands = Any  # argparse's private _SubParsersAction
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="audit-client",
@@ -346,19 +361,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--retries", type=int, default=4, help="retries on network errors, 5xx")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_dataset_commands(_group(sub, "dataset", "dataset versions"))
+    _add_run_commands(_group(sub, "run", "training runs"))
+    _add_model_commands(_group(sub, "model", "model versions"))
+    _add_deploy_commands(_group(sub, "deploy", "deployments"))
+    _add_batch_commands(_group(sub, "batch", "prediction batches"))
+    _add_evidence_commands(sub)
+    _add_verify_command(sub)
+    _add_release_commands(sub)
+    return parser
 
-    def command(name: str, run: Callable[[argparse.Namespace], Any], **kw: Any) -> Any:
-        p = sub.add_parser(name, **kw)
-        p.set_defaults(handler=run)
-        return p
 
-    def group(name: str, help_text: str) -> Any:
-        p = sub.add_parser(name, help=help_text)
-        return p.add_subparsers(dest=f"{name}_command", required=True, parser_class=_Parser)
+def _group(sub: Subcommands, name: str, help_text: str) -> Subcommands:
+    p = sub.add_parser(name, help=help_text)
+    return p.add_subparsers(dest=f"{name}_command", required=True, parser_class=_Parser)
 
-    datasets = group("dataset", "dataset versions")
-    p = datasets.add_parser("push", help="register a file as a dataset version (uploaded)")
-    p.set_defaults(handler=cmd_dataset_push)
+
+def _command(
+    sub: Subcommands, name: str, handler: Callable[[argparse.Namespace], Any], help_text: str
+) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_text)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def _add_dataset_commands(datasets: Subcommands) -> None:
+    p = _command(
+        datasets, "push", cmd_dataset_push, "register a file as a dataset version (uploaded)"
+    )
     p.add_argument("file")
     p.add_argument("--dataset", required=True, help="dataset name (created when new)")
     p.add_argument("--system", help="system id (to find or create the dataset under)")
@@ -372,27 +402,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-upload", action="store_true", help="record the digest only")
     p.add_argument("--uri", default="")
 
-    runs = group("run", "training runs")
-    p = runs.add_parser("start", help="record a run's start (environment captured)")
-    p.set_defaults(handler=cmd_run_start)
+
+def _add_run_commands(runs: Subcommands) -> None:
+    p = _command(runs, "start", cmd_run_start, "record a run's start (environment captured)")
     p.add_argument("--system", required=True)
     p.add_argument("--model")
     p.add_argument("--params", help="JSON or @FILE")
     p.add_argument("--dataset-version", action="append")
     p.add_argument("--no-environment", action="store_true", help="do not capture it")
-    p = runs.add_parser("finish", help="record a run's completion with its metrics")
-    p.set_defaults(handler=cmd_run_finish)
+    p = _command(runs, "finish", cmd_run_finish, "record a run's completion with its metrics")
     p.add_argument("run")
-    p.add_argument("--metrics", help="JSON or @FILE")
+    p.add_argument("--metrics", help="JSON or @FILE: name -> finite number")
     p.add_argument("--energy-joules", type=float)
-    p = runs.add_parser("fail", help="record a run's failure")
-    p.set_defaults(handler=cmd_run_fail)
+    p = _command(runs, "fail", cmd_run_fail, "record a run's failure")
     p.add_argument("run")
     p.add_argument("--reason", required=True)
 
-    models = group("model", "model versions")
-    p = models.add_parser("register", help="register a model version (artifact uploaded)")
-    p.set_defaults(handler=cmd_model_register)
+
+def _add_model_commands(models: Subcommands) -> None:
+    p = _command(
+        models, "register", cmd_model_register, "register a model version (artifact uploaded)"
+    )
     p.add_argument("--model", required=True, help="model id")
     p.add_argument("--version", required=True)
     p.add_argument("--artifact", required=True, help="the model file")
@@ -400,49 +430,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", required=True)
     p.add_argument("--framework-version", required=True)
     p.add_argument("--run", help="training run id")
-    p.add_argument("--metrics", help="JSON or @FILE")
+    p.add_argument("--metrics", help="JSON or @FILE: name -> finite number")
     p.add_argument("--dataset-version", action="append")
 
-    deploy = group("deploy", "deployments")
-    p = deploy.add_parser("activate", help="serve a model version on a deployment")
-    p.set_defaults(handler=cmd_deploy_activate)
+
+def _add_deploy_commands(deploy: Subcommands) -> None:
+    p = _command(deploy, "activate", cmd_deploy_activate, "serve a model version on a deployment")
     p.add_argument("deployment")
     p.add_argument("--model-version", required=True, help="MODEL:VERSION or an id")
     p.add_argument("--reason", default="")
-    p = deploy.add_parser("rollback", help="return to the previous version")
-    p.set_defaults(handler=cmd_deploy_rollback)
+    p = _command(deploy, "rollback", cmd_deploy_rollback, "return to the previous version")
     p.add_argument("deployment")
     p.add_argument("--reason", required=True)
 
-    batches = group("batch", "prediction batches")
-    p = batches.add_parser("record", help="record a batch scored elsewhere (rows_root here)")
-    p.set_defaults(handler=cmd_batch_record)
+
+def _add_batch_commands(batches: Subcommands) -> None:
+    p = _command(
+        batches,
+        "record",
+        cmd_batch_record,
+        "record a batch scored elsewhere: rows_root computed here, rows file uploaded",
+    )
     p.add_argument("--deployment", required=True)
     p.add_argument("--inputs", required=True, help="JSONL: one input object per row")
     p.add_argument("--outputs", required=True, help="JSONL: one output per row")
     p.add_argument("--model-version")
+    p.add_argument(
+        "--no-rows-file",
+        action="store_true",
+        help="record the digests only (the service then serves no row receipts)",
+    )
 
-    p = command("receipt", cmd_receipt, help="fetch one decision's row receipt")
+
+def _add_evidence_commands(sub: Subcommands) -> None:
+    p = _command(sub, "receipt", cmd_receipt, "fetch one decision's row receipt")
     p.add_argument("batch")
     p.add_argument("row", type=int)
     p.add_argument("-o", "--output")
-    p = command("proof", cmd_proof, help="fetch the tlog-proof of one ledger entry")
+    p = _command(sub, "proof", cmd_proof, "fetch the tlog-proof of one ledger entry")
     p.add_argument("seq", type=int)
     p.add_argument("--size", type=int)
     p.add_argument("-o", "--output")
-    p = command("export", cmd_export, help="download the ledger's export bundle")
+    p = _command(sub, "export", cmd_export, "download the ledger's export bundle")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--size", type=int)
-    p = command("report", cmd_report, help="request a report (and download it)")
+    p = _command(sub, "report", cmd_report, "request a report (and download it)")
     p.add_argument("kind")
     p.add_argument("--field", action="append", help="NAME=VALUE, e.g. system_id=ID")
     p.add_argument("--wait", action="store_true")
     p.add_argument("-o", "--output", help="download the PDF here (and its proof beside it)")
 
-    p = command(
+
+def _add_verify_command(sub: Subcommands) -> None:
+    p = _command(
+        sub,
         "verify",
         cmd_verify,
-        help="verify offline: bundle .zip, receipt .json, report .pdf, or a tlog-proof",
+        "verify offline: bundle .zip, receipt .json, report .pdf, or a tlog-proof",
     )
     p.add_argument("file")
     p.add_argument("--vkey", action="append", help="a trusted verifier key")
@@ -451,12 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="receipts: the row's input (JSON) to check its digest")
     p.add_argument("--proof", help="reports: the entry's tlog-proof (default FILE.tlog-proof)")
 
-    p = command("gate", cmd_gate, help="may this model version serve on this deployment?")
+
+def _add_release_commands(sub: Subcommands) -> None:
+    p = _command(sub, "gate", cmd_gate, "may this model version serve on this deployment?")
     p.add_argument("model_version", help="MODEL:VERSION or a model-version id")
     p.add_argument("--deployment", required=True)
-    p = command("reproduce", cmd_reproduce, help="everything needed to rebuild a version")
+    p = _command(sub, "reproduce", cmd_reproduce, "everything needed to rebuild a version")
     p.add_argument("model_version", help="MODEL:VERSION")
-    return parser
+    p.add_argument(
+        "--fetch",
+        metavar="DIR",
+        help="download the artifact and dataset files into DIR, checking their SHA-256",
+    )
 
 
 def _print_result(result: Any, *, as_json: bool) -> None:

@@ -9,9 +9,12 @@ strings: the client never parses them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import math
 import os
 import random
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,7 +29,10 @@ from audit_client.errors import (
     ApiError,
     ClientError,
     ConfigurationError,
+    DigestMismatch,
     GateRefused,
+    InvalidValue,
+    NotFound,
     ServerUnreachable,
     error_for_status,
 )
@@ -46,6 +52,18 @@ Record = dict[str, Any]
 def _id(value: Any) -> str:
     """A record id for a URL or a body: whatever the server gave, as text."""
     return str(value)
+
+
+def finite_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The metrics as sent: each a finite number, or :class:`InvalidValue` naming the
+    first that is not (the server refuses them too, with a 400)."""
+    for name, value in metrics.items():
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not is_number or not math.isfinite(value):
+            raise InvalidValue(
+                f"Metric {name!r} is {value!r}: give each metric as a finite number."
+            )
+    return dict(metrics)
 
 
 class Client:
@@ -202,12 +220,18 @@ class Client:
                 for f in opened:
                     f.close()
 
-    def _download(self, path: str, dest: Path, **params: Any) -> Path:
+    def _download(
+        self, path: str, dest: Path, *, expected_sha256: str | None = None, **params: Any
+    ) -> Path:
+        """Streams ``path`` to ``dest`` (through ``dest.part``, so a broken download
+        leaves nothing under the real name); with ``expected_sha256``, a file with any
+        other digest is removed and :class:`DigestMismatch` raised."""
         response = self._send(
             lambda: self._http.build_request("GET", path, params=params), stream=True
         )
         total = int(response.headers.get("content-length") or 0) or None
         partial = dest.with_name(dest.name + ".part")
+        digest = hashlib.sha256()
         try:
             with (
                 partial.open("wb") as f,
@@ -215,14 +239,27 @@ class Client:
             ):
                 for block in response.iter_bytes():
                     f.write(block)
+                    digest.update(block)
                     bar.update(len(block))
         except httpx.TransportError as exc:
             partial.unlink(missing_ok=True)
             raise ServerUnreachable(f"The download of {dest.name} broke off: {exc}") from None
         finally:
             response.close()
+        if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
+            partial.unlink(missing_ok=True)
+            raise DigestMismatch(
+                f"{dest.name}: the downloaded bytes have SHA-256 {digest.hexdigest()}, not the "
+                f"recorded {expected_sha256}; not kept."
+            )
         partial.replace(dest)
         return dest
+
+    def artifact_download(self, sha256: str, dest: str | Path) -> Path:
+        """Downloads the stored file with this SHA-256 (a dataset or model version's
+        digest) to ``dest``, checked against the digest here as well as on the server.
+        :class:`NotFound` when the service holds only the digest, not the bytes."""
+        return self._download(f"artifacts/{sha256}/content", Path(dest), expected_sha256=sha256)
 
     # --- AI systems ------------------------------------------------------------------
 
@@ -406,6 +443,7 @@ class Client:
         can load and check it) or only its ``artifact_sha256``."""
         if (artifact is None) == (artifact_sha256 is None):
             raise ClientError("Give the artifact file or its artifact_sha256, not both.")
+        metrics = finite_metrics(metrics or {})  # before a long upload
         if artifact is not None:
             artifact_sha256 = self.upload(artifact)["sha256"]
         return self._post(
@@ -417,7 +455,7 @@ class Client:
                 "framework": framework,
                 "framework_version": framework_version,
                 "training_run_id": _id(training_run_id) if training_run_id else None,
-                "metrics": dict(metrics or {}),
+                "metrics": metrics,
                 "dataset_version_ids": [_id(v) for v in dataset_version_ids],
                 "uri": uri,
                 "uploaded": artifact is not None,
@@ -509,7 +547,7 @@ class Client:
         return self._post(
             f"training-runs/{_id(run_id)}/complete",
             {
-                "metrics": dict(metrics),
+                "metrics": finite_metrics(metrics),
                 "energy_joules": energy_joules,
                 "hardware": dict(hardware) if hardware else None,
             },
@@ -645,19 +683,55 @@ class Client:
         rows: Iterable[tuple[Mapping[str, Any], Any]],
         input_sha256: str,
         output_sha256: str,
+        attach_rows: bool = True,
         **fields: Any,
     ) -> Record:
         """Records a batch from its ``(input row, output)`` pairs: the row count and
-        ``rows_root`` are computed here by the ledger's own rules (docs/formats.md §7)."""
-        count, root = rows_root(rows)
-        return self.prediction_batch_record(
-            deployment_id=deployment_id,
-            input_sha256=input_sha256,
-            output_sha256=output_sha256,
-            row_count=count,
-            rows_root=root,
-            **fields,
+        ``rows_root`` are computed here by the ledger's own rules (docs/formats.md §7).
+        With ``attach_rows`` (the default) every row's leaf goes to the service as the
+        batch's rows file, so it serves each decision's row receipt; the service
+        recomputes the root from the file, and an answer that disagrees raises
+        :class:`DigestMismatch`."""
+        with tempfile.TemporaryDirectory(prefix="audit-client-rows-") as workdir:
+            rows_path = Path(workdir) / "rows.jsonl"
+            count, root = write_rows_file(rows, rows_path)
+            batch = self.prediction_batch_record(
+                deployment_id=deployment_id,
+                input_sha256=input_sha256,
+                output_sha256=output_sha256,
+                row_count=count,
+                rows_root=root,
+                **fields,
+            )
+            if not attach_rows:
+                return batch
+            return self.prediction_batch_rows_attach(
+                batch["id"], rows_path, row_count=count, rows_root=root
+            )
+
+    def prediction_batch_rows_attach(
+        self, batch_id: str, rows_path: str | Path, *, row_count: int, rows_root: str
+    ) -> Record:
+        """Uploads a recorded batch's rows file (JSON Lines, one leaf per line, as
+        :func:`write_rows_file` writes it) and has the service take it; the answer must
+        name the file and the ``row_count`` and ``rows_root`` computed here."""
+        uploaded = self.upload(rows_path)
+        batch = self._post(
+            f"prediction-batches/{_id(batch_id)}/rows",
+            {"rows_sha256": uploaded["sha256"]},
+            key=f"prediction-batch-{_id(batch_id)}-rows-{uploaded['sha256']}",
         )
+        if (
+            not batch.get("rows_file_sha256")
+            or batch.get("row_count") != row_count
+            or batch.get("rows_root") != rows_root
+        ):
+            raise DigestMismatch(
+                f"prediction batch {batch_id}: the service answered {batch.get('row_count')} "
+                f"rows with rows_root {batch.get('rows_root')}, not the {row_count} rows with "
+                f"rows_root {rows_root} computed here"
+            )
+        return batch
 
     def prediction_batch_files(
         self, batch_id: str, *, input_path: str | Path, output_path: str | Path
@@ -793,6 +867,35 @@ class Client:
             "dataset_versions": datasets,
         }
 
+    def reproduce_fetch(self, plan: Mapping[str, Any], dest: str | Path) -> list[Record]:
+        """Downloads what :meth:`reproduce` lists into the folder ``dest``: the model
+        artifact and each dataset version, each checked against its recorded SHA-256,
+        and ``reproduce.json`` (the plan) beside them. One record per file: ``path``,
+        or None with the ``reason`` when the service holds only its digest and URI."""
+        folder = Path(dest)
+        folder.mkdir(parents=True, exist_ok=True)
+        mv = plan["model_version"]
+        wanted = [(f"model version {mv['version']}", mv["artifact_sha256"], mv["uri"])]
+        wanted += [
+            (f"dataset {dv['dataset']} version {dv['version']}", dv["sha256"], dv["uri"])
+            for dv in plan["dataset_versions"]
+        ]
+        fetched = []
+        for what, sha256, uri in wanted:
+            target = folder / sha256
+            try:
+                path, reason = str(self.artifact_download(sha256, target)), None
+            except NotFound:
+                path = None
+                reason = "the service holds its digest only" + (
+                    f"; its bytes are at {uri}" if uri else " (no URI recorded)"
+                )
+            fetched.append({"what": what, "sha256": sha256, "path": path, "reason": reason})
+        (folder / "reproduce.json").write_text(
+            json.dumps({**plan, "fetched": fetched}, indent=2), encoding="utf-8"
+        )
+        return fetched
+
 
 _MV_FIELDS = (
     "id",
@@ -820,6 +923,16 @@ _DV_FIELDS = ("id", "version", "sha256", "size_bytes", "row_count", "uri", "spli
 
 def _pick(record: Mapping[str, Any], names: Iterable[str]) -> Record:
     return {n: record.get(n) for n in names}
+
+
+def write_rows_file(rows: Iterable[tuple[Mapping[str, Any], Any]], path: Path) -> tuple[int, str]:
+    """Writes every row's leaf (ledger format §7), one a line, to ``path``, the rows file
+    the service takes for a batch; returns the row count and ``rows_root``."""
+    tree = RowsTree()
+    with path.open("wb") as f:
+        for row_input, output in rows:
+            f.write(tree.add(row_input=row_input, output=output) + b"\n")
+    return tree.rows, tree.root_hex()
 
 
 def rows_root(rows: Iterable[tuple[Mapping[str, Any], Any]]) -> tuple[int, str]:
@@ -869,7 +982,9 @@ class TrainingRun:
         return _id(self.record["id"])
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
-        self.metrics.update(metrics)
+        """Adds metrics for the completion; one that is not a finite number raises
+        :class:`InvalidValue` here, where the training code can still fix it."""
+        self.metrics.update(finite_metrics(metrics))
 
     def __enter__(self) -> TrainingRun:
         self.record = self._client.training_run_start(system_id=self._system_id, **self._start)

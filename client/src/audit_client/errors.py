@@ -86,6 +86,20 @@ class ServerError(ApiError):
     exit_code = 7
 
 
+class InvalidValue(ClientError):
+    """A value the client refuses before sending it, as the server would (e.g. a metric
+    that is not a finite number); the message names it."""
+
+    exit_code = 5
+
+
+class DigestMismatch(ClientError):
+    """A downloaded file, or the server's answer about one, does not have the SHA-256
+    (or rows root) it should: the file is not kept."""
+
+    exit_code = 1
+
+
 class VerificationFailed(ClientError):
     """An offline check did not hold; the message names the check and the file."""
 
