@@ -453,7 +453,16 @@ class ModelVersionDetailView(RecordDetailView):
 class ModelSignerOut(serializers.ModelSerializer):
     class Meta:
         model = ModelSigner
-        fields = ["id", "name", "kind", "fingerprint_sha256", "pem", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "fingerprint_sha256",
+            "pem",
+            "created_at",
+            "revoked_at",
+            "revocation_reason",
+        ]
 
 
 class ModelSignerIn(StrictSerializer):
@@ -482,6 +491,27 @@ class ModelSignerListCreateView(RecordListView):
 
 
 # --- Training runs ------------------------------------------------------------------------
+
+
+class ReasonIn(StrictSerializer):
+    reason = serializers.CharField()
+
+
+class ModelSignerRevokeView(RecordView):
+    """Stops trusting a signer, with the reason: what it signed no longer passes the
+    deployment gate under ``require_model_signature``. By an owner signed in."""
+
+    model, serializer_class = ModelSigner, ModelSignerOut
+    write_capability = Capability.ADMINISTER
+
+    @extend_schema(request=ReasonIn, responses=ModelSignerOut)
+    def post(self, request: Request, pk: int) -> Response:
+        signer, receipt = services.model_signer_revoke(
+            actor=self.principal,
+            signer=self.scoped_get(ModelSigner, pk),
+            **validated(ReasonIn, request),
+        )
+        return receipt_response(ModelSignerOut(signer).data, receipt, status_code=200)
 
 
 class TrainingRunOut(serializers.ModelSerializer):
@@ -530,10 +560,6 @@ class TrainingRunCompleteIn(StrictSerializer):
         required=False, allow_null=True, default=None, min_value=0
     )
     hardware = HardwareField(required=False, default=None)
-
-
-class ReasonIn(StrictSerializer):
-    reason = serializers.CharField()
 
 
 class TrainingRunListCreateView(RecordListView):

@@ -190,6 +190,13 @@ MODEL_SIGNER_TRUSTED = declare(
     fields={"name": "", "kind": "key/certificate", "fingerprint_sha256": "of the key or CA"},
     doc="a signer whose OpenSSF Model Signing signatures the organization accepts",
 )
+MODEL_SIGNER_REVOKED = declare(
+    "model_signer.revoked",
+    subject="model_signer",
+    section=REGISTRY,
+    fields={"name": "", "fingerprint_sha256": "of the key or CA", "reason": "why, in words"},
+    doc="a signer the organization no longer trusts: what it signed stops passing the gate",
+)
 MODEL_VERSION_SIGNATURE_CHECKED = declare(
     "model_version.signature_checked",
     subject="model_version",

@@ -254,7 +254,8 @@ class ModelSigner(models.Model):
     """A signer the organization trusts for OpenSSF Model Signing (OMS) signatures: an
     elliptic-curve public key, or the certificate chain of a CA that issues signing
     certificates (root last or alone). Signatures are verified offline against these;
-    nothing is fetched from Sigstore."""
+    nothing is fetched from Sigstore. A revoked signer (a leaked key, a retired CA)
+    verifies nothing new, and what it signed no longer passes the deployment gate."""
 
     id = uuid_primary_key()
 
@@ -274,6 +275,10 @@ class ModelSigner(models.Model):
         max_length=64, help_text="SHA-256 of the key's DER (SPKI), or of the first certificate's."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the organization stopped trusting this signer."
+    )
+    revocation_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]

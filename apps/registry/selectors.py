@@ -210,6 +210,14 @@ def model_version_signature_unmet(*, model_version: ModelVersion) -> str | None:
     ]:
         return None
     state = model_version.signature_state
+    signer = model_version.signed_by
+    if state == ModelVersion.SignatureState.VERIFIED and signer and signer.revoked_at:
+        return (
+            f"model version {model_version.pk} was signed by {signer.name!r}, whose trust was "
+            f"revoked on {signer.revoked_at:%Y-%m-%d} ({signer.revocation_reason}); the "
+            "organization's policy requires a verified OpenSSF Model Signing signature by a "
+            "trusted signer (require_model_signature)."
+        )
     if state == ModelVersion.SignatureState.VERIFIED:
         return None
     if state == ModelVersion.SignatureState.FAILED:

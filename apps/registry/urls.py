@@ -38,6 +38,11 @@ urlpatterns = [
         name="model-version-detail",
     ),
     path("model-signers/", api.ModelSignerListCreateView.as_view(), name="model-signer-list"),
+    path(
+        "model-signers/<int:pk>/revoke",
+        api.ModelSignerRevokeView.as_view(),
+        name="model-signer-revoke",
+    ),
     path("training-runs/", api.TrainingRunListCreateView.as_view(), name="training-run-list"),
     path(
         "training-runs/<uuid:pk>", api.TrainingRunDetailView.as_view(), name="training-run-detail"

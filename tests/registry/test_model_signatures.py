@@ -271,3 +271,50 @@ def test_activation_refuses_an_unsigned_version_when_the_policy_requires_signatu
     ).json()
     signature = next(c for c in gate["conditions"] if c["code"] == "signature")
     assert not signature["met"] and "unsigned" in signature["message"]
+
+
+def test_a_revoked_signer_no_longer_lets_what_it_signed_ship(
+    org, owner, post, upload, model, artifact, signing_key, owner_in_person, tmp_path
+):
+    key_path, public_pem = signing_key
+    client, person = owner_in_person
+    signer = _trust(client, "release-ci", "key", public_pem)
+    upload(artifact, name="model.json")
+    signature = _key_signed(tmp_path, artifact, key_path)
+    signed = _register(post, model, artifact, signature, label="signed")
+    deployment = factories.DeploymentFactory(system=model.system)
+    factories.classify_unclassified(model.system)
+    tenancy.organization_policy_update(organization=org, actor=person, require_model_signature=True)
+    gate_url = reverse("deployment-gate", kwargs={"pk": deployment.pk})
+    revoke_url = reverse("model-signer-revoke", kwargs={"pk": signer["id"]})
+
+    def signature_condition() -> dict:
+        gate = client.get(gate_url, {"model_version": signed["id"]}).json()
+        return next(c for c in gate["conditions"] if c["code"] == "signature")
+
+    assert signature_condition()["met"]
+    by_key = owner.post(revoke_url, {"reason": "key leaked"}, format="json")
+    assert by_key.status_code == 403
+    empty = client.post(revoke_url, {"reason": "  "}, format="json")
+    assert empty.status_code == 400 and "reason" in empty.json()["error"]["fields"]
+
+    revoked = client.post(revoke_url, {"reason": "key leaked in a CI log"}, format="json")
+
+    assert revoked.status_code == 200, revoked.content
+    assert revoked.json()["revocation_reason"] == "key leaked in a CI log"
+    entry = last_entry(org, "model_signer.revoked")
+    assert entry["data"]["reason"] == "key leaked in a CI log"
+    assert entry["data"]["fingerprint_sha256"] == signer["fingerprint_sha256"]
+    condition = signature_condition()
+    assert not condition["met"]
+    assert "revoked" in condition["message"] and "key leaked in a CI log" in condition["message"]
+    refused = post(
+        "deployment-activate", {"model_version_id": signed["id"]}, status=409, pk=deployment.pk
+    )
+    assert "key leaked in a CI log" in refused["error"]["message"]
+    # What the revoked key signs from now on does not verify.
+    again = _register(post, model, artifact, signature, label="re-signed")
+    assert again["signature_state"] == "failed"
+    twice = client.post(revoke_url, {"reason": "again"}, format="json")
+    assert twice.status_code == 409 and "already" in twice.json()["error"]["message"]
+    assert entry_types(org).count("model_signer.revoked") == 1

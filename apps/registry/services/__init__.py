@@ -34,6 +34,7 @@ from apps.registry.services.deployments import (
 )
 from apps.registry.services.model_versions import (
     model_create,
+    model_signer_revoke,
     model_signer_trust,
     model_version_register,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "deployment_rollback",
     "deployment_stop",
     "model_create",
+    "model_signer_revoke",
     "model_signer_trust",
     "model_version_register",
     "prediction_batch_claim",

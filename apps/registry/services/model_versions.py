@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
@@ -242,6 +243,46 @@ def model_signer_trust(
     return signer, receipt
 
 
+def model_signer_revoke(
+    *, actor: Principal, signer: ModelSigner, reason: str
+) -> tuple[ModelSigner, Receipt]:
+    """Stops trusting a signer, with the reason on the ledger: signatures it makes no
+    longer verify, and versions it signed no longer satisfy ``require_model_signature``
+    at the deployment gate. Decided by an owner in person, as trusting it was."""
+    if not actor.in_person or not actor.can(Capability.ADMINISTER):
+        raise Forbidden(
+            "Trusted model signers are revoked by an owner in person (signed in), never by "
+            "an API key alone."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why the signer is revoked (a leaked key, a retired CA...).",
+            fields={"reason": ["Required."]},
+        )
+    with transaction.atomic():
+        signer = ModelSigner.objects.select_for_update().get(pk=signer.pk)
+        if signer.revoked_at is not None:
+            raise RuleViolation(
+                f"Signer {signer.name!r} was revoked on {signer.revoked_at:%Y-%m-%d %H:%M} UTC "
+                f"already ({signer.revocation_reason})."
+            )
+        signer.revoked_at = timezone.now()
+        signer.revocation_reason = reason
+        signer.save(update_fields=["revoked_at", "revocation_reason"])
+        receipt = record_event(
+            actor=actor,
+            event=events.MODEL_SIGNER_REVOKED,
+            id=signer.pk,
+            data={
+                "name": signer.name,
+                "fingerprint_sha256": signer.fingerprint_sha256,
+                "reason": reason,
+            },
+        )
+    return signer, receipt
+
+
 def _signature_check(
     *, actor: Principal, artifact: Artifact | None, signature: dict[str, Any]
 ) -> signatures.SignatureCheck:
@@ -261,7 +302,8 @@ def _signature_check(
         signatures.TrustedSigner(
             id=s.pk, name=s.name, kind=s.kind, pem=s.pem, fingerprint_sha256=s.fingerprint_sha256
         )
-        for s in ModelSigner.objects.filter(organization=actor.organization)
+        # A revoked signer vouches for nothing new.
+        for s in ModelSigner.objects.filter(organization=actor.organization, revoked_at=None)
     ]
     with local_copy(artifact) as path:
         return signatures.verify(
