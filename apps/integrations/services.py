@@ -28,7 +28,7 @@ from apps.ledger.types import Receipt
 from apps.registry import services as registry
 from apps.registry.models import AISystem, DatasetVersion, Deployment, Model, TrainingRun
 from apps.tenancy.records import record_event, record_ref
-from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
+from audit_platform.errors import Forbidden, InvalidInput, RuleViolation, ServiceError
 from audit_platform.principal import Principal
 
 # A registry dataset name holds at most 200 characters; a longer OpenLineage
@@ -48,7 +48,9 @@ def lineage_job_map(
 ) -> tuple[LineageJobMapping, Receipt]:
     """Decides that the runs of the OpenLineage job ``namespace``/``name`` are training
     runs of ``system`` (of ``model``, if given) or prediction batches of
-    ``deployment``. A job is mapped once; its earlier events stay as they were kept."""
+    ``deployment``. A job is mapped once; the events of it kept before then are put on
+    the record afterwards (``lineage_job_replay``), so nothing a pipeline sent early is
+    lost."""
     if kind == LineageJobMapping.Kind.TRAINING_RUN:
         if deployment is not None:
             raise InvalidInput(
@@ -92,9 +94,55 @@ def lineage_job_map(
                     "parent": record_ref("ai_system", system),
                 },
             )
+            LineageRun.objects.filter(
+                organization=actor.organization, namespace=namespace, name=name, mapping=None
+            ).update(mapping=mapping)
     except IntegrityError:
         raise RuleViolation(f"The OpenLineage job {namespace}/{name} is mapped already.") from None
+    lineage_job_replay(actor=actor, mapping=mapping)
     return mapping, receipt
+
+
+def lineage_job_replay(*, actor: Principal, mapping: LineageJobMapping) -> int:
+    """Puts on the record the kept events of ``mapping``'s job that nothing recorded
+    yet (received before the job was mapped), in the order they happened, each in its
+    own transaction; returns how many it recorded. Safe to run twice: an event is
+    looked at again under its run's lock and skipped once recorded. An event the
+    record refuses keeps the reason in its outcome and stays unrecorded."""
+    pending = list(
+        LineageEvent.objects.filter(run__mapping=mapping, outcome__recorded=False)
+        .order_by("run__created_at", "event_time", "received_at")
+        .values_list("pk", flat=True)
+    )
+    return sum(_replay(actor=actor, event_pk=pk) for pk in pending)
+
+
+def _replay(*, actor: Principal, event_pk: Any) -> int:
+    try:
+        with transaction.atomic():
+            run_pk = LineageEvent.objects.values_list("run_id", flat=True).get(pk=event_pk)
+            run = LineageRun.objects.select_for_update().get(pk=run_pk)
+            kept = LineageEvent.objects.get(pk=event_pk)
+            if kept.outcome.get("recorded"):
+                return 0
+            outcome = _record(
+                actor=actor, event=run_event(kept.body), run=run, digest=kept.event_sha256
+            )
+            outcome["notes"].append("Received before its job was mapped; recorded when it was.")
+            kept.outcome = outcome
+            kept.save(update_fields=["outcome"])
+    except ServiceError as exc:
+        kept = LineageEvent.objects.get(pk=event_pk)
+        kept.outcome = {
+            **kept.outcome,
+            "notes": [
+                *kept.outcome.get("notes", []),
+                f"Not recorded when its job was mapped: {exc}",
+            ],
+        }
+        kept.save(update_fields=["outcome"])
+        return 0
+    return 1
 
 
 def openlineage_event_receive(*, actor: Principal, body: Any) -> tuple[LineageEvent, bool]:
@@ -174,8 +222,8 @@ def _unmapped(event: RunEvent) -> dict[str, Any]:
         "dataset_versions": {"inputs": [], "outputs": []},
         "notes": [
             f"The job {event.job_namespace}/{event.job_name} is not mapped: the event is "
-            "kept, and nothing is put on the record. Map the job at "
-            "/api/v1/openlineage/jobs/ to record its later runs."
+            "kept, and nothing is put on the record yet. Map the job at "
+            "/api/v1/openlineage/jobs/: its kept events are recorded then, in order."
         ],
         "ledger": None,
     }

@@ -10,8 +10,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from apps.integrations.models import LineageEvent
+from apps.integrations import services
+from apps.integrations.models import LineageEvent, LineageJobMapping
 from apps.registry.models import DatasetVersion, PredictionBatch, TrainingRun
+from audit_platform.principal import Principal
 from tests import factories
 from tests.integrations.conftest import facet, run_event
 from tests.support import entry_types, last_entry
@@ -335,3 +337,43 @@ def test_a_key_limited_to_other_systems_cannot_record_to_a_mapped_job(
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {limited.secret}")
 
     post("openlineage-events", run_event("START", new_run_id()), status=403, client=client)
+
+
+def test_events_received_before_the_job_is_mapped_are_recorded_when_it_is(
+    org, post, trained_system, new_run_id
+):
+    system, model = trained_system
+    run_id = new_run_id()
+    for event_type, time in (
+        ("START", "2026-11-23T09:00:00Z"),
+        ("COMPLETE", "2026-11-23T10:00:00Z"),
+    ):
+        answer = post(
+            "openlineage-events",
+            run_event(event_type, run_id, time=time, inputs=[TRAIN_INPUT]),
+            status=202,
+        )
+        assert answer["recorded"] is False
+    assert TrainingRun.objects.count() == 0
+
+    _map(post, system, model_id=model.pk)
+
+    run = TrainingRun.objects.get()
+    assert (run.status, run.model_id) == ("completed", model.pk)
+    assert run.dataset_versions.count() == 1
+    assert entry_types(org).count("openlineage_run.event") == 2
+    kept = LineageEvent.objects.order_by("event_time")
+    assert [e.outcome["recorded"] for e in kept] == [True, True]
+    assert "recorded when it was" in kept[0].outcome["notes"][-1]
+    # Replaying again (a retried mapping step, a second worker) records nothing more.
+    mapping = LineageJobMapping.objects.get()
+    actor = Principal.system(organization=org, name="replay")
+    assert services.lineage_job_replay(actor=actor, mapping=mapping) == 0
+    assert entry_types(org).count("openlineage_run.event") == 2
+    # And the answer to a re-sent event is the kept, now recorded, one.
+    again = post(
+        "openlineage-events",
+        run_event("COMPLETE", run_id, time="2026-11-23T10:00:00Z", inputs=[TRAIN_INPUT]),
+        status=200,
+    )
+    assert again["duplicate"] is True and again["ledger"] is not None
