@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.registry.artifacts import artifact_store
+from apps.registry.models import ModelSigner
+from audit_platform.principal import Principal
 from tests import factories
 from tests.api_routes import DETAIL, RouteCase
 
@@ -26,7 +31,18 @@ def victim(org) -> dict[str, Any]:
     batch = factories.PredictionBatchFactory(
         deployment=deployment, input_sha256="cc" * 32, output_sha256="dd" * 32
     )
+    artifact, _ = artifact_store(
+        organization=org,
+        uploaded=SimpleUploadedFile("victim.bin", b"victim bytes"),
+        declared_sha256=None,
+        actor=Principal.system(organization=org, name="isolation"),
+    )
+    signer = ModelSigner.objects.create(
+        organization=org, name="victim-signer", kind="key", pem="-", fingerprint_sha256="ee" * 32
+    )
     return {
+        "artifact": artifact,
+        "signer": signer,
         "system": system,
         "dataset": dataset,
         "dataset_version": dataset_version,
@@ -44,6 +60,7 @@ def secrets(objects: dict[str, Any]) -> list[str]:
 
 CASES = {
     "artifact-list": RouteCase("get", lambda v: {}, 200),
+    "artifact-content": RouteCase("get", lambda v: {"sha256": v["artifact"].sha256}, DETAIL),
     "system-list": RouteCase("get", lambda v: {}, 200),
     "system-detail": RouteCase("get", lambda v: {"pk": v["system"].pk}, DETAIL),
     "system-status": RouteCase("post", lambda v: {"pk": v["system"].pk}, DETAIL),
@@ -58,6 +75,9 @@ CASES = {
     ),
     "model-list": RouteCase("get", lambda v: {}, 200),
     "model-signer-list": RouteCase("get", lambda v: {}, 200),
+    "model-signer-revoke": RouteCase(
+        "post", lambda v: {"pk": v["signer"].pk}, DETAIL, body={"reason": "leaked"}
+    ),
     "model-detail": RouteCase("get", lambda v: {"pk": v["model"].pk}, DETAIL),
     "model-version-list": RouteCase("post", lambda v: {"model_pk": v["model"].pk}, DETAIL),
     "model-version-detail": RouteCase(
