@@ -51,25 +51,7 @@ def lineage_job_map(
     ``deployment``. A job is mapped once; the events of it kept before then are put on
     the record afterwards (``lineage_job_replay``), so nothing a pipeline sent early is
     lost."""
-    if kind == LineageJobMapping.Kind.TRAINING_RUN:
-        if deployment is not None:
-            raise InvalidInput(
-                "A training-run job names no deployment.", fields={"deployment_id": ["Remove."]}
-            )
-        if model is not None and model.system_id != system.pk:
-            raise RuleViolation(f"Model {model.pk} belongs to another AI system.")
-    elif kind == LineageJobMapping.Kind.PREDICTION_BATCH:
-        if deployment is None or model is not None:
-            raise InvalidInput(
-                "A prediction-batch job names the deployment that scores (and no model).",
-                fields={"deployment_id": ["Required for prediction_batch."]},
-            )
-        if deployment.system_id != system.pk:
-            raise RuleViolation(f"Deployment {deployment.pk} belongs to another AI system.")
-    else:
-        raise InvalidInput(
-            "kind must be training_run or prediction_batch.", fields={"kind": ["Invalid."]}
-        )
+    _mapping_check(kind=kind, system=system, model=model, deployment=deployment)
     try:
         with transaction.atomic():
             mapping = LineageJobMapping.objects.create(
@@ -101,6 +83,30 @@ def lineage_job_map(
         raise RuleViolation(f"The OpenLineage job {namespace}/{name} is mapped already.") from None
     lineage_job_replay(actor=actor, mapping=mapping)
     return mapping, receipt
+
+
+def _mapping_check(
+    *, kind: str, system: AISystem, model: Model | None, deployment: Deployment | None
+) -> None:
+    if kind == LineageJobMapping.Kind.TRAINING_RUN:
+        if deployment is not None:
+            raise InvalidInput(
+                "A training-run job names no deployment.", fields={"deployment_id": ["Remove."]}
+            )
+        if model is not None and model.system_id != system.pk:
+            raise RuleViolation(f"Model {model.pk} belongs to another AI system.")
+    elif kind == LineageJobMapping.Kind.PREDICTION_BATCH:
+        if deployment is None or model is not None:
+            raise InvalidInput(
+                "A prediction-batch job names the deployment that scores (and no model).",
+                fields={"deployment_id": ["Required for prediction_batch."]},
+            )
+        if deployment.system_id != system.pk:
+            raise RuleViolation(f"Deployment {deployment.pk} belongs to another AI system.")
+    else:
+        raise InvalidInput(
+            "kind must be training_run or prediction_batch.", fields={"kind": ["Invalid."]}
+        )
 
 
 def lineage_job_replay(*, actor: Principal, mapping: LineageJobMapping) -> int:

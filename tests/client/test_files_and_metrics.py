@@ -57,3 +57,25 @@ def test_metrics_that_are_not_finite_numbers_are_refused_by_name(api, system, se
     assert answer.status_code == 400
     assert "Metric 'calibrated' is True" in answer.text
     assert api.training_run_get(started["id"])["status"] == "running"
+
+
+def test_reproduce_fetch_says_what_the_service_holds_only_as_a_uri(api, system, cli, tmp_path):
+    model = api.model_create(system_id=system["id"], name="remote-scorer")
+    api.model_version_register(
+        model_id=model["id"],
+        version="2.0",
+        artifact_format="onnx",
+        framework="onnx",
+        framework_version="1.17",
+        artifact_sha256="ab" * 32,
+        uri="s3://models/remote-scorer/2.0.onnx",
+    )
+    code, out, err = cli("reproduce", "remote-scorer:2.0", "--fetch", str(tmp_path / "again"))
+    assert code == 1 and err.count("\n") == 1
+    assert "not fetched" in err and "model version 2.0" in err
+    assert (
+        f"sha256 {'ab' * 32}: NOT FETCHED: the service holds its digest only; its bytes are at "
+        "s3://models/remote-scorer/2.0.onnx" in out
+    )
+    assert not (tmp_path / "again" / ("ab" * 32)).exists()
+    assert (tmp_path / "again" / "reproduce.json").is_file()
