@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.fleet",
     "apps.web",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
