@@ -1,6 +1,6 @@
 """bin/serve, the README's first command, as a user runs it: on the embedded default it
 migrates, creates the demo organization and the admin login (password printed once),
-and serves through gunicorn on 127.0.0.1 only, docs and all."""
+tells the demo bank's story once (its logins printed at every start), and serves through gunicorn on 127.0.0.1 only, docs and all."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _serve(checkout: Path, env: dict[str, str], port: int, log: Path) -> str:
             [str(checkout / "bin" / "serve")], cwd=checkout, env=env, stdout=out, stderr=out
         )
         try:
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 420
             while time.monotonic() < deadline and process.poll() is None:
                 try:
                     health = _get(port, "/healthz")
@@ -87,9 +87,13 @@ def test_bin_serve_serves_the_demo_through_gunicorn_on_loopback(tmp_path):
     first = _serve(checkout, env, port, tmp_path / "first.log")
     assert f"Log in at http://127.0.0.1:{port}/admin/ as 'admin'" in first
     assert first.count("password:") == 1
+    assert "The demo story was told in" in first
+    assert "officer@nordbank.example" in first and "Ledger verified: OK" in first
     assert f"Listening at: http://127.0.0.1:{port}" in first
     assert (tmp_path / "var" / "db.sqlite3").is_file()
     # A second start keeps the database and the login: no new password.
     second = _serve(checkout, env, port, tmp_path / "second.log")
     assert "password:" not in second
+    assert "exists already" in second and "The demo story was told" not in second
+    assert "officer@nordbank.example" in second and "Ledger verified: OK" in second
     assert f"Log in at http://127.0.0.1:{port}/admin/ as 'admin'" in second
