@@ -301,7 +301,7 @@ def version_assess(story: Story, *, version: Any, frame: dict, name: str) -> lis
             **common,
             **extra[kind],
         )
-        assessment.refresh_from_db()
+        assessment = settled(assessment, done=("passed", "failed"))
         digest = compliance_selectors.assessment_test_report_sha256(assessment=assessment)
         for role, function in (("ml_engineer", "test lead"), ("compliance_officer", "reviewer")):
             compliance.assessment_sign(
