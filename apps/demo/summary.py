@@ -48,6 +48,9 @@ def summary_lines(
     if bundle.exists():
         yield f"Export bundle: {bundle}"
         yield f"  check it offline: python -m apps.ledger.offline_verifier {bundle}"
+        yield "  (docs/guides/auditor-offline-verification.md walks an auditor through it)"
+    else:
+        yield "The story is incomplete (no export bundle): an earlier run stopped part-way."
     if story is not None and story.receiver is not None:
         yield (
             f"The bank's CI received {len(story.receiver.signed('retrain'))} signed retraining "

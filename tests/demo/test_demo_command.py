@@ -6,6 +6,11 @@ dashboard shows the open drift alert, and a second run tells nothing again."""
 from __future__ import annotations
 
 import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,7 +26,9 @@ from apps.registry.models import Deployment, PredictionBatch
 from apps.reports.models import Report
 from apps.reports.selectors import report_verification
 from apps.tenancy.models import Organization
-from tests.support import entry_types, sign_in_with_second_factor
+from tests.support import clean_python, entry_types, sign_in_with_second_factor
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "auditor-offline-verification.md"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,6 +73,28 @@ def in_order(wanted: list[str], types: list[str]) -> list[str]:
         except ValueError:
             return wanted[index:]
     return []
+
+
+def auditor_guide_runs(*, bundle: Path, receipt: dict, vkey: str, folder: Path) -> None:
+    """The auditor's guide's commands, in order, where the bank's files lie, with a
+    Python that has only the verifier's two packages."""
+    work = folder / "work"
+    work.mkdir(parents=True)
+    shutil.copy(bundle, work / "bundle.zip")
+    (work / "receipt.json").write_text(json.dumps(receipt))
+    python = clean_python(folder)
+    blocks = re.findall(r"^```sh\n(.*?)^```", GUIDE.read_text(encoding="utf-8"), re.S | re.M)
+    run = subprocess.run(
+        ["bash", "-c", "set -eu\n" + "\n".join(blocks)],
+        cwd=work,
+        env={"PATH": f"{python.parent}:/usr/bin:/bin", "VKEY": vkey, "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "OK bundle verifies: origin localhost/nordbank-demo" in run.stdout
+    assert "ok: row 7 is leaf 7" in run.stdout
 
 
 def run_demo() -> str:
@@ -121,7 +150,7 @@ def test_the_demo_tells_the_whole_story_once_and_it_verifies(postgres, var_dir):
     assert offline_verifier.verify_receipt(online, vkeys)
 
     bundle = var_dir / "demo" / f"{demo.ORGANIZATION_SLUG}-ledger.zip"
-    assert offline_verifier.main([str(bundle)]) == 0
+    auditor_guide_runs(bundle=bundle, receipt=receipt, vkey=vkeys[0], folder=var_dir / "audit")
 
     officer = organization.memberships.get(user__email="officer@nordbank.example").user
     client = Client()

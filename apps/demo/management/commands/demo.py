@@ -62,7 +62,15 @@ class Command(BaseCommand):
                     began = time.monotonic()
                     self.stdout.write(f"[{number:2d}/{len(demo.STEPS)}] {title} ...", ending="")
                     self.stdout.flush()
-                    step(story)
+                    try:
+                        step(story)
+                    except Exception:
+                        self.stderr.write(
+                            f"\nThe demo stopped at step {number} ({title}); what came before "
+                            "stays on the ledger. Start again with an empty database (a new "
+                            "VAR_DIR on the embedded default)."
+                        )
+                        raise
                     self.stdout.write(f" done ({time.monotonic() - began:.1f} s)")
             finally:
                 if story.receiver is not None:
