@@ -1,6 +1,7 @@
 """bin/serve, the README's first command, as a user runs it: on the embedded default it
 migrates, creates the demo organization and the admin login (password printed once),
-tells the demo bank's story once (its logins printed at every start), and serves through gunicorn on 127.0.0.1 only, docs and all."""
+tells the demo bank's story once (its logins printed at every start), and serves
+through gunicorn on 127.0.0.1 only, docs and all."""
 
 from __future__ import annotations
 
