@@ -156,7 +156,14 @@ def dataset_version(story: Story, *, version: str, split: str, columns: dict) ->
         contains_special_category_data=False,
         artifact_sha256=sha256(content),
     )
-    return registered
+    # As a pipeline waits for the version's statistics before it trains on it: a run
+    # naming the version while a worker writes them can deadlock on PostgreSQL.
+    return wait_for(lambda: _statistics_settled(registered))
+
+
+def _statistics_settled(version: Any) -> Any:
+    version.refresh_from_db()
+    return None if version.statistics_state == "pending" else version
 
 
 def environment() -> dict[str, str]:
