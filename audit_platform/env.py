@@ -63,7 +63,8 @@ def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
 
 
 def worker_classes(raw: str | None, *, default: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """FLEET_WORKER_CLASSES: a JSON object of class name -> {"queues": [names]}."""
+    """FLEET_WORKER_CLASSES: a JSON object of class name -> {"queues": [names]}, with
+    "job_queue", one of them, where the class takes batch and explanation jobs."""
     if not raw:
         return default
     try:
@@ -77,6 +78,11 @@ def worker_classes(raw: str | None, *, default: dict[str, Any]) -> dict[str, dic
         if not (isinstance(queues, list) and queues and all(isinstance(q, str) for q in queues)):
             raise ImproperlyConfigured(
                 f'FLEET_WORKER_CLASSES[{name!r}] must be {{"queues": [queue names]}}'
+            )
+        if "job_queue" in spec and spec["job_queue"] not in queues:
+            raise ImproperlyConfigured(
+                f"FLEET_WORKER_CLASSES[{name!r}].job_queue must be one of its queues "
+                f"({', '.join(queues)}), got {spec['job_queue']!r}"
             )
     return classes
 

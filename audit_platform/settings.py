@@ -263,6 +263,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("FLEET_SEAL_SECONDS", 60, minimum=1),
         "options": {"expires": env_int("FLEET_SEAL_SECONDS", 60, minimum=1)},
     },
+    # A queue whose oldest job waits past FLEET_QUEUE_WAIT_ALERT_SECONDS raises an alert.
+    "fleet-queue-wait-check": {
+        "task": "apps.fleet.queue_wait_check",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
 }
 # Schedules are rows an operator sees and edits in the admin (django-celery-beat); each
 # monitoring policy's window job is one of them.
@@ -303,13 +309,23 @@ FLEET_SEAL_SECONDS = env_int("FLEET_SEAL_SECONDS", 60, minimum=1)
 # A logged request without its response (or the reverse) is reported as unpaired after
 # this long; it is never sealed unless its other half arrives.
 FLEET_UNPAIRED_SECONDS = env_int("FLEET_UNPAIRED_SECONDS", 300, minimum=1)
-# Worker classes: name -> the queues its workers consume. A heartbeat from a worker of
-# no declared class, or consuming a queue its class does not declare, is refused
-# (docs/fleet.md). JSON, e.g. {"gpu-small": {"queues": ["gpu-small"]}, ...}.
+# Worker classes: name -> the queues its workers consume, and the one of them its
+# batch and explanation jobs are sent to ("job_queue", for classes that take them). A
+# heartbeat from a worker of no declared class, or consuming a queue its class does not
+# declare, is refused; a job goes to the class whose online workers' free GPU memory
+# fits its model version (docs/fleet.md). JSON, e.g.
+# {"gpu-small": {"queues": ["gpu-small"], "job_queue": "gpu-small"}, ...}.
 FLEET_WORKER_CLASSES = worker_classes(
     env_str("FLEET_WORKER_CLASSES"),
-    default={"default": {"queues": ["default", "reports"]}, "gpu": {"queues": ["gpu"]}},
+    default={
+        "default": {"queues": ["default", "reports"]},
+        "gpu": {"queues": ["gpu"], "job_queue": "gpu"},
+    },
 )
+# What a job needs is its version's measured peak GPU memory plus this margin (percent).
+FLEET_ROUTING_MARGIN_PERCENT = env_int("FLEET_ROUTING_MARGIN_PERCENT", 20, minimum=0)
+# A queue whose oldest job has waited this long raises an alert (checked every minute).
+FLEET_QUEUE_WAIT_ALERT_SECONDS = env_int("FLEET_QUEUE_WAIT_ALERT_SECONDS", 600, minimum=1)
 # A worker's class, where its queues alone do not say it (several classes share them).
 FLEET_WORKER_CLASS = env_str("FLEET_WORKER_CLASS")
 # Each worker reports every FLEET_HEARTBEAT_SECONDS; one silent for FLEET_OFFLINE_SECONDS

@@ -24,12 +24,15 @@ from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
+from apps.tasks.routing import job_route
 from apps.tasks.services import task_record_create, task_record_finish, task_record_subject_set
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 
 TASK_KIND = "explainability.explanation"
+# The queue of the explanation task (CELERY_TASK_ROUTES) where no router chooses another.
+JOB_QUEUE = "gpu"
 MAX_BACKGROUND_ROWS = 1000
 
 
@@ -100,7 +103,7 @@ def explanation_request(
     background_rows: int = 100,
 ) -> tuple[Explanation, Receipt]:
     """Checks the job, estimates the permutation explainer's cost (refused above
-    SHAP_MAX_COST_SECONDS) and queues it on the gpu queue."""
+    SHAP_MAX_COST_SECONDS) and queues it where the fleet's router sends it."""
     artifact, rows, system_id = _source(
         dataset_version=dataset_version, prediction_batch=prediction_batch
     )
@@ -116,8 +119,14 @@ def explanation_request(
     method, estimate = _method_and_cost(
         model_version=model_version, artifact=artifact, rows=rows, background_rows=background_rows
     )
+    route = job_route(
+        organization=actor.organization,
+        model_version=model_version,
+        kind="explanation",
+        default_queue=JOB_QUEUE,
+    )
     with transaction.atomic():
-        task = task_record_create(organization=actor.organization, kind=TASK_KIND)
+        task = task_record_create(organization=actor.organization, kind=TASK_KIND, route=route)
         explanation = Explanation.objects.create(
             organization=actor.organization,
             model_version=model_version,
@@ -147,7 +156,9 @@ def explanation_request(
         from apps.explainability.tasks import explanation_run_task
 
         pk = explanation.pk
-        transaction.on_commit(lambda: explanation_run_task.delay(pk))
+        transaction.on_commit(
+            lambda: explanation_run_task.apply_async(args=[pk], queue=route.queue)
+        )
     return explanation, receipt
 
 

@@ -18,8 +18,15 @@ from rest_framework.response import Response
 
 from apps.fleet import cloudevents, energy, profiles, selectors
 from apps.fleet.fastjson import strict_loads
-from apps.fleet.models import HeartbeatRejection, OnlineExchange, ServingPolicy, Worker
-from apps.fleet.services import online
+from apps.fleet.models import (
+    HeartbeatRejection,
+    OnlineExchange,
+    QueueWaitAlert,
+    RoutingRefusal,
+    ServingPolicy,
+    Worker,
+)
+from apps.fleet.services import online, queues
 from apps.registry.models import Deployment, ModelVersion, PredictionBatch
 from audit_platform.api import StrictSerializer
 from audit_platform.errors import InvalidInput, NotFound, RuleViolation
@@ -454,6 +461,90 @@ class HeartbeatRejectionListView(FleetView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(HeartbeatRejectionOut(page, many=True).data)
+
+
+# --- routing and queue waits ----------------------------------------------------------
+
+
+class RoutingRefusalOut(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingRefusal
+        fields = [
+            "id",
+            "kind",
+            "model_version",
+            "needed_gpu_memory_bytes",
+            "considered",
+            "reason",
+            "at",
+        ]
+
+
+class RoutingRefusalListView(RecordListView):
+    """Batch and explanation jobs of this organization refused at submission because
+    no online worker could fit them, newest first, with what was needed and available."""
+
+    model, out = RoutingRefusal, RoutingRefusalOut
+    filters = {"model_version": "model_version_id", "kind": "kind"}
+
+    @extend_schema(responses=RoutingRefusalOut(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        return super().get(request, **kwargs)
+
+
+class QueueWaitAlertOut(serializers.ModelSerializer):
+    class Meta:
+        model = QueueWaitAlert
+        fields = "__all__"
+
+
+class QueueWaitAlertListView(FleetView):
+    """Queues whose oldest job waited past FLEET_QUEUE_WAIT_ALERT_SECONDS, newest
+    first; ``?status=open`` for those nobody has looked at."""
+
+    list_view = True
+    base_queryset = QueueWaitAlert.objects.all()
+    serializer_class = QueueWaitAlertOut
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=QueueWaitAlert.Status.values)],
+        responses=QueueWaitAlertOut(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        status = request.query_params.get("status")
+        if status:
+            if status not in QueueWaitAlert.Status.values:
+                raise InvalidInput(
+                    f"status must be one of {', '.join(QueueWaitAlert.Status.values)}.",
+                    fields={"status": ["Not a queue alert status."]},
+                )
+            queryset = queryset.filter(status=status)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(QueueWaitAlertOut(page, many=True).data)
+
+
+class AlertNoteIn(StrictSerializer):
+    note = serializers.CharField(allow_blank=True)
+
+
+class QueueWaitAlertActionView(FleetView):
+    """An operator (staff, signed in) acknowledges or resolves a queue alert, with a
+    note."""
+
+    base_queryset = QueueWaitAlert.objects.all()
+    serializer_class = AlertNoteIn
+    action = "acknowledge"
+
+    @extend_schema(request=AlertNoteIn, responses=QueueWaitAlertOut)
+    def post(self, request: Request, pk: str) -> Response:
+        act = getattr(queues, f"queue_wait_alert_{self.action}")
+        alert = act(
+            actor=self.principal,
+            alert=self.get_object(),
+            note=validated(AlertNoteIn, request)["note"],
+        )
+        return Response(QueueWaitAlertOut(alert).data)
 
 
 # --- resource profiles and energy -------------------------------------------------------

@@ -46,5 +46,11 @@ class FleetConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_ready, worker_shutdown
 
+        from apps.fleet.services.routing import job_route
+        from apps.tasks.routing import job_router_register
+
+        # Batch and explanation jobs are sent where a worker fits them (docs/fleet.md).
+        job_router_register(job_route)
+
         worker_ready.connect(_start_heartbeat, weak=False)
         worker_shutdown.connect(_stop_heartbeat, weak=False)

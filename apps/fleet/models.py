@@ -172,3 +172,73 @@ class HeartbeatRejection(models.Model):
 
     def __str__(self) -> str:
         return f"heartbeat of {self.worker_name} refused at {self.at}"
+
+
+class RoutingRefusal(models.Model):
+    """A batch or explanation job refused at submission: no online worker of any class
+    that takes such jobs had the free GPU memory its model version needs. Kept with
+    what was needed and what each class had, so nobody wonders why nothing ran."""
+
+    organization_path = "organization"
+
+    id = uuid_primary_key()
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=32, help_text="prediction_batch or explanation.")
+    needed_gpu_memory_bytes = models.BigIntegerField(null=True)
+    considered = models.JSONField(
+        default=list, help_text="Each class: queue, online workers, free GPU memory."
+    )
+    reason = models.TextField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} refused at {self.at}"
+
+
+class QueueWaitAlert(models.Model):
+    """A queue whose oldest job waited longer than FLEET_QUEUE_WAIT_ALERT_SECONDS:
+    its workers are gone, stuck or too few. Open, acknowledged, then resolved by an
+    operator with a note, like monitoring's alerts; at most one unresolved per queue."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        RESOLVED = "resolved"
+
+    id = uuid_primary_key()
+    queue = models.CharField(max_length=64)
+    worker_classes = models.JSONField(default=list, help_text="The classes consuming it.")
+    threshold_seconds = models.IntegerField()
+    # The oldest waiting job when raised, and the longest wait the check has seen since.
+    oldest_task_id = models.CharField(max_length=64)
+    waited_seconds = models.IntegerField()
+    jobs_waiting = models.IntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    acknowledged_by = models.CharField(max_length=200, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=200, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    raised_at = models.DateTimeField()
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue"],
+                condition=~Q(status="resolved"),
+                name="queuewaitalert_one_unresolved",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"queue {self.queue} waited {self.waited_seconds} s ({self.status})"

@@ -25,3 +25,15 @@ def online_seal_task(self: Task, deployment_id: int | None = None) -> list[int] 
         return sealed
 
     return job_run(task=self, job=Job(what="the sealing of online decisions", execute=execute))
+
+
+@job_task(name="apps.fleet.queue_wait_check", time_limit=120)
+def queue_wait_check_task(self: Task) -> int | None:
+    """Sent every minute by ``celery beat``: a queue whose oldest job waited past
+    FLEET_QUEUE_WAIT_ALERT_SECONDS raises an alert; one unresolved alert per queue."""
+    from apps.fleet.services.queues import queue_wait_check
+
+    def execute(progress: Progress) -> int:
+        return len(queue_wait_check())
+
+    return job_run(task=self, job=Job(what="the queue-wait check", execute=execute))

@@ -40,6 +40,20 @@ urlpatterns = [
     path("fleet/energy.svg", api.EnergyChartView.as_view(), name="energy-chart"),
     path("fleet/workers/<uuid:pk>", api.WorkerDetailView.as_view(), name="worker-detail"),
     path(
+        "fleet/routing-refusals", api.RoutingRefusalListView.as_view(), name="routing-refusal-list"
+    ),
+    path("fleet/queue-alerts", api.QueueWaitAlertListView.as_view(), name="queue-alert-list"),
+    path(
+        "fleet/queue-alerts/<uuid:pk>/acknowledge",
+        api.QueueWaitAlertActionView.as_view(action="acknowledge"),
+        name="queue-alert-acknowledge",
+    ),
+    path(
+        "fleet/queue-alerts/<uuid:pk>/resolve",
+        api.QueueWaitAlertActionView.as_view(action="resolve"),
+        name="queue-alert-resolve",
+    ),
+    path(
         "fleet/heartbeat-rejections",
         api.HeartbeatRejectionListView.as_view(),
         name="heartbeat-rejection-list",

@@ -31,11 +31,14 @@ from apps.registry import services as registry
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
 from apps.registry.tabular import TabularError, iter_batches
 from apps.tasks.models import TaskRecord
+from apps.tasks.routing import job_route
 from apps.tasks.services import task_record_create, task_record_subject_set
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal
 
 TASK_KIND = "inference.prediction_batch"
+# The queue of the batch task (CELERY_TASK_ROUTES) where no router chooses another.
+JOB_QUEUE = "gpu"
 PARQUET = "application/vnd.apache.parquet"
 
 
@@ -119,8 +122,9 @@ def batch_run_request(
     input_artifact: Artifact,
     model_version: ModelVersion | None = None,
 ) -> tuple[PredictionBatch, Receipt, TaskRecord]:
-    """Queues a batch on the gpu queue after checking, on the CPU of this process,
-    that the model loads safely and that the input has its feature columns."""
+    """Queues a batch after checking, on the CPU of this process, that the model loads
+    safely and that the input has its feature columns; the fleet's router picks the
+    queue whose workers fit the model version, or refuses the batch (docs/fleet.md)."""
     from django.utils import timezone
 
     served = registry_selectors.served_at(deployment=deployment, at=timezone.now())
@@ -135,8 +139,14 @@ def batch_run_request(
             raise RuleViolation(f"Refused: {exc.reason}.") from None
         except JobRefused as exc:
             raise InvalidInput(f"Refused: {exc.reason}.", fields={"input": [exc.reason]}) from None
+    route = job_route(
+        organization=actor.organization,
+        model_version=model_version or served,
+        kind="prediction_batch",
+        default_queue=JOB_QUEUE,
+    )
     with transaction.atomic():
-        task = task_record_create(organization=actor.organization, kind=TASK_KIND)
+        task = task_record_create(organization=actor.organization, kind=TASK_KIND, route=route)
         batch, receipt = registry.prediction_batch_request(
             actor=actor,
             deployment=deployment,
@@ -149,7 +159,9 @@ def batch_run_request(
         )
         from apps.inference.tasks import prediction_batch_run_task
 
-        transaction.on_commit(lambda: prediction_batch_run_task.delay(batch.pk))
+        transaction.on_commit(
+            lambda: prediction_batch_run_task.apply_async(args=[batch.pk], queue=route.queue)
+        )
     return batch, receipt, task
 
 

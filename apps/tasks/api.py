@@ -23,6 +23,8 @@ class TaskRecordOut(serializers.ModelSerializer):
             "message",
             "result_links",
             "attempts",
+            "queue",
+            "route",
             "created_at",
             "started_at",
             "finished_at",

@@ -28,6 +28,10 @@ class TaskRecord(models.Model):
     message = models.TextField(blank=True)
     result_links = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Where a routed job was sent and why (apps/tasks/routing.py): the queue-wait check
+    # reads the queue; the route is shown to callers.
+    queue = models.CharField(max_length=64, blank=True)
+    route = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -35,7 +39,8 @@ class TaskRecord(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["organization", "-created_at"], name="task_org_created_idx")
+            models.Index(fields=["organization", "-created_at"], name="task_org_created_idx"),
+            models.Index(fields=["state", "queue", "created_at"], name="task_queue_wait_idx"),
         ]
 
     def __str__(self) -> str:

@@ -10,13 +10,24 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.tasks.models import TaskRecord
+from apps.tasks.routing import JobRoute
 
 
 def task_record_create(
-    *, organization: Any, kind: str, subject_kind: str = "", subject_id: str = ""
+    *,
+    organization: Any,
+    kind: str,
+    subject_kind: str = "",
+    subject_id: str = "",
+    route: JobRoute | None = None,
 ) -> TaskRecord:
     return TaskRecord.objects.create(
-        organization=organization, kind=kind, subject_kind=subject_kind, subject_id=subject_id
+        organization=organization,
+        kind=kind,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        queue=route.queue if route is not None else "",
+        route=route.as_record() if route is not None else {},
     )
 
 
