@@ -36,26 +36,33 @@ class _Slow(Exception):
 
 def _plain(value: Any) -> Any:
     """``value`` with floats the C encoder would print otherwise than ECMAScript (an
-    integral float, an exponent) turned into what prints right, or _Slow."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
+    integral float, an exponent) turned into what prints right, or _Slow.
+
+    Per decision this runs on the input and the leaf, so it avoids what costs: no
+    ``repr`` of a float (the encoder formats each float once more anyway; Python
+    prints an exponent exactly below 1e-4 or from 1e16, where every float is
+    integral), and ``str.isascii`` (a flag CPython keeps) before scanning a key."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return value
-    if isinstance(value, int):
+    if kind is float:
+        if value.is_integer() and -_MAX_SAFE <= value <= _MAX_SAFE:
+            return int(value)  # ECMAScript prints 2.0 as 2, and -0.0 as 0
+        if not math.isfinite(value) or abs(value) < 1e-4 or value.is_integer():
+            raise _Slow  # an exponent; large integral floats: ECMAScript pads with 0s
+        return value
+    if kind is int:
         if -_MAX_SAFE <= value <= _MAX_SAFE:
             return value
         raise _Slow
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) <= _MAX_SAFE:
-            return int(value)  # ECMAScript prints 2.0 as 2, and -0.0 as 0
-        if not math.isfinite(value) or "e" in repr(value) or value.is_integer():
-            raise _Slow  # also large integral floats: ECMAScript pads its digits with 0s
-        return value
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
+    if kind is dict:
         # UTF-16 code unit order (RFC 8785) is code point order below the surrogates.
-        if not all(isinstance(k, str) and (not k or max(k) < "\ud800") for k in value):
-            raise _Slow
+        for key in value:
+            if type(key) is not str or not (key.isascii() or max(key) < "\ud800"):
+                raise _Slow
         return {k: _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
     raise _Slow
 
 

@@ -22,6 +22,11 @@ EDGE_NUMBERS = [
     1e-7,
     1.5e-7,
     0.0001,
+    -0.0001,
+    # Either side of 1e-4, where Python starts printing an exponent.
+    9.999999999999999e-05,
+    0.00010000000000000002,
+    -5e-05,
     123e-9,
     1e16,
     1e20,
