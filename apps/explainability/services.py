@@ -24,7 +24,7 @@ from apps.ledger.digests import json_sha256
 from apps.ledger.types import Receipt
 from apps.registry.artifacts import artifact_store
 from apps.registry.models import Artifact, DatasetVersion, ModelVersion, PredictionBatch
-from apps.tasks.routing import job_route
+from apps.tasks.extension_points import job_route
 from apps.tasks.services import task_record_create, task_record_finish, task_record_subject_set
 from apps.tenancy.records import record_event
 from audit_platform.errors import InvalidInput, RuleViolation

@@ -47,7 +47,7 @@ class FleetConfig(AppConfig):
         from celery.signals import worker_ready, worker_shutdown
 
         from apps.fleet.services.routing import job_route
-        from apps.tasks.routing import job_router_register
+        from apps.tasks.extension_points import job_router_register
 
         # Batch and explanation jobs are sent where a worker fits them (docs/fleet.md).
         job_router_register(job_route)

@@ -30,8 +30,8 @@ from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry
 from apps.registry.models import Artifact, Deployment, ModelVersion, PredictionBatch
 from apps.registry.tabular import TabularError, iter_batches
+from apps.tasks.extension_points import job_route
 from apps.tasks.models import TaskRecord
-from apps.tasks.routing import job_route
 from apps.tasks.services import task_record_create, task_record_subject_set
 from audit_platform.errors import InvalidInput, RuleViolation
 from audit_platform.principal import Principal

@@ -28,7 +28,7 @@ class TaskRecord(models.Model):
     message = models.TextField(blank=True)
     result_links = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    # Where a routed job was sent and why (apps/tasks/routing.py): the queue-wait check
+    # Where a routed job was sent and why (apps/tasks/extension_points.py): the queue-wait check
     # reads the queue; the route is shown to callers.
     queue = models.CharField(max_length=64, blank=True)
     route = models.JSONField(default=dict, blank=True)

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.tasks.extension_points import JobRoute
 from apps.tasks.models import TaskRecord
-from apps.tasks.routing import JobRoute
 
 
 def task_record_create(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.utils import timezone
+
+from apps.fleet.models import RoutingRefusal
 from apps.fleet.services.online import online_decisions_log, online_seal
 from tests import factories
 from tests.api_routes import DETAIL, RouteCase
@@ -22,11 +26,18 @@ def victim(org) -> dict[str, Any]:
         lines=[{"id": "victim-decision", "input": {"secret": "victim-input"}, "output": 0.5}],
     )
     online_seal(deployment_id=deployment.pk, force=True)
+    RoutingRefusal.objects.create(
+        organization=org,
+        model_version=version,
+        kind="prediction_batch",
+        reason="victim-refusal",
+        at=timezone.now(),
+    )
     return {"online_deployment": deployment}
 
 
 def secrets(objects: dict[str, Any]) -> list[str]:
-    return ["victim-decision"]
+    return ["victim-decision", "victim-refusal"]
 
 
 def _pk(v: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +60,14 @@ CASES = {
         "get", lambda v: {"pk": "019ad3c2-0000-7000-8000-000000000000"}, DETAIL
     ),
     "heartbeat-rejection-list": RouteCase("get", lambda v: {}, 200),
+    "routing-refusal-list": RouteCase("get", lambda v: {}, 200),
+    "queue-alert-list": RouteCase("get", lambda v: {}, 200),
+    "queue-alert-acknowledge": RouteCase(
+        "post", lambda v: {"pk": uuid.uuid4()}, DETAIL, body={"note": "x"}
+    ),
+    "queue-alert-resolve": RouteCase(
+        "post", lambda v: {"pk": uuid.uuid4()}, DETAIL, body={"note": "x"}
+    ),
     "resource-profile": RouteCase(
         "get",
         lambda v: {

@@ -19,6 +19,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from apps.explainability.models import Explanation
+from apps.fleet.models import Worker
 from apps.ledger.models import Entry
 from apps.registry.models import PredictionBatch
 from apps.tasks.models import TaskRecord
@@ -55,7 +56,7 @@ def broker(redis_url, monkeypatch):
 def start_worker(
     broker_url: str, name: str, pool: tuple[str, ...] = ("--pool", "solo"), **env: str
 ) -> subprocess.Popen:
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -86,6 +87,16 @@ def start_worker(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # Jobs are routed to classes with an online worker (docs/fleet.md): wait for its
+    # first heartbeat, as a pipeline submits to a running fleet.
+    wait_for(
+        lambda: (
+            worker.poll() is not None
+            or Worker.objects.filter(pid=worker.pid, stopped_at__isnull=True).exists()
+        ),
+        120,
+    )
+    return worker
 
 
 def stop(worker: subprocess.Popen) -> str:

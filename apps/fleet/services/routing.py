@@ -14,7 +14,7 @@ from apps.fleet.models import RoutingRefusal, Worker
 from apps.fleet.profiles import resource_profile
 from apps.fleet.selectors import workers_online
 from apps.registry.models import ModelVersion
-from apps.tasks.routing import JobRoute
+from apps.tasks.extension_points import JobRoute
 from audit_platform.errors import RuleViolation
 
 _GIB = 2**30
