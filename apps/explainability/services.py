@@ -94,6 +94,18 @@ def _background(model: Any, artifact: Artifact, rows: int) -> np.ndarray:
     return np.concatenate(taken)
 
 
+def _request_check(*, model_version: ModelVersion, system_id: Any, background_rows: int) -> None:
+    if model_version.model.system_id != system_id:
+        raise RuleViolation("The model version and the data belong to different AI systems.")
+    if model_version.artifact is None:
+        raise RuleViolation(f"Model version {model_version.pk} has no uploaded artifact.")
+    if not 1 <= background_rows <= MAX_BACKGROUND_ROWS:
+        raise InvalidInput(
+            f"background_rows must be between 1 and {MAX_BACKGROUND_ROWS}.",
+            fields={"background_rows": ["Out of range."]},
+        )
+
+
 def explanation_request(
     *,
     actor: Principal,
@@ -107,15 +119,9 @@ def explanation_request(
     artifact, rows, system_id = _source(
         dataset_version=dataset_version, prediction_batch=prediction_batch
     )
-    if model_version.model.system_id != system_id:
-        raise RuleViolation("The model version and the data belong to different AI systems.")
-    if model_version.artifact is None:
-        raise RuleViolation(f"Model version {model_version.pk} has no uploaded artifact.")
-    if not 1 <= background_rows <= MAX_BACKGROUND_ROWS:
-        raise InvalidInput(
-            f"background_rows must be between 1 and {MAX_BACKGROUND_ROWS}.",
-            fields={"background_rows": ["Out of range."]},
-        )
+    _request_check(
+        model_version=model_version, system_id=system_id, background_rows=background_rows
+    )
     method, estimate = _method_and_cost(
         model_version=model_version, artifact=artifact, rows=rows, background_rows=background_rows
     )
