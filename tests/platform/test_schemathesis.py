@@ -28,6 +28,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from apps.fleet.services.workers import worker_heartbeat
 from apps.tenancy.throttling import PrincipalRateThrottle
 from tests import factories
 from tests.api_routes import all_cases, isolation_modules
@@ -71,7 +72,24 @@ def owner_key(transactional_db, postgres, monkeypatch, settings):
     # Jobs are recorded as queued and not run: their work has its own tests, and
     # running assessments and reports inline would take most of the time budget.
     monkeypatch.setattr(Task, "delay", lambda self, *args, **kwargs: None)
+    monkeypatch.setattr(Task, "apply_async", lambda self, *args, **kwargs: None)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Jobs are routed to a class with an online worker (docs/fleet.md): one, on the
+    # CPU, online for the whole run.
+    settings.FLEET_OFFLINE_SECONDS = 10**9
+    worker_heartbeat(
+        report={
+            "name": "fuzz@node",
+            "worker_class": "gpu",
+            "host": "node",
+            "pid": 1,
+            "queues": ["gpu"],
+            "pool": "solo",
+            "concurrency": 1,
+            "gpus": [],
+            "no_gpu_reason": "NVML reports no GPU",
+        }
+    )
     organization = factories.OrganizationFactory(slug="fuzzed", name="Fuzzed")
     return factories.ApiKeyFactory(organization=organization, role="owner", name="fuzzer")
 
