@@ -401,6 +401,8 @@ SPECTACULAR_SETTINGS = {
         "MonitoringAction": "apps.monitoring.models.MonitoringPolicy.OnDecay",
         "MonitoringTask": "apps.monitoring.models.MonitoringPolicy.Task",
         "AlertSeverity": "apps.monitoring.models.Alert.Severity",
+        # Monitoring's alerts and the fleet's queue-wait alerts share their statuses.
+        "AlertStatus": "apps.monitoring.models.Alert.Status",
         "RiskSeverity": "apps.compliance.models.Risk.Severity",
         "AssessmentTask": "apps.compliance.models.Assessment.Task",
     },
