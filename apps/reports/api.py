@@ -184,9 +184,9 @@ class VerifiedReportOut(serializers.Serializer):
     kind = serializers.CharField()
     kind_label = serializers.CharField(source="get_kind_display")
     subject = serializers.SerializerMethodField()
-    generated_at = serializers.DateTimeField()
+    generated_at = serializers.DateTimeField(allow_null=True)
     generated_by = serializers.JSONField(source="requested_by")
-    ledger_seq = serializers.IntegerField()
+    ledger_seq = serializers.IntegerField(allow_null=True)
     checkpoint_size = serializers.IntegerField()
     size_bytes = serializers.IntegerField()
 

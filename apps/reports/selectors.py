@@ -43,15 +43,26 @@ class ReportVerification:
                 "one we generated, or at least one byte of it was changed."
             )
         report = self.report
+        # A report recorded before these fields were kept (or edited by hand) may lack
+        # them: say so rather than fail or print "None".
+        generated = (
+            f"generated {report.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+            if report.generated_at is not None
+            else "its generation time is not recorded"
+        )
+        recorded = (
+            f"recorded on the ledger at seq {report.ledger_seq}"
+            if report.ledger_seq is not None
+            else "its ledger entry is not recorded with it"
+        )
         return (
-            f"This exact file is report #{report.pk} ({report.get_kind_display()}), generated "
-            f"{report.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC and recorded on the "
-            f"ledger at seq {report.ledger_seq}."
+            f"This exact file is report #{report.pk} ({report.get_kind_display()}), "
+            f"{generated} and {recorded}."
         )
 
     @property
     def proof_url(self) -> str | None:
-        if self.report is None:
+        if self.report is None or self.report.ledger_seq is None:
             return None
         return f"/api/v1/ledger/entries/{self.report.ledger_seq}/proof"
 

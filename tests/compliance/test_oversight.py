@@ -194,7 +194,8 @@ def test_a_rejection_closes_the_request(call, deployed, person):
     call("post", "deployment-activate", {"model_version_id": v1}, status=409, pk=deployment)
 
 
-def test_unclassified_and_non_high_risk_systems_are_not_gated(call, deployed):
+def test_a_classified_system_that_is_not_high_risk_is_not_gated(call, deployed):
+    """An unclassified one is: tests/compliance/test_separation_of_duties.py."""
     _, deployment, (v1, _) = deployed(name="Chatbot", interacts_with_persons=True)
     call("post", "deployment-activate", {"model_version_id": v1}, status=200, pk=deployment)
 

@@ -251,6 +251,23 @@ def test_verify_endpoint_knows_the_file_and_not_a_changed_byte(
     assert by_digest.json()["known"] is True
 
 
+def test_verify_answers_for_a_report_whose_generation_time_is_not_recorded(
+    demo_system, request_report, client_for, org
+):
+    """A report row without ``generated_at`` (recorded before it was kept, or edited by
+    hand) is still recognised, and the answer says the time is not recorded."""
+    report = request_report(payload_for("model_card", demo_system))
+    Report.objects.filter(pk=report["id"]).update(generated_at=None)
+    answer = client_for(org, "auditor").post(
+        reverse("report-verify"), {"sha256": report["sha256"]}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["known"] is True and body["report"]["generated_at"] is None
+    assert "its generation time is not recorded" in body["message"]
+    assert f"recorded on the ledger at seq {report['ledger_seq']}" in body["message"]
+
+
 def test_list_and_progress(demo_system, request_report, officer):
     report = request_report(payload_for("model_card", demo_system))
     listing = officer.get(reverse("report-list"), {"kind": "model_card"}).json()

@@ -232,8 +232,11 @@ SHAP_METHODS = {
 
 
 def words(value: Any) -> str:
-    """A stored key in words: ``in_service`` → ``in service``."""
-    return str(value).replace("_", " ") if value is not None else "—"
+    """A stored key in words: ``annex_iii`` → ``annex iii``, ``in_service`` → ``in
+    service``; nothing (None or empty) is a dash. The templates' ``words`` filter too."""
+    if value is None or value == "":
+        return "—"
+    return str(value).replace("_", " ")
 
 
 def system_facts(system: Any, cite: Citations) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Template helpers for report PDFs: ledger citations."""
+"""Template helpers for report PDFs: ledger citations, CSS strings, keys in words."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from apps.reports.kinds.common import words
 
 register = template.Library()
 
@@ -28,9 +30,5 @@ def css_string(value: Any) -> str:
     return mark_safe(text)  # noqa: S308 - escaped for CSS above; no "<" can remain
 
 
-@register.filter
-def words(value: Any) -> str:
-    """A stored key in words: ``annex_iii`` → ``annex iii``, ``in_service`` → ``in service``."""
-    if value is None or value == "":
-        return "—"
-    return str(value).replace("_", " ")
+# The same words in the templates as in the kinds' gathered facts (one definition).
+register.filter("words", words)
