@@ -52,8 +52,10 @@ DATES = {
         ApplicationDate(
             "prohibitions_2026",
             date(2026, 12, 2),
-            f"Art. 113 {OMNIBUS}: the Art. 5(1) prohibition of non-consensual intimate "
-            "imagery and child sexual abuse material",
+            # The date is confirmed; the provision of the amending act that sets it is not
+            # (docs/compliance.md, "Not confirmed"), so none is cited.
+            "Digital Omnibus on AI (2026): the date from which its Art. 5(1) prohibitions "
+            "of non-consensual intimate imagery and child sexual abuse material apply",
         ),
         ApplicationDate(
             "transparency_legacy",
@@ -87,8 +89,11 @@ DATES = {
 
 # --- The questionnaire's vocabulary -------------------------------------------------------
 
-# The 2026 prohibition is one new point of Art. 5(1); we could not confirm its letter
-# in the published text, so it is cited without one (see docs/compliance.md).
+# The 2026 prohibitions are points added to Art. 5(1). Secondary sources published after
+# the Omnibus's adoption give them as points (ba) (intimate imagery) and (bb) (child
+# sexual abuse material); we could not check that against the Official Journal, so no
+# letter is printed: a wrong point in a generated document is worse than none. What was
+# found, and where to check, is in docs/compliance.md ("Not confirmed").
 ART_5_2026 = "Art. 5(1), point added in 2026 (Digital Omnibus on AI)"
 
 

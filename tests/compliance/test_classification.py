@@ -8,8 +8,10 @@ the API cases check what an officer sees."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from apps.compliance import rules
 from tests.support import answers
@@ -652,11 +654,28 @@ def test_a_prohibited_practice_decides_the_category_over_a_high_risk_use():
     }
 
 
-def test_the_2026_prohibition_is_cited_as_a_point_of_art_5_1():
-    for code in ("non_consensual_intimate_imagery", "child_sexual_abuse_material"):
-        practice = rules.PROHIBITED_PRACTICES[code]
-        assert practice.article.startswith("Art. 5(1)")
-        assert rules.DATES[practice.date_key].applies_from == DEC_2026
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            "non_consensual_intimate_imagery", id="Art. 5(1) 2026 point, intimate imagery"
+        ),
+        pytest.param("child_sexual_abuse_material", id="Art. 5(1) 2026 point, CSAM"),
+    ],
+)
+def test_the_2026_prohibitions_are_points_of_art_5_1_from_2_december_2026(code):
+    """Cited as what is confirmed (a point of Art. 5(1), 2 Dec 2026), never with a letter
+    or an article we could not check against the Official Journal (docs/compliance.md
+    says which letters secondary sources give and where to check)."""
+    practice = rules.PROHIBITED_PRACTICES[code]
+    assert practice.article == rules.ART_5_2026
+    assert not practice.article.startswith("Art. 5(1)(")
+    when = rules.DATES[practice.date_key]
+    assert when.applies_from == DEC_2026
+    assert "Art. " not in when.legal_source.split(":")[0]
+    page = (Path(settings.BASE_DIR) / "docs" / "compliance.md").read_text(encoding="utf-8")
+    not_confirmed = page[page.index("## Not confirmed") :]
+    assert "points (ba)" in not_confirmed and "eur-lex.europa.eu" in not_confirmed
 
 
 # --- Through the API -------------------------------------------------------------------
