@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.explainability import engine, events
+from apps.explainability.extension_points import explanation_finished
 from apps.explainability.models import Explanation
 from apps.inference import devices
 from apps.inference import services as inference
@@ -363,6 +364,7 @@ def _complete(
         explanation.ledger_seq = receipt.seq
         explanation.save()
         _task_finish(explanation)
+        explanation_finished(explanation_id=explanation.pk)
     return receipt
 
 
@@ -396,4 +398,5 @@ def explanation_fail(*, explanation_id: int, reason: str) -> Receipt | None:
         )
         explanation.ledger_seq = receipt.seq
         explanation.save()
+        explanation_finished(explanation_id=explanation.pk)
     return receipt

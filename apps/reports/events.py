@@ -31,8 +31,9 @@ REPORT_REQUESTED = declare(
         "prediction_batch_id": optional("decision explanations (Art. 86): the batch"),
         "row": optional("decision explanations: the row of the decision explained"),
         "explanation_id": optional(
-            "decision explanations: the SHAP explanation the explainability workers were "
-            "asked to compute for it, when none was there"
+            "decision explanations: the SHAP explanation it is built from (the "
+            "explainability workers are asked to compute one when none was there); the "
+            "report is rendered once that explanation completes"
         ),
     },
 )

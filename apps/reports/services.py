@@ -193,26 +193,50 @@ def _decision_explanation_request(
         row=row,
     )
     system = prediction_batch.deployment.system
-    params: dict[str, Any] = {"prediction_batch_id": str(prediction_batch.pk), "row": row}
     with transaction.atomic():
-        existing = explanation_of(prediction_batch)
-        if existing is None or existing.status == "failed":
+        # Locked until this request commits: an explanation completing meanwhile tells
+        # the hook only after this report exists, so the report is queued exactly once.
+        explanation = explanation_of(prediction_batch, lock=True)
+        if explanation is None or explanation.status == "failed":
             explanation, _ = explainability.explanation_request(
                 actor=actor,
                 model_version=prediction_batch.model_version,
                 prediction_batch=prediction_batch,
             )
-            params["explanation_id"] = str(explanation.pk)
+        waiting = explanation.status != "completed"
         report, receipt = _report_create(
             actor=actor,
             kind=kind,
             subject=Subject(kind="prediction_batch", id=str(prediction_batch.pk)),
             system=system,
             model_version=prediction_batch.model_version,
-            params=params,
+            params={
+                "prediction_batch_id": str(prediction_batch.pk),
+                "row": row,
+                "explanation_id": str(explanation.pk),
+            },
+            waits_for=(
+                f"waiting for the SHAP values of prediction batch {prediction_batch.pk} "
+                f"(explanation {explanation.pk}); queued when they are computed"
+                if waiting
+                else ""
+            ),
         )
     report.refresh_from_db()
     return report, receipt
+
+
+def decision_explanations_release(*, explanation_id: Any) -> None:
+    """Queues the decision explanations waiting for this SHAP explanation, which has
+    just completed or finally failed (explainability's extension point calls it after
+    the commit). A failed explanation fails the report with its reason."""
+    waiting = Report.objects.filter(
+        kind=Report.Kind.DECISION_EXPLANATION,
+        status=Report.Status.QUEUED,
+        params__explanation_id=str(explanation_id),
+    ).values_list("pk", flat=True)
+    for report_id in list(waiting):
+        _enqueue(report_id)
 
 
 def _decision_checks(
@@ -261,9 +285,11 @@ def _report_create(
     system: AISystem | None,
     model_version: ModelVersion | None,
     params: dict[str, Any],
+    waits_for: str = "",
 ) -> tuple[Report, Receipt]:
     """The report, its task record and ``report.requested``, in one transaction; the
-    rendering is queued when it commits."""
+    rendering is queued when it commits, unless the report ``waits_for`` something
+    (then whoever finishes that queues it, and the task record says what it waits for)."""
     organization = actor.organization
     with transaction.atomic():
         task = task_services.task_record_create(
@@ -271,6 +297,7 @@ def _report_create(
             kind=f"report.{kind.value}",
             subject_kind=subject.kind,
             subject_id=subject.id,
+            message=waits_for,
         )
         report = Report.objects.create(
             organization=organization,
@@ -291,7 +318,8 @@ def _report_create(
         )
         Report.objects.filter(pk=report.pk).update(requested_seq=receipt.seq)
         report.requested_seq = receipt.seq
-        transaction.on_commit(lambda: _enqueue(report.pk))
+        if not waits_for:
+            transaction.on_commit(lambda: _enqueue(report.pk))
     return report, receipt
 
 

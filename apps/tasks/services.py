@@ -20,7 +20,9 @@ def task_record_create(
     subject_kind: str = "",
     subject_id: str = "",
     route: JobRoute | None = None,
+    message: str = "",
 ) -> TaskRecord:
+    """A queued task record; ``message`` says what it waits for, if anything."""
     return TaskRecord.objects.create(
         organization=organization,
         kind=kind,
@@ -28,6 +30,7 @@ def task_record_create(
         subject_id=subject_id,
         queue=route.queue if route is not None else "",
         route=route.as_record() if route is not None else {},
+        message=message,
     )
 
 

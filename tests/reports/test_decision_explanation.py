@@ -127,3 +127,99 @@ def test_a_row_or_a_batch_that_does_not_exist_is_refused(decided, request_report
     # Only this kind names a decision.
     wrong = {**_ask(decided["batch"]["id"], 0), "kind": "model_card"}
     request_report(wrong, status=400)
+
+
+@pytest.fixture
+def explanations_held(monkeypatch):
+    """The explainability workers busy: a requested explanation stays queued until the
+    test runs it (``run``) or fails it (``fail``), as a worker would."""
+    from apps.explainability import services as explainability
+    from apps.explainability.tasks import explanation_run_task
+
+    monkeypatch.setattr(explanation_run_task, "delay", lambda *args, **kwargs: None)
+
+    class Workers:
+        @staticmethod
+        def run(explanation_id, capture) -> None:
+            with capture(execute=True):
+                explanation_run_task.apply(args=[explanation_id])
+
+        @staticmethod
+        def fail(explanation_id, capture, reason: str) -> None:
+            with capture(execute=True):
+                explainability.explanation_fail(explanation_id=explanation_id, reason=reason)
+
+    return Workers
+
+
+def _task_of(officer, report: dict) -> dict:
+    return officer.get(reverse("task-detail", kwargs={"pk": report["task"]})).json()
+
+
+def test_art_86_1_the_report_waits_for_the_shap_values_however_long_they_take(
+    org,
+    decided,
+    request_report,
+    officer,
+    explanations_held,
+    django_capture_on_commit_callbacks,
+):
+    """The rendering is queued when the explanation completes: no retry budget runs out
+    while the explainability workers compute."""
+    report = request_report(_ask(decided["batch"]["id"], 2))
+    assert report["status"] == "queued"
+    waiting = _task_of(officer, report)
+    assert waiting["state"] == "queued"
+    assert "waiting for the SHAP values" in waiting["message"]
+    explanation_id = last_entry(org, "report.requested")["data"]["explanation_id"]
+    assert explanation_id is not None
+
+    explanations_held.run(explanation_id, django_capture_on_commit_callbacks)
+    done = officer.get(reverse("report-detail", kwargs={"pk": report["id"]})).json()
+    assert done["status"] == "succeeded", done["failure_reason"]
+    assert _task_of(officer, report)["state"] == "succeeded"
+    assert (
+        officer.get(reverse("report-records", kwargs={"pk": report["id"]})).json()["shap"]["id"]
+        == explanation_id
+    )
+    # Rendered once, on the first try.
+    assert [e for e in entry_types(org) if e == "report.generated"] == ["report.generated"]
+
+
+def test_art_86_1_a_report_whose_shap_values_cannot_be_computed_fails_with_the_reason(
+    org,
+    decided,
+    request_report,
+    officer,
+    explanations_held,
+    django_capture_on_commit_callbacks,
+):
+    report = request_report(_ask(decided["batch"]["id"], 1))
+    explanation_id = last_entry(org, "report.requested")["data"]["explanation_id"]
+    explanations_held.fail(
+        explanation_id, django_capture_on_commit_callbacks, "the model could not be loaded"
+    )
+    failed = officer.get(reverse("report-detail", kwargs={"pk": report["id"]})).json()
+    assert failed["status"] == "failed"
+    assert "SHAP explanation" in failed["failure_reason"]
+    assert "the model could not be loaded" in failed["failure_reason"]
+    assert last_entry(org, "report.failed")["data"]["reason"] == failed["failure_reason"]
+
+
+def test_art_86_1_a_second_request_waits_for_the_same_explanation(
+    org,
+    decided,
+    request_report,
+    officer,
+    explanations_held,
+    django_capture_on_commit_callbacks,
+):
+    first = request_report(_ask(decided["batch"]["id"], 0))
+    second = request_report(_ask(decided["batch"]["id"], 3))
+    asked = [e for e in entry_types(org) if e == "explanation.requested"]
+    assert len(asked) == 1
+    explanation_id = last_entry(org, "report.requested")["data"]["explanation_id"]
+    explanations_held.run(explanation_id, django_capture_on_commit_callbacks)
+    for report in (first, second):
+        done = officer.get(reverse("report-detail", kwargs={"pk": report["id"]})).json()
+        assert done["status"] == "succeeded", done["failure_reason"]

@@ -38,8 +38,10 @@ FEATURES_SHOWN = 5
 
 
 class ExplanationPending(TimeoutError):
-    """The SHAP values of the batch are still being computed by a worker: the report
-    job retries (a ``TimeoutError`` is one of the job policy's retryable errors)."""
+    """The SHAP values are still being computed. The report is queued only once they
+    are (``services.decision_explanations_release``), so this is the safety net of a
+    report run too early: the job retries with backoff (a ``TimeoutError`` is one of the
+    job policy's retryable errors) and, once its retries are spent, fails saying so."""
 
 
 def refusal(*, system: Any) -> str | None:
@@ -72,15 +74,29 @@ def refusal(*, system: Any) -> str | None:
     return None
 
 
-def explanation_of(batch: Any) -> Any:
-    """The latest explanation of the batch by the model version that scored it."""
+def explanation_of(batch: Any, *, lock: bool = False) -> Any:
+    """The latest explanation of the batch by the model version that scored it (``lock``:
+    its row locked until the transaction ends)."""
     from apps.explainability.models import Explanation
 
-    return (
-        Explanation.objects.filter(prediction_batch=batch, model_version=batch.model_version)
-        .order_by("-created_at", "-pk")
-        .first()
+    explanations = Explanation.objects.filter(
+        prediction_batch=batch, model_version=batch.model_version
     )
+    if lock:
+        explanations = explanations.select_for_update(of=("self",))
+    return explanations.order_by("-created_at", "-pk").first()
+
+
+def _explanation_for(report: Report, batch: Any) -> Any:
+    """The explanation the report was requested with (a later one of the same batch
+    does not change what it explains); reports requested before it was named: the
+    batch's latest."""
+    from apps.explainability.models import Explanation
+
+    explanation_id = report.params.get("explanation_id")
+    if explanation_id is None:
+        return explanation_of(batch)
+    return Explanation.objects.filter(pk=explanation_id).first()
 
 
 def _row_values(explanation: Any, row: int) -> tuple[list[float], float, str]:
@@ -133,8 +149,8 @@ def _drivers(names: list[str], values: list[float], inputs: dict[str, Any]) -> l
     ]
 
 
-def _shap(batch: Any, row: int, cite: Citations) -> dict[str, Any]:
-    explanation = explanation_of(batch)
+def _shap(report: Report, batch: Any, row: int, cite: Citations) -> dict[str, Any]:
+    explanation = _explanation_for(report, batch)
     if explanation is None:
         raise RecordDoesNotSupport(
             f"No SHAP explanation of prediction batch {batch.pk} was requested."
@@ -146,7 +162,8 @@ def _shap(batch: Any, row: int, cite: Citations) -> dict[str, Any]:
         )
     if explanation.status != "completed":
         raise ExplanationPending(
-            f"the SHAP values of prediction batch {batch.pk} are still being computed"
+            f"the SHAP values of prediction batch {batch.pk} (explanation {explanation.pk}) "
+            "were still being computed when the report ran"
         )
     values, base, which = _row_values(explanation, row)
     inputs = _row_input(batch, row)
@@ -236,7 +253,7 @@ def gather(report: Report, cite: Citations) -> Gathered:
         "system": system_facts(system, cite),
         "decision": decision,
         "served": served,
-        "shap": _shap(batch, row, cite),
+        "shap": _shap(report, batch, row, cite),
         "oversight": _oversight(batch, row, cite, people),
         "contest": _contest(system, report.organization),
         "report_ref": f"report #{report.pk}, prediction batch {batch.pk}, row {row}",
