@@ -1364,6 +1364,11 @@ SYSTEMIC_RISK_DUTIES = (
 SYSTEMIC_RISK_FLOPS = (10**25, "Art. 51(2)")
 
 
+# Annex IV, point 2(b) and 2(f): checklist items whose attached evidence the Annex IV
+# report shows under those points.
+ANNEX_IV_DESIGN_SPECIFICATIONS = "art_11_annex_iv_2_b"
+ANNEX_IV_PREDETERMINED_CHANGES = "art_11_annex_iv_2_f"
+
 HIGH_RISK_PROVIDER = "high-risk system, provider (Art. 16)"
 HIGH_RISK_DEPLOYER = "high-risk system, deployer (Art. 26)"
 
@@ -1371,6 +1376,27 @@ _PROVIDER_HIGH_RISK = (
     ("art_9", "Art. 9", "Run a risk-management system over the whole lifecycle.", "risks"),
     ("art_10", "Art. 10", "Govern training, validation and test data (datasheets).", "datasets"),
     ("art_11", "Art. 11", "Draw up technical documentation (Annex IV).", "attested"),
+    # The two points of Annex IV, point 2 that nothing else on the record can show: the
+    # provider attaches the document that states them (the Annex IV report shows it).
+    (
+        ANNEX_IV_DESIGN_SPECIFICATIONS,
+        "Art. 11(1), Annex IV, point 2(b)",
+        "Document the design specifications: the general logic of the system and of its "
+        "algorithms; the key design choices with their rationale and assumptions, incl. "
+        "the persons or groups it is intended to be used on; the main classification "
+        "choices; what it optimises for and the relevance of its parameters; its expected "
+        "output and output quality; the trade-offs made to meet Chapter III, Section 2.",
+        "attested",
+    ),
+    (
+        ANNEX_IV_PREDETERMINED_CHANGES,
+        "Art. 11(1), Annex IV, point 2(f)",
+        "Where applicable, describe the pre-determined changes to the system and its "
+        "performance, with the technical solutions adopted to keep it compliant with "
+        "Chapter III, Section 2; where none are pre-determined, attach that statement "
+        "(the point applies 'where applicable').",
+        "attested",
+    ),
     ("art_12", "Art. 12", "Record events automatically over the system's lifetime.", "logs"),
     ("art_13", "Art. 13", "Give deployers instructions for use.", "attested"),
     ("art_14", "Art. 14", "Design for effective human oversight.", "approvals"),

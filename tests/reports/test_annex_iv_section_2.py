@@ -65,8 +65,61 @@ def test_annex_iv_points_2a_to_2h_are_in_the_report_under_their_labels(
         positions.append(text.index(heading))
     assert positions == sorted(positions)
     # What the record cannot back is listed as missing, point by point.
-    assert "Annex IV 2(h): no cybersecurity measure is on the record" in text
-    assert "Annex IV 2(f): no pre-determined change" in text
+    assert "Annex IV 2(h): no document stating the cybersecurity measures" in text
+    assert "Annex IV 2(b): no document stating the general logic" in text
+    assert "Annex IV 2(f): no document stating the pre-determined changes" in text
+    assert rules.ANNEX_IV_PREDETERMINED_CHANGES in text  # how to record it
+
+
+@pytest.mark.parametrize(
+    ("point", "obligation", "document"),
+    [
+        pytest.param(
+            "b",
+            rules.ANNEX_IV_DESIGN_SPECIFICATIONS,
+            "Design specification DS-7: gradient-boosted trees over bureau features",
+            id="Annex IV, point 2(b) design specifications recorded",
+        ),
+        pytest.param(
+            "f",
+            rules.ANNEX_IV_PREDETERMINED_CHANGES,
+            "Change plan CP-2: quarterly retraining on the same features, gated by approval",
+            id="Annex IV, point 2(f) pre-determined changes recorded",
+        ),
+    ],
+)
+def test_an_attached_document_states_its_point_and_closes_the_gap(
+    demo_system, officer, request_report, download, point, obligation, document
+):
+    """Annex IV, point 2(b) and 2(f): what only the provider can state is attached as
+    evidence of its checklist item; the point then shows it, and neither the point nor
+    the checklist lists it as missing."""
+    checklist = officer.get(reverse("system-obligations", kwargs={"pk": demo_system.pk})).json()
+    before = {o["code"]: o for o in checklist["obligations"]}
+    assert before[obligation]["article"] == f"Art. 11(1), Annex IV, point 2({point})"
+    assert before[obligation]["status"] in {"missing", "upcoming"}
+    attached = officer.post(
+        reverse("obligation-evidence-list"),
+        {
+            "system_id": demo_system.pk,
+            "obligation": obligation,
+            "description": document,
+            "uri": f"s3://docs/annex-iv-2{point}.pdf",
+        },
+        format="json",
+    )
+    assert attached.status_code == 201, attached.content
+    text = " ".join(
+        pdf_text(download(request_report(payload_for("annex_iv", demo_system)))).split()
+    )
+    label = " ".join(f"2({point}) {rules.ANNEX_IV_POINT_2[point]}".split())
+    next_label = " ".join(f"2({chr(ord(point) + 1)})".split())
+    section = text[text.index(label) : text.index(next_label, text.index(label) + len(label))]
+    assert document in section and f"annex-iv-2{point}.pdf" in section
+    assert f"Annex IV 2({point}): no document stating" not in text
+    assert obligation not in text.split("Missing for compliance")[-1]
+    checklist = officer.get(reverse("system-obligations", kwargs={"pk": demo_system.pk})).json()
+    assert {o["code"]: o for o in checklist["obligations"]}[obligation]["status"] == "evidenced"
 
 
 def test_a_signed_test_report_is_on_the_ledger_and_in_annex_iv(

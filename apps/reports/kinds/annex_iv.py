@@ -44,6 +44,23 @@ TOPIC_MISSING = {
 
 # Obligations this document itself fulfils (technical documentation, Art. 11, Annex IV).
 OWN_OBLIGATIONS = {"art_11"}
+# Annex IV points stated by a document the provider attaches as evidence of a checklist
+# item: the key the report shows it under, the item, and how to record it when missing.
+ATTACHED_POINTS = {
+    "design_specifications": (
+        "2(b)",
+        rules.ANNEX_IV_DESIGN_SPECIFICATIONS,
+        "the general logic, key design choices with their rationale and assumptions, what "
+        "the system optimises for, its expected output and the trade-offs made",
+    ),
+    "predetermined_changes": (
+        "2(f)",
+        rules.ANNEX_IV_PREDETERMINED_CHANGES,
+        "the pre-determined changes to the system and its performance and the solutions "
+        "for continuous compliance (or the statement that none are pre-determined)",
+    ),
+    "cybersecurity": ("2(h)", "art_15", "the cybersecurity measures put in place"),
+}
 
 
 def _covered(report: Report, cite: Citations) -> list[dict[str, Any]]:
@@ -104,10 +121,7 @@ def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[s
         )
     if not life["versions"]:
         missing.append("Annex IV 2(b): no model version (design specifications) is registered.")
-    missing.append(
-        "Annex IV 2(b): the general logic, key design choices with their rationale and "
-        "assumptions, and the trade-offs made are not on the record."
-    )
+    missing += _missing_attached(life, "design_specifications")
     if not any(r["hardware"] or r["energy_joules"] is not None for r in life["runs"]):
         missing.append(
             "Annex IV 2(c): no computational resources (hardware, energy) used to train the "
@@ -120,9 +134,7 @@ def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[s
             "Annex IV 2(e) / Art. 13(3)(d): no technical measure to interpret the outputs "
             "(an explanation of a covered version) is on the record."
         )
-    missing.append(
-        "Annex IV 2(f): no pre-determined change to the system is on the record (where applicable)."
-    )
+    missing += _missing_attached(life, "predetermined_changes")
     if not life["test_logs"]:
         missing.append(
             "Annex IV 2(g): no validation or test dataset version, so no dated test log."
@@ -133,12 +145,20 @@ def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[s
                 f"Annex IV 2(g): the test report of assessment #{a['id']} is not signed by a "
                 f"responsible person (/api/v1/assessments/{a['id']}/sign)."
             )
-    if not life["cybersecurity"]:
-        missing.append(
-            "Annex IV 2(h): no cybersecurity measure is on the record (attach it as "
-            "evidence of the Art. 15 obligation: accuracy, robustness and cybersecurity)."
-        )
+    missing += _missing_attached(life, "cybersecurity")
     return missing
+
+
+def _missing_attached(life: dict[str, Any], key: str) -> list[str]:
+    """A point stated by an attached document, when none is attached: what it needs and
+    how to record it."""
+    if life[key]:
+        return []
+    point, obligation, what = ATTACHED_POINTS[key]
+    return [
+        f"Annex IV {point}: no document stating {what} is on the record (attach it as "
+        f"evidence of checklist item {obligation}: POST /api/v1/obligation-evidence/)."
+    ]
 
 
 def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any) -> list[str]:
@@ -170,7 +190,13 @@ def _missing(life: dict[str, Any], compliance: dict[str, Any], declaration: Any)
         missing.append("Annex IV 8: no EU declaration of conformity has been generated yet.")
     if not any(v["numeric"] for v in life["versions"]) and not compliance["assessments"]:
         missing.append("Annex IV 4: no performance metrics are recorded for any model version.")
-    missing += [f"Compliance gap analysis: {gap_line(gap)}" for gap in compliance["gaps"]]
+    # Items listed point by point above are not repeated from the gap analysis.
+    attached = {obligation for _, obligation, _ in ATTACHED_POINTS.values()} - {"art_15"}
+    missing += [
+        f"Compliance gap analysis: {gap_line(gap)}"
+        for gap in compliance["gaps"]
+        if gap["code"] not in attached
+    ]
     return missing
 
 
@@ -251,22 +277,26 @@ def _point_2_facts(
     cite: Citations,
 ) -> None:
     """Adds what Annex IV point 2 states beyond the lifecycle: run durations (2(c)),
-    interpretation measures (2(e)), signed test reports (2(g)), cybersecurity (2(h))."""
+    interpretation measures (2(e)), signed test reports (2(g)), and the documents the
+    provider attached for design specifications (2(b)), pre-determined changes (2(f))
+    and cybersecurity (2(h))."""
     for run in life["runs"]:
         run["duration"] = _duration(run["duration_seconds"])
     _signatures(compliance["assessments"], people, cite)
     life["interpretation"] = _interpretation(report, cite)
-    life["cybersecurity"] = [
-        {
-            "description": e.description,
-            "uri": e.uri or e.sha256,
-            "at": when(e.created_at),
-            "seq": cite.add(e.ledger_seq or None),
-        }
-        for e in compliance_selectors.obligation_evidence_of_system(
-            system=report.system, obligation="art_15"
-        )
-    ]
+    for key, (_point, obligation, _what) in ATTACHED_POINTS.items():
+        life[key] = [
+            {
+                "description": e.description,
+                "uri": e.uri,
+                "sha256": e.sha256,
+                "at": when(e.created_at),
+                "seq": cite.add(e.ledger_seq or None),
+            }
+            for e in compliance_selectors.obligation_evidence_of_system(
+                system=report.system, obligation=obligation
+            )
+        ]
 
 
 def _records(
@@ -287,6 +317,8 @@ def _records(
         "human_oversight": compliance["oversight"],
         "assessments": compliance["assessments"],
         **{f"{key}_measures": life[key] for key in ("interpretation", "cybersecurity")},
+        "design_specifications": life["design_specifications"],
+        "predetermined_changes": life["predetermined_changes"],
         "post_market_monitoring_plan": compliance["post_market_plan"],
         "compliance_gaps": compliance["gaps"],
         "versions_covered": context["covered"],
