@@ -12,8 +12,9 @@ from django.urls import reverse
 from apps.compliance import rules
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance import services as compliance
+from apps.explainability.models import Explanation
 from apps.registry import services as registry
-from apps.registry.models import TrainingRun
+from apps.registry.models import PredictionBatch, TrainingRun
 from audit_platform.principal import Principal
 from tests import factories
 from tests.reports.conftest import pdf_text
@@ -131,8 +132,46 @@ def test_training_compute_time_and_energy_are_computed_from_the_record(
     # The demo system's own run states no compute: the sum is a lower bound, and said so.
     runs = TrainingRun.objects.filter(system=demo_system).count()
     assert f"6.000e+24 FLOPs over 2 of {runs} training run(s) (a lower bound" in text
-    assert "training: " in text and " kWh" in text
+    assert "Training: " in text and " kWh" in text
     assert "does not exceed 1e+25 FLOPs (Art. 51(2))" in text
+
+
+def test_energy_names_its_source_the_pipeline_or_our_workers_nvml(
+    org, demo_system, request_report, download
+):
+    """Annex XI, Section 1, point 2(e): the known energy consumption, from the training
+    runs as their pipeline reported it and from the NVML telemetry our workers recorded
+    for the model's jobs (prediction batches, SHAP explanations), each figure with its
+    source and how it was measured."""
+    make_gpai(org, demo_system)
+    run_with(org, demo_system, training_compute_flops="1e20", energy_joules=7.2e9)
+    batches = PredictionBatch.objects.filter(deployment__system=demo_system)
+    batches.update(energy_joules=None, telemetry={})
+    # What a worker on a whole GPU records (apps/inference/telemetry.py).
+    batches.filter(pk=batches.first().pk).update(
+        energy_joules=3.6e6,
+        telemetry={"energy_method": "nvml_total_energy_counter", "energy_scope": "device"},
+    )
+    explanation = factories.ExplanationFactory(model_version__model__system=demo_system)
+    Explanation.objects.filter(pk=explanation.pk).update(
+        energy_joules=7.2e6,
+        telemetry={"energy_method": "mean_power_x_time", "energy_scope": "mig_parent_gpu_shared"},
+    )
+    text = text_of(request_report, download, "gpai_technical_documentation", demo_system)
+    runs = TrainingRun.objects.filter(system=demo_system).count()
+    assert (
+        f"Training: 2000.000 kWh (7200000000 J) in 1 of {runs} training run(s), as reported "
+        "by the training pipeline with each run (not measured by our workers)." in text
+    )
+    assert (
+        "In use: 1.000 kWh (3600000 J) in 1 prediction batch(es) run by our workers, "
+        "measured by them (NVML total-energy counter; over the whole GPU)." in text
+    )
+    assert (
+        "Explanations: 2.000 kWh (7200000 J) in 1 SHAP explanation job(s) run by our "
+        "workers, measured by them (NVML mean power x time; over the MIG instance's parent "
+        "GPU, shared with other work on it)." in text
+    )
 
 
 def test_runs_without_compute_are_named_missing(org, demo_system, request_report, download):

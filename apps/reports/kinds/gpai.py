@@ -5,8 +5,10 @@ of the Commission's template (sections 1.1-3.3).
 
 Each row is either a fact the provider stated (``GpaiDocumentation``, field by field,
 with its legal source) or a figure computed from the record: training compute, time and
-energy from the training runs, the energy our workers measured with NVML while the
-model served, evaluations, serious incidents. What neither backs is listed as missing.
+energy as the training pipeline reported it with each run, the energy our workers
+measured with NVML while they ran the model's jobs (prediction batches, SHAP
+explanations), each figure naming its source, evaluations, serious incidents. What
+neither backs is listed as missing.
 """
 
 from __future__ import annotations
@@ -155,8 +157,9 @@ def _training(system: AISystem, cite: Citations) -> tuple[dict[str, dict[str, An
         },
         "energy_training": {
             "value": (
-                f"{sum(energy) / 3.6e6:.3f} kWh ({sum(energy):.0f} J) measured in "
-                f"{len(energy)} of {len(runs)} training run(s)"
+                f"{_kwh(sum(energy))} in {len(energy)} of {len(runs)} training run(s), as "
+                "reported by the training pipeline with each run (not measured by our "
+                "workers)"
                 if energy
                 else None
             ),
@@ -166,33 +169,64 @@ def _training(system: AISystem, cite: Citations) -> tuple[dict[str, dict[str, An
     return figures, missing
 
 
-def _inference_energy(system: AISystem) -> str | None:
-    """The energy our workers measured with NVML while the model served (known energy
-    consumption of the model in use)."""
-    batches = list(
-        PredictionBatch.objects.filter(
-            deployment__system=system, energy_joules__isnull=False
-        ).values_list("energy_joules", "telemetry")
-    )
-    if not batches:
+# How our workers measured energy (apps/inference/telemetry.py), in words.
+ENERGY_METHODS = {
+    "nvml_total_energy_counter": "NVML total-energy counter",
+    "mean_power_x_time": "NVML mean power x time",
+}
+ENERGY_SCOPES = {
+    "device": "the whole GPU",
+    "mig_parent_gpu_shared": "the MIG instance's parent GPU, shared with other work on it",
+}
+
+
+def _kwh(joules: float) -> str:
+    return f"{joules / 3.6e6:.3f} kWh ({joules:.0f} J)"
+
+
+def _measured(jobs: list[tuple[float, dict[str, Any] | None]], what: str) -> str | None:
+    """Energy our workers measured with NVML for ``jobs`` (joules, telemetry), with how
+    and over what it was measured, or None when none was measured."""
+    if not jobs:
         return None
-    joules = sum(j for j, _ in batches)
-    methods = sorted({(t or {}).get("energy_method") or "unstated" for _, t in batches})
-    return (
-        f"{joules / 3.6e6:.3f} kWh ({joules:.0f} J) in {len(batches)} prediction batch(es) "
-        f"run by our workers (method: {', '.join(methods)})"
+    joules = sum(j for j, _ in jobs)
+    methods = sorted(
+        {ENERGY_METHODS.get((t or {}).get("energy_method"), "method not stated") for _, t in jobs}
     )
+    scopes = sorted(
+        {ENERGY_SCOPES.get((t or {}).get("energy_scope"), "scope not stated") for _, t in jobs}
+    )
+    return (
+        f"{_kwh(joules)} in {len(jobs)} {what} run by our workers, measured by them "
+        f"({', '.join(methods)}; over {', '.join(scopes)})"
+    )
+
+
+def _worker_energy(system: AISystem) -> dict[str, str | None]:
+    """The energy our workers measured with NVML while they ran the model's jobs: its
+    prediction batches (the model in use) and the SHAP explanations of its versions."""
+    from apps.explainability.models import Explanation
+
+    batches = PredictionBatch.objects.filter(
+        deployment__system=system, energy_joules__isnull=False
+    ).values_list("energy_joules", "telemetry")
+    explanations = Explanation.objects.filter(
+        model_version__model__system=system, energy_joules__isnull=False
+    ).values_list("energy_joules", "telemetry")
+    return {
+        "in use": _measured(list(batches), "prediction batch(es)"),
+        "explanations": _measured(list(explanations), "SHAP explanation job(s)"),
+    }
 
 
 def _computed(
     system: AISystem, flags: dict[str, Any], cite: Citations
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     figures, missing = _training(system, cite)
-    serving = _inference_energy(system)
-    training = figures.pop("energy_training")["value"]
-    parts = [f"training: {training}" if training else "", f"in use: {serving}" if serving else ""]
+    # Each part names its source: what the pipeline reported, what our workers measured.
+    parts = {"training": figures.pop("energy_training")["value"], **_worker_energy(system)}
     figures["energy"] = {
-        "value": "; ".join(p for p in parts if p) or None,
+        "value": "\n".join(f"{what.capitalize()}: {v}." for what, v in parts.items() if v) or None,
         "seqs": figures["training_time"]["seqs"],
     }
     versions = ModelVersion.objects.filter(model__system=system).select_related("model")
