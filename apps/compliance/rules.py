@@ -1364,8 +1364,9 @@ SYSTEMIC_RISK_DUTIES = (
 SYSTEMIC_RISK_FLOPS = (10**25, "Art. 51(2)")
 
 
-# Annex IV, point 2(b) and 2(f): checklist items whose attached evidence the Annex IV
-# report shows under those points.
+# Annex IV, point 2(a) (third-party and pre-trained components), 2(b) and 2(f): checklist
+# items whose attached evidence the Annex IV report shows under those points.
+ANNEX_IV_THIRD_PARTY_COMPONENTS = "art_11_annex_iv_2_a"
 ANNEX_IV_DESIGN_SPECIFICATIONS = "art_11_annex_iv_2_b"
 ANNEX_IV_PREDETERMINED_CHANGES = "art_11_annex_iv_2_f"
 
@@ -1376,8 +1377,16 @@ _PROVIDER_HIGH_RISK = (
     ("art_9", "Art. 9", "Run a risk-management system over the whole lifecycle.", "risks"),
     ("art_10", "Art. 10", "Govern training, validation and test data (datasheets).", "datasets"),
     ("art_11", "Art. 11", "Draw up technical documentation (Annex IV).", "attested"),
-    # The two points of Annex IV, point 2 that nothing else on the record can show: the
+    # The points of Annex IV, point 2 that nothing else on the record can show: the
     # provider attaches the document that states them (the Annex IV report shows it).
+    (
+        ANNEX_IV_THIRD_PARTY_COMPONENTS,
+        "Art. 11(1), Annex IV, point 2(a)",
+        "State the recourse to pre-trained systems or tools provided by third parties and "
+        "how they were used, integrated or modified; where none were used, attach that "
+        "statement (the point asks for it 'where relevant').",
+        "attested",
+    ),
     (
         ANNEX_IV_DESIGN_SPECIFICATIONS,
         "Art. 11(1), Annex IV, point 2(b)",

@@ -75,6 +75,12 @@ def test_annex_iv_points_2a_to_2h_are_in_the_report_under_their_labels(
     ("point", "obligation", "document"),
     [
         pytest.param(
+            "a",
+            rules.ANNEX_IV_THIRD_PARTY_COMPONENTS,
+            "Component register CR-1: pre-trained tokenizer from vendor X, used unmodified",
+            id="Annex IV, point 2(a) recourse to third-party or pre-trained components recorded",
+        ),
+        pytest.param(
             "b",
             rules.ANNEX_IV_DESIGN_SPECIFICATIONS,
             "Design specification DS-7: gradient-boosted trees over bureau features",
@@ -91,7 +97,7 @@ def test_annex_iv_points_2a_to_2h_are_in_the_report_under_their_labels(
 def test_an_attached_document_states_its_point_and_closes_the_gap(
     demo_system, officer, request_report, download, point, obligation, document
 ):
-    """Annex IV, point 2(b) and 2(f): what only the provider can state is attached as
+    """Annex IV, point 2(a), 2(b) and 2(f): what only the provider can state is attached as
     evidence of its checklist item; the point then shows it, and neither the point nor
     the checklist lists it as missing."""
     checklist = officer.get(reverse("system-obligations", kwargs={"pk": demo_system.pk})).json()

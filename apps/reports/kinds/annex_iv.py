@@ -47,6 +47,12 @@ OWN_OBLIGATIONS = {"art_11"}
 # Annex IV points stated by a document the provider attaches as evidence of a checklist
 # item: the key the report shows it under, the item, and how to record it when missing.
 ATTACHED_POINTS = {
+    "third_party_components": (
+        "2(a)",
+        rules.ANNEX_IV_THIRD_PARTY_COMPONENTS,
+        "the recourse to pre-trained systems or tools provided by third parties and how "
+        "they were used, integrated or modified (or the statement that none were used)",
+    ),
     "design_specifications": (
         "2(b)",
         rules.ANNEX_IV_DESIGN_SPECIFICATIONS,
@@ -119,6 +125,7 @@ def _missing_point_2(life: dict[str, Any], compliance: dict[str, Any]) -> list[s
         missing.append(
             "Annex IV 2(a): no training run (methods and steps of development) is on the record."
         )
+    missing += _missing_attached(life, "third_party_components")
     if not life["versions"]:
         missing.append("Annex IV 2(b): no model version (design specifications) is registered.")
     missing += _missing_attached(life, "design_specifications")
@@ -278,8 +285,8 @@ def _point_2_facts(
 ) -> None:
     """Adds what Annex IV point 2 states beyond the lifecycle: run durations (2(c)),
     interpretation measures (2(e)), signed test reports (2(g)), and the documents the
-    provider attached for design specifications (2(b)), pre-determined changes (2(f))
-    and cybersecurity (2(h))."""
+    provider attached for third-party and pre-trained components (2(a)), design
+    specifications (2(b)), pre-determined changes (2(f)) and cybersecurity (2(h))."""
     for run in life["runs"]:
         run["duration"] = _duration(run["duration_seconds"])
     _signatures(compliance["assessments"], people, cite)
@@ -317,6 +324,7 @@ def _records(
         "human_oversight": compliance["oversight"],
         "assessments": compliance["assessments"],
         **{f"{key}_measures": life[key] for key in ("interpretation", "cybersecurity")},
+        "third_party_components": life["third_party_components"],
         "design_specifications": life["design_specifications"],
         "predetermined_changes": life["predetermined_changes"],
         "post_market_monitoring_plan": compliance["post_market_plan"],
