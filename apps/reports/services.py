@@ -176,10 +176,8 @@ def _decision_explanation_request(
     with the reason, nothing written, unless the batch's system is a high-risk Annex III
     system other than point 2, the row exists and has its receipt, and its SHAP values
     can be computed. The explainability workers are asked for them when none are there,
-    in the same transaction as the request."""
-    from apps.explainability import services as explainability
-    from apps.reports.kinds.decision_explanation import explanation_of
-
+    in the same transaction as the request, and the report is rendered once they are
+    computed."""
     if kind != Report.Kind.DECISION_EXPLANATION:
         raise InvalidInput(
             "prediction_batch_id and row name the decision of a decision explanation only.",
@@ -194,15 +192,7 @@ def _decision_explanation_request(
     )
     system = prediction_batch.deployment.system
     with transaction.atomic():
-        # Locked until this request commits: an explanation completing meanwhile tells
-        # the hook only after this report exists, so the report is queued exactly once.
-        explanation = explanation_of(prediction_batch, lock=True)
-        if explanation is None or explanation.status == "failed":
-            explanation, _ = explainability.explanation_request(
-                actor=actor,
-                model_version=prediction_batch.model_version,
-                prediction_batch=prediction_batch,
-            )
+        explanation = _explanation_for_decision(actor=actor, prediction_batch=prediction_batch)
         waiting = explanation.status != "completed"
         report, receipt = _report_create(
             actor=actor,
@@ -224,6 +214,24 @@ def _decision_explanation_request(
         )
     report.refresh_from_db()
     return report, receipt
+
+
+def _explanation_for_decision(*, actor: Principal, prediction_batch: Any) -> Any:
+    """The batch's SHAP explanation, asked of the explainability workers when there is
+    none or the last one failed. Its row stays locked until the request commits: an
+    explanation completing meanwhile calls the hook only once the report exists, so the
+    report is queued exactly once."""
+    from apps.explainability import services as explainability
+    from apps.reports.kinds.decision_explanation import explanation_of
+
+    explanation = explanation_of(prediction_batch, lock=True)
+    if explanation is None or explanation.status == "failed":
+        explanation, _ = explainability.explanation_request(
+            actor=actor,
+            model_version=prediction_batch.model_version,
+            prediction_batch=prediction_batch,
+        )
+    return explanation
 
 
 def decision_explanations_release(*, explanation_id: Any) -> None:
