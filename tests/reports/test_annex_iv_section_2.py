@@ -68,7 +68,8 @@ def test_annex_iv_points_2a_to_2h_are_in_the_report_under_their_labels(
     assert "Annex IV 2(h): no document stating the cybersecurity measures" in text
     assert "Annex IV 2(b): no document stating the general logic" in text
     assert "Annex IV 2(f): no document stating the pre-determined changes" in text
-    assert rules.ANNEX_IV_PREDETERMINED_CHANGES in text  # how to record it
+    # How to record it: the checklist item, by its article.
+    assert "evidence of the checklist item Art. 11(1), Annex IV, point 2(f)" in text
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_an_attached_document_states_its_point_and_closes_the_gap(
     section = text[text.index(label) : text.index(next_label, text.index(label) + len(label))]
     assert document in section and f"annex-iv-2{point}.pdf" in section
     assert f"Annex IV 2({point}): no document stating" not in text
-    assert obligation not in text.split("Missing for compliance")[-1]
+    assert f"Art. 11(1), Annex IV, point 2({point})" not in text.split("Missing for compliance")[-1]
     checklist = officer.get(reverse("system-obligations", kwargs={"pk": demo_system.pk})).json()
     assert {o["code"]: o for o in checklist["obligations"]}[obligation]["status"] == "evidenced"
 

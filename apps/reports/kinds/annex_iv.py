@@ -161,10 +161,13 @@ def _missing_attached(life: dict[str, Any], key: str) -> list[str]:
     how to record it."""
     if life[key]:
         return []
-    point, obligation, what = ATTACHED_POINTS[key]
+    point, _obligation, what = ATTACHED_POINTS[key]
+    item = "Art. 15" if key == "cybersecurity" else f"Art. 11(1), Annex IV, point {point}"
+    # The checklist item is named by its article (the page reads in words); its code is
+    # beside it in the system's checklist.
     return [
         f"Annex IV {point}: no document stating {what} is on the record (attach it as "
-        f"evidence of checklist item {obligation}: POST /api/v1/obligation-evidence/)."
+        f"evidence of the checklist item {item}: POST /api/v1/obligation-evidence/)."
     ]
 
 
