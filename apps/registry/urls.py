@@ -39,7 +39,7 @@ urlpatterns = [
     ),
     path("model-signers/", api.ModelSignerListCreateView.as_view(), name="model-signer-list"),
     path(
-        "model-signers/<int:pk>/revoke",
+        "model-signers/<uuid:pk>/revoke",
         api.ModelSignerRevokeView.as_view(),
         name="model-signer-revoke",
     ),
