@@ -231,3 +231,76 @@ def model_version_signature_unmet(*, model_version: ModelVersion) -> str | None:
         "requires a verified OpenSSF Model Signing signature by a trusted signer "
         "(require_model_signature). Register a version with its signature."
     )
+
+
+# How each kind of registry record reads in words: (its records of an organization, its
+# name). Ledger entries name their subject by kind and id; pages show these words instead.
+_NAMED: dict[str, tuple[Any, Any]] = {
+    "ai_system": (
+        lambda org: AISystem.objects.filter(organization=org),
+        lambda r: r.name,
+    ),
+    "dataset": (
+        lambda org: Dataset.objects.filter(system__organization=org),
+        lambda r: r.name,
+    ),
+    "dataset_version": (
+        lambda org: DatasetVersion.objects.filter(dataset__system__organization=org).select_related(
+            "dataset"
+        ),
+        lambda r: f"{r.dataset.name} {r.version}",
+    ),
+    "model": (
+        lambda org: Model.objects.filter(system__organization=org),
+        lambda r: r.name,
+    ),
+    "model_version": (
+        lambda org: ModelVersion.objects.filter(model__system__organization=org).select_related(
+            "model"
+        ),
+        lambda r: f"{r.model.name} {r.version}",
+    ),
+    "training_run": (
+        lambda org: TrainingRun.objects.filter(system__organization=org).select_related("system"),
+        lambda r: f"training run of {r.system.name}",
+    ),
+    "deployment": (
+        lambda org: Deployment.objects.filter(system__organization=org).select_related("system"),
+        lambda r: f"{r.system.name} in {r.environment}",
+    ),
+    "prediction_batch": (
+        lambda org: PredictionBatch.objects.filter(
+            deployment__system__organization=org
+        ).select_related("deployment__system"),
+        lambda r: f"prediction batch of {r.deployment.system.name}",
+    ),
+}
+
+
+def _valid_keys(model: Any, ids: set[str]) -> list[Any]:
+    """The ids that could be primary keys of ``model`` (an old entry may name a record
+    by an id of another type than today's keys); the rest are left out."""
+    keys = []
+    for pk in ids:
+        try:
+            keys.append(model._meta.pk.to_python(pk))
+        except ValidationError:
+            continue
+    return keys
+
+
+def record_names(*, organization: Any, subjects: Any) -> dict[tuple[str, str], str]:
+    """The names of the registry records among ``subjects`` ((kind, id) pairs, as ledger
+    entries give them) that are the organization's: one query per kind present. Kinds
+    the registry does not keep, and ids it does not know, are left out."""
+    wanted: dict[str, set[str]] = {}
+    for kind, pk in subjects:
+        if kind in _NAMED:
+            wanted.setdefault(kind, set()).add(str(pk))
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        records, name = _NAMED[kind]
+        queryset = records(organization)
+        found = list(queryset.filter(pk__in=_valid_keys(queryset.model, ids)))
+        names.update({(kind, str(r.pk)): name(r) for r in found})
+    return names

@@ -47,6 +47,14 @@ def test_the_dashboard_shows_systems_incidents_and_the_ledger(org, make_person, 
     assert re.search(r"<code>ai_system\.\w+</code>", ledger)
 
 
+def test_recent_activity_names_each_record_in_words_linked_to_its_page(org, make_person, client_as):
+    (system,) = _systems(org, 1)
+    html = client_as(make_person(org, "auditor")).get("/").content.decode()
+    ledger = re.search(r'id="ledger-heading".*?</section>', html, re.S).group(0)
+    assert f'<a href="/systems/{system.pk}/">AI system {system.name}</a>' in ledger
+    assert f"ai_system {system.pk}" not in ledger
+
+
 def test_obligation_tallies_agree_with_each_systems_checklist(org):
     systems = [*_systems(org, 2), AISystemFactory(organization=org)]
     tallies = compliance.obligation_tallies(systems=systems)

@@ -18,6 +18,7 @@ from apps.ledger import selectors as ledger
 from apps.monitoring import selectors as monitoring
 from apps.registry import selectors as registry
 from apps.tenancy import second_factor
+from apps.web.labels import with_subject_labels
 from apps.web.views.base import member_of
 
 RECENT_ENTRIES = 10
@@ -43,12 +44,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "alerts": list(monitoring.alerts_open(organization=organization)[:LISTED]),
         "triggers": list(monitoring.triggers_open(organization=organization)[:LISTED]),
         "approvals": list(compliance.approvals_waiting_for(actor=member.principal)[:LISTED]),
-        "entries": list(
-            ledger.entries_filtered(log=log)
-            .order_by("-seq")
-            .values("seq", "time", "type", "subject_kind", "subject_id", "actor_kind")[
-                :RECENT_ENTRIES
-            ]
+        "entries": with_subject_labels(
+            organization=organization,
+            entries=list(
+                ledger.entries_filtered(log=log)
+                .order_by("-seq")
+                .values("seq", "time", "type", "subject_kind", "subject_id", "actor_kind")[
+                    :RECENT_ENTRIES
+                ]
+            ),
         ),
         "log_size": log.size,
         "checkpoint": ledger.checkpoint_facts(checkpoint=checkpoint) if checkpoint else None,
