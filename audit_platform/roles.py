@@ -44,6 +44,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.PIPELINE: frozenset({Capability.READ, Capability.RECORD}),
 }
 
+# Who may sign a test report as a person responsible for the test (Annex IV 2(g)).
+TEST_REPORT_SIGNER_ROLES: tuple[str, ...] = (Role.OWNER, Role.COMPLIANCE_OFFICER, Role.ML_ENGINEER)
+
 # Roles a person can hold through a membership; pipeline is for API keys only.
 MEMBER_ROLES = tuple(role for role in Role if role != Role.PIPELINE)
 MEMBER_ROLE_CHOICES = [(role.value, role.label) for role in MEMBER_ROLES]

@@ -13,7 +13,13 @@ from rest_framework.test import APIClient
 
 from apps.registry.models import AISystem
 from tests.factories import ApiKeyFactory, OrganizationFactory, classify_unclassified
-from tests.support import assert_nothing_written, sha256, train_xgboost, xgboost_bytes
+from tests.support import (
+    assert_nothing_written,
+    sha256,
+    sign_in_with_second_factor,
+    train_xgboost,
+    xgboost_bytes,
+)
 
 # --- Organizations and who acts for them ---------------------------------------------
 
@@ -192,3 +198,11 @@ def run_batch(post, upload):
         )
 
     return run
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's ``admin_client``, logged in as an operator logs in to the admin:
+    with the code of their second factor (the admin requires it)."""
+    sign_in_with_second_factor(client, admin_user)
+    return client

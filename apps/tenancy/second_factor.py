@@ -1,11 +1,11 @@
 """A person's second factor: a TOTP authenticator (django-otp), set up once and then
 asked for at every login.
 
-Owners and compliance officers need it for the acts the Act holds a person to:
-approving a deployment and closing an incident (``require_second_factor``, which the
-compliance services call). A second factor belongs to the person's account, not to an
-organization's record, so setting one up writes no ledger entry (the ledger holds no
-personal data)."""
+Owners, compliance officers and ML engineers need it for the acts the Act holds a
+person to: approving a deployment, closing an incident and signing a test report
+(``require_second_factor``, which the compliance services call). A second factor
+belongs to the person's account, not to an organization's record, so setting one up
+writes no ledger entry (the ledger holds no personal data)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit_platform.errors import InvalidInput
-from audit_platform.roles import ROLE_CAPABILITIES, Capability
+from audit_platform.roles import ROLE_CAPABILITIES, TEST_REPORT_SIGNER_ROLES, Capability
 
 DEVICE_NAME = "authenticator"
 # How authenticator apps name the account.
@@ -68,8 +68,12 @@ def totp_check(*, user: Any, token: str) -> TOTPDevice | None:
 
 
 def role_needs_second_factor(*, role: str) -> bool:
-    """Roles that approve deployments and close incidents (they hold COMPLY)."""
-    return Capability.COMPLY in ROLE_CAPABILITIES.get(role, frozenset())
+    """Roles that approve deployments and close incidents (they hold COMPLY) or sign
+    test reports."""
+    return (
+        Capability.COMPLY in ROLE_CAPABILITIES.get(role, frozenset())
+        or role in TEST_REPORT_SIGNER_ROLES
+    )
 
 
 def totp_secret_words(*, device: TOTPDevice) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 MODELS = [
@@ -16,13 +15,6 @@ MODELS = [
     "incident",
     "fundamentalrightsassessment",
 ]
-
-
-@pytest.fixture
-def admin_client(client, db):
-    user = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -15,6 +15,7 @@ from apps.registry.models import AISystem
 from apps.reports.demo import demo_system_seed
 from apps.reports.models import Report
 from tests.factories import MembershipFactory
+from tests.support import sign_in_with_second_factor
 
 
 @pytest.fixture(autouse=True)
@@ -76,10 +77,19 @@ def test_a_staff_member_with_view_permissions_is_refused_every_admin_page(
     assert b"not authorized" in login.content
 
 
+def test_an_operator_logged_in_without_a_second_factor_is_asked_for_the_code(client):
+    root = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
+    client.force_login(root)
+    page = client.get(reverse("admin:registry_aisystem_changelist"))
+    assert page.status_code == 302 and "/login/" in page["Location"]
+    login = client.get(page["Location"]).content.decode()
+    assert 'name="otp_token"' in login
+
+
 def test_an_operator_of_the_installation_reads_the_admin(victims_report, client):
     _, report = victims_report
     root = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
-    client.force_login(root)
+    sign_in_with_second_factor(client, root)
     assert b"Victim scoring" in client.get(reverse("admin:registry_aisystem_changelist")).content
     pdf = client.get(reverse("admin:reports_report_pdf", args=[report.pk]))
     assert pdf.status_code == 200

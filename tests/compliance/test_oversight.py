@@ -14,7 +14,12 @@ from apps.registry import services as registry
 from apps.registry.models import Deployment, DeploymentEvent, ModelVersion
 from audit_platform.errors import RuleViolation
 from audit_platform.principal import Principal
-from tests.support import assert_nothing_written, entry_types, last_entry
+from tests.support import (
+    assert_nothing_written,
+    entry_types,
+    last_entry,
+    sign_in_with_second_factor,
+)
 
 HIGH_RISK = {"annex_iii_area": "essential_services", "profiling": True}
 
@@ -46,7 +51,7 @@ def test_unapproved_high_risk_deployment_is_refused_through_a_service_call(deplo
 def test_the_admin_offers_no_way_to_activate_a_deployment(client, deployed):
     _, deployment, (v1, _) = deployed(**HIGH_RISK)
     admin_user = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
-    client.force_login(admin_user)
+    sign_in_with_second_factor(client, admin_user)
     url = reverse("admin:registry_deployment_change", args=[deployment])
     response = client.post(url, {"status": "active", "model_version": v1})
     assert response.status_code == 403

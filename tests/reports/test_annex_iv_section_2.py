@@ -15,7 +15,7 @@ from tests import factories
 from tests.factories import MembershipFactory
 from tests.reports.conftest import pdf_text
 from tests.reports.test_generation import payload_for
-from tests.support import last_entry
+from tests.support import last_entry, sign_in_with_second_factor
 
 RESULTS = {"rows": 4, "metrics": {"accuracy": {"value": 0.75, "ci": [0.5, 1.0]}}}
 
@@ -28,10 +28,14 @@ def _completed(system):
     )
 
 
-def _person(org, role: str, email: str) -> APIClient:
+def _person(org, role: str, email: str, *, second_factor: bool = True) -> APIClient:
+    """A person's browser session on the API; signing needs one logged in with a code."""
     membership = MembershipFactory(organization=org, email=email, role=role)
     client = APIClient()
-    client.force_login(membership.user)
+    if second_factor:
+        sign_in_with_second_factor(client, membership.user)
+    else:
+        client.force_login(membership.user)
     return client
 
 
@@ -162,6 +166,15 @@ def test_a_signature_names_the_report_read(org, demo_system):
     signer = _person(org, "compliance_officer", "c@example.org")
     body = _sign(signer, assessment.pk, "0" * 64, status=409)
     assert "sign what you read" in body["error"]["message"]
+
+
+def test_signing_needs_a_session_logged_in_with_a_second_factor(org, demo_system):
+    assessment = _completed(demo_system)
+    signer = _person(org, "ml_engineer", "e@example.org", second_factor=False)
+    sha = _report(signer, assessment.pk)["sha256"]
+    body = _sign(signer, assessment.pk, sha, status=403)
+    assert "Signing a test report needs a second factor" in body["error"]["message"]
+    assert _report(signer, assessment.pk)["signatures"] == []
 
 
 def test_an_api_key_cannot_sign(org, demo_system, officer):

@@ -18,7 +18,7 @@ from apps.registry.models import AISystem, DatasetVersion, ModelVersion
 from apps.tenancy.records import record_event, record_ref
 from audit_platform.errors import Forbidden, InvalidInput, RuleViolation
 from audit_platform.principal import Principal
-from audit_platform.roles import Role
+from audit_platform.roles import TEST_REPORT_SIGNER_ROLES
 
 DEFAULT_RESAMPLES = 1000
 MAX_RESAMPLES = 10_000
@@ -363,17 +363,13 @@ def assessment_fail(*, assessment_id: int, reason: str) -> Receipt | None:
         )
 
 
-# Who may sign a test report as a person responsible for the test (Annex IV 2(g)).
-SIGNER_ROLES = (Role.OWNER, Role.COMPLIANCE_OFFICER, Role.ML_ENGINEER)
-
-
 def _check_signer(actor: Principal, function: str) -> None:
     if not actor.in_person:
         raise Forbidden(
             "Annex IV 2(g): test reports are signed by the responsible persons: sign in (an "
             "API key or an operator cannot sign)."
         )
-    if actor.role not in SIGNER_ROLES:
+    if actor.role not in TEST_REPORT_SIGNER_ROLES:
         raise Forbidden(
             f"The role '{actor.role}' cannot sign test reports; owners, compliance officers "
             "and ML engineers can."
@@ -392,6 +388,7 @@ def assessment_sign(
     signed in, in person, once; only a completed report; and only the report whose
     digest they name, so a signature never covers what its signer did not see."""
     _check_signer(actor, function)
+    actor.require_second_factor(act="Signing a test report")
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update(of=("self",)).get(pk=assessment.pk)
         if assessment.system.organization_id != actor.organization.pk:

@@ -44,6 +44,10 @@ class Command(BaseCommand):
                 )
         self.stdout.write(f"Log in at {url}/admin/ as 'admin'")
         self.stdout.write(f"  the same login opens the web UI at {url}/")
+        self.stdout.write(
+            f"  the admin asks for a second factor: set up an authenticator at "
+            f"{url}/account/two-factor/ first"
+        )
         if password:
             self.stdout.write(
                 f"  password: {password}   (shown once; reset: manage.py changepassword admin)"
