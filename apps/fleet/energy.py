@@ -138,7 +138,8 @@ def energy_chart_svg(
             )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" class="chart" role="img">'
+        f'viewBox="0 0 {width} {height}" class="chart" role="img" '
+        f'aria-label="{escape(title)}">'
         f'<text x="0" y="12" font-size="10" font-weight="bold">{escape(title)}</text>'
         + "".join(body)
         + "</svg>"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from apps.fleet import energy
 from apps.fleet.models import OnlineDecision, OnlineExchange, ServingPolicy, Worker
 from apps.inference.selectors import row_receipt
 from apps.registry.models import Deployment
@@ -85,3 +86,53 @@ def workers_online(*, now: datetime | None = None) -> QuerySet[Worker]:
         stopped_at__isnull=True,
         last_seen_at__gte=now - timedelta(seconds=settings.FLEET_OFFLINE_SECONDS),
     )
+
+
+GIB = 2**30
+
+
+def _gpu_row(gpu: dict[str, Any]) -> dict[str, Any]:
+    total, used = gpu.get("memory_total_bytes") or 0, gpu.get("memory_used_bytes") or 0
+    return {
+        "name": gpu.get("name", ""),
+        "uuid": gpu.get("uuid", ""),
+        "memory": f"{used / GIB:.1f} / {total / GIB:.1f} GiB",
+        "mig_mode": gpu.get("mig_mode") or "—",
+        "temperature_c": gpu.get("temperature_c"),
+        "power_w": gpu.get("power_w"),
+    }
+
+
+def workers_inventory(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every worker that reported a heartbeat, online ones first, each with its state
+    (online, offline once silent for FLEET_OFFLINE_SECONDS, stopped), queues and GPUs
+    (or why it has none). The workers are the service's own, shared by every
+    organization; they hold no organization's data."""
+    now = now or timezone.now()
+    rows = [
+        {
+            "name": w.name,
+            "worker_class": w.worker_class,
+            "host": w.host,
+            "state": worker_state(worker=w, now=now),
+            "queues": list(w.queues),
+            "pool": f"{w.pool}, concurrency {w.concurrency}",
+            "gpus": [_gpu_row(g) for g in w.gpus if isinstance(g, dict)],
+            "no_gpu_reason": w.no_gpu_reason,
+            "last_seen_at": w.last_seen_at,
+        }
+        for w in Worker.objects.order_by("worker_class", "name")
+    ]
+    order = {"online": 0, "offline": 1, "stopped": 2}
+    return sorted(rows, key=lambda r: order[r["state"]])
+
+
+def energy_overview(*, organization: Any, start: datetime, end: datetime) -> dict[str, Any]:
+    """The organization's energy between ``start`` and ``end``: kWh per day as an SVG
+    bar chart, and kWh and cost per AI system (keys are system ids, as text)."""
+    days = energy.energy_per_day(organization=organization, start=start, end=end)
+    return {
+        "chart": energy.energy_chart_svg(days),
+        "days": len(days),
+        **energy.energy_by(organization=organization, group_by="system", start=start, end=end),
+    }

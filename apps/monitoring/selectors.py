@@ -337,6 +337,29 @@ def post_market(*, system: Any, time_from: datetime, time_to: datetime) -> dict[
     return out
 
 
+def system_monitoring(*, system: Any, time_from: datetime, time_to: datetime) -> dict[str, Any]:
+    """What the AI system's page shows of its monitoring over a period: drift and
+    performance over time as SVG charts ("" where nothing was measured), how many
+    reports they draw, and the alerts and retraining triggers still open."""
+    drift = drift_reports(system=system, time_from=time_from, time_to=time_to)
+    performance = performance_reports(system=system, time_from=time_from, time_to=time_to)
+    return {
+        "plans": monitoring_plans(system=system),
+        "drift_chart": charts.drift_over_time(drift),
+        "drift_reports": len(drift),
+        "performance_chart": charts.performance_over_time(performance),
+        "performance_reports": len(performance),
+        "alerts": list(
+            alerts_open(organization=system.organization).filter(policy__deployment__system=system)
+        ),
+        "triggers": list(
+            triggers_open(organization=system.organization).filter(
+                policy__deployment__system=system
+            )
+        ),
+    }
+
+
 # --- What waits for people (the dashboard) -----------------------------------------------
 
 

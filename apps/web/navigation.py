@@ -20,6 +20,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("AI systems", "web:systems"),
     NavItem("Approvals", "web:approvals"),
     NavItem("Incidents", "web:incidents"),
+    NavItem("Fleet", "web:fleet"),
     NavItem("Ledger", "web:ledger"),
     NavItem("Reports", "web:reports"),
     NavItem("Members", "web:members", Capability.SEE_MEMBERS),

@@ -5,15 +5,18 @@ timeline and the activate, roll back and stop actions, assessments, reports)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.compliance import selectors as compliance_selectors
+from apps.monitoring import selectors as monitoring_selectors
 from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry_services
 from apps.registry.lifecycle import STATUS_TRANSITIONS, status_label
@@ -23,6 +26,8 @@ from audit_platform.errors import ServiceError
 from audit_platform.principal import Principal
 from audit_platform.roles import Capability
 
+# The period the monitoring charts cover, up to now.
+MONITORING_DAYS = 90
 # How many of a system's model versions the page lists (newest first); the versions'
 # own pages and the API list every one.
 VERSIONS_SHOWN = 25
@@ -118,6 +123,7 @@ def _gaps(obligations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _page_context(principal: Principal, system: Any) -> dict[str, Any]:
     versions = registry_selectors.model_versions_of_system(system=system)
     checklist = compliance_selectors.obligations_for_system(system=system)
+    now = timezone.now()
     return {
         **_deployments_context(principal, system),
         "classification": compliance_selectors.classification_current(system=system),
@@ -137,6 +143,10 @@ def _page_context(principal: Principal, system: Any) -> dict[str, Any]:
         "incidents": compliance_selectors.incidents_of_system(system=system)[:10],
         "reports": report_selectors.reports_of_system(system=system)[:25],
         "status_form": StatusForm(system=system) if STATUS_TRANSITIONS[system.status] else None,
+        "monitoring": monitoring_selectors.system_monitoring(
+            system=system, time_from=now - timedelta(days=MONITORING_DAYS), time_to=now
+        ),
+        "monitoring_days": MONITORING_DAYS,
     }
 
 
