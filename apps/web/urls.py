@@ -71,6 +71,11 @@ urlpatterns = [
     path("incidents/<str:pk>/<str:action>", incidents.incident_action, name="incident-action"),
     path("records/<str:kind>/<str:pk>/", records.record_page, name="record"),
     path("records/prediction_batch/<str:pk>/receipt", records.row_receipt, name="row-receipt"),
+    path(
+        "records/prediction_batch/<str:pk>/explanation",
+        records.explanation_request,
+        name="explanation-request",
+    ),
     path("fleet/", fleet.fleet_page, name="fleet"),
     path("ledger/", ledger.explorer, name="ledger"),
     path("ledger/entries/<str:seq>/", ledger.entry_page, name="ledger-entry"),

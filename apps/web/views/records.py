@@ -10,14 +10,18 @@ from typing import Any
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from apps.inference import selectors as inference_selectors
 from apps.ledger import selectors as ledger_selectors
 from apps.registry import selectors as registry_selectors
-from apps.web.views.base import member_required
+from apps.reports import services as report_services
+from apps.reports.models import Report
+from apps.web.views.base import add_service_error, member_required
 from audit_platform.errors import ServiceError
+from audit_platform.roles import Capability
 
 ENTRIES_SHOWN = 100
 TITLES = {
@@ -31,6 +35,19 @@ TITLES = {
 
 class ReceiptForm(forms.Form):
     row = forms.IntegerField(label="Row (from 0)", min_value=0)
+
+
+class ExplanationForm(forms.Form):
+    """The decision a person asks to have explained (Art. 86): one row of the batch."""
+
+    row = forms.IntegerField(
+        label="Row of the decision (from 0)",
+        min_value=0,
+        help_text="The explanation report shows what drove that decision and how to contest it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="explain", **kwargs)
 
 
 def _link(kind: str, obj: Any, text: str) -> dict[str, str]:
@@ -203,6 +220,7 @@ def _context(request: HttpRequest, kind: str, record: Any) -> dict[str, Any]:
         **_PAGES[kind](record),
         "entries": list(entries[:ENTRIES_SHOWN]),
         "receipt_form": ReceiptForm(),
+        "explanation_form": ExplanationForm(),
     }
 
 
@@ -232,4 +250,30 @@ def row_receipt(request: HttpRequest, pk: Any) -> HttpResponse:
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
     context = {**_context(request, "prediction_batch", batch), "receipt_form": form}
+    return render(request, "web/records/detail.html", context, status=status)
+
+
+@require_POST
+@member_required(write=Capability.COMPLY)
+def explanation_request(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Asks for the decision explanation (Art. 86) of one row of the batch; the report
+    is rendered like any other and its progress page follows. A refusal (not a
+    high-risk system, no such row) comes back on the form with its reason."""
+    batch = _record(request, "prediction_batch", pk)
+    form = ExplanationForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            report, _ = report_services.report_request(
+                actor=request.member.principal,
+                kind=Report.Kind.DECISION_EXPLANATION,
+                prediction_batch=batch,
+                row=form.cleaned_data["row"],
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+            status = exc.status
+        else:
+            return redirect("web:report-progress", pk=report.pk)
+    context = {**_context(request, "prediction_batch", batch), "explanation_form": form}
     return render(request, "web/records/detail.html", context, status=status)
