@@ -44,9 +44,7 @@ def test_an_officer_requests_a_decisions_explanation_and_finds_it_in_reports(
     assert "Decision explanation (Art. 86)" in listing
 
 
-def test_a_row_outside_the_batch_is_refused_next_to_the_field(
-    org, batch, make_person, client_as
-):
+def test_a_row_outside_the_batch_is_refused_next_to_the_field(org, batch, make_person, client_as):
     _classify(org, batch["system"]["id"], annex_iii_area="essential_services", profiling=True)
     client = client_as(make_person(org, "compliance_officer"))
     response = client.post(f"{_page(batch)}explanation", {"explain-row": "9"})
