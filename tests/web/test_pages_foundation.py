@@ -155,3 +155,9 @@ def test_pages_carry_no_inline_script_or_style(org, make_person, client_as):
     for path in ("/login/", "/password-reset/"):
         html = Client().get(path).content.decode()
         assert " style=" not in html and "<style" not in html, path
+
+
+def test_a_mistyped_record_in_a_link_reads_as_missing(org, make_person, client_as):
+    client = client_as(make_person(org, "owner"))
+    for path in ("/members/x1/remove", "/invitations/x1/revoke", "/api-keys/x1/revoke"):
+        assert client.post(path).status_code == 404, path

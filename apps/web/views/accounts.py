@@ -23,6 +23,7 @@ from apps.web.views.base import (
     SESSION_ORGANIZATION,
     add_service_error,
     member_required,
+    one_of,
     safe_next,
 )
 from audit_platform.errors import ServiceError
@@ -187,9 +188,8 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required(read=Capability.ADMINISTER, write=Capability.ADMINISTER)
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = tenancy.memberships_of(organization=request.member.organization).filter(pk=pk)
-    found = membership.first()
+def member_remove(request: HttpRequest, pk: str) -> HttpResponse:
+    found = one_of(tenancy.memberships_of(organization=request.member.organization), pk)
     if found is None:
         raise Http404("No such member.")
     try:
@@ -203,9 +203,8 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required(read=Capability.ADMINISTER, write=Capability.ADMINISTER)
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    found = invitations.invitations_open(organization=request.member.organization).filter(pk=pk)
-    invitation = found.first()
+def invitation_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    invitation = one_of(invitations.invitations_open(organization=request.member.organization), pk)
     if invitation is None:
         raise Http404("No such open invitation.")
     try:
@@ -273,8 +272,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required(read=Capability.ADMINISTER, write=Capability.ADMINISTER)
-def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    api_key = tenancy.api_keys_of(organization=request.member.organization).filter(pk=pk).first()
+def api_key_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    api_key = one_of(tenancy.api_keys_of(organization=request.member.organization), pk)
     if api_key is None:
         raise Http404("No such API key.")
     try:

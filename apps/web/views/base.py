@@ -12,7 +12,6 @@ action go back onto the form with ``add_service_error``, next to their fields.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -21,7 +20,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -179,6 +179,16 @@ def add_service_error(form: forms.Form, error: ServiceError) -> None:
     form.add_error(None, error.message)
 
 
+def one_of(records: QuerySet[Any], pk: Any) -> Any | None:
+    """The record of ``records`` with primary key ``pk`` as a URL gives it, or None, also
+    for text that could never be a key (a mistyped link reads as missing, not as an
+    error)."""
+    try:
+        return records.filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None
+
+
 def safe_next(request: HttpRequest, fallback: str = "web:home") -> str:
     """The ``next`` the request names when it is a path of this site, else ``fallback``."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -193,12 +203,17 @@ def safe_next(request: HttpRequest, fallback: str = "web:home") -> str:
 @login_required
 def organization_switch(request: HttpRequest) -> HttpResponse:
     """Acts for another of the person's organizations from now on in this session."""
-    try:
-        wanted = str(uuid.UUID(request.POST.get("organization", "")))
-    except ValueError:
-        wanted = None
-    memberships = tenancy.memberships_of_user(user=request.user)
-    if wanted is None or not memberships.filter(organization_id=wanted).exists():
+    wanted = request.POST.get("organization", "")
+    # Compared as text: the session keeps it as text whatever the type of the keys.
+    chosen = next(
+        (
+            m.organization_id
+            for m in tenancy.memberships_of_user(user=request.user)
+            if str(m.organization_id) == wanted
+        ),
+        None,
+    )
+    if chosen is None:
         raise Refused("You are not a member of that organization.")
-    request.session[SESSION_ORGANIZATION] = wanted
+    request.session[SESSION_ORGANIZATION] = str(chosen)
     return HttpResponseRedirect(safe_next(request))
