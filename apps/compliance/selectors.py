@@ -880,6 +880,6 @@ def approvals_waiting_for(*, actor: Any) -> QuerySet[ApprovalRequest]:
         .exclude(requested_by=f"{actor.kind}:{actor.id}")
         .exclude(requested_by_user_id=actor.person_id)
         .exclude(decisions__decided_by_id=actor.person_id)
-        .select_related("deployment__system", "model_version")
+        .select_related("deployment__system", "model_version__model")
         .order_by("created_at", "pk")
     )

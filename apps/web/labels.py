@@ -68,7 +68,10 @@ def subject_labels(
             labels[key] = {"text": f"{words} {name}", "url": _url(kind, key[1])}
         else:
             short = key[1] if len(key[1]) <= SHORT_ID else f"{key[1][:SHORT_ID]}…"
-            labels[key] = {"text": f"{words} {short}".strip(), "url": None}
+            # Incidents have pages of their own though no name; registry records that
+            # are not the organization's (or no longer there) get no link.
+            url = _url(kind, key[1]) if kind == "incident" else None
+            labels[key] = {"text": f"{words} {short}".strip(), "url": url}
     return labels
 
 

@@ -35,10 +35,12 @@ def test_the_dashboard_shows_systems_incidents_and_the_ledger(org, make_person, 
     html = client_as(make_person(org, "compliance_officer")).get("/").content.decode()
     tally = compliance.obligations_for_system(system=system)["obligations"]
     met = sum(item["status"] == "evidenced" for item in tally)
-    row = re.search(rf"<tr>\s*<td>{system.name}</td>.*?</tr>", html, re.S).group(0)
+    row = re.search(
+        rf'<tr>\s*<td><a href="/systems/{system.pk}/">{system.name}</a></td>.*?</tr>', html, re.S
+    ).group(0)
     assert f"{met} / {len(tally)}" in row
     assert "not classified" in re.search(
-        rf"<tr>\s*<td>{unclassified.name}</td>.*?</tr>", html, re.S
+        rf"<tr>\s*<td><a [^>]*>{unclassified.name}</a></td>.*?</tr>", html, re.S
     ).group(0)
     incidents = re.search(r'id="incidents-heading".*?</section>', html, re.S).group(0)
     assert system.name in incidents
