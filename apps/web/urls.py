@@ -59,6 +59,11 @@ urlpatterns = [
         systems.deployment_action,
         name="deployment-action",
     ),
+    path(
+        "systems/<str:pk>/assessments/<str:assessment_pk>/sign",
+        systems.assessment_sign,
+        name="assessment-sign",
+    ),
     path("approvals/", approvals.inbox, name="approvals"),
     path("approvals/<str:pk>/<str:decision>", approvals.decide, name="approval-decide"),
     path(

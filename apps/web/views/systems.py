@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,12 +17,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.compliance import selectors as compliance_selectors
+from apps.compliance import services as compliance_services
 from apps.monitoring import selectors as monitoring_selectors
 from apps.registry import selectors as registry_selectors
 from apps.registry import services as registry_services
 from apps.registry.lifecycle import STATUS_TRANSITIONS, status_label
 from apps.reports import selectors as report_selectors
-from apps.web.views.base import add_service_error, member_required
+from apps.web.views.assessments import SignForm, signing_rows
+from apps.web.views.base import add_service_error, member_required, one_of
 from audit_platform.errors import ServiceError
 from audit_platform.principal import Principal
 from audit_platform.roles import Capability
@@ -49,7 +52,7 @@ def _system(principal: Principal, pk: Any) -> Any:
 
 class ActivateForm(forms.Form):
     model_version = forms.TypedChoiceField(label="Model version", coerce=str)
-    reason = forms.CharField(label="Reason (optional)", required=False, max_length=2000)
+    reason = forms.CharField(label="Reason", required=False, max_length=2000)
 
     def __init__(self, *args: Any, versions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,7 +123,9 @@ def _gaps(obligations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(gaps, key=lambda item: (_GAP_ORDER.get(item["status"], 9), item["applies_from"]))
 
 
-def _page_context(principal: Principal, system: Any) -> dict[str, Any]:
+def _page_context(
+    principal: Principal, system: Any, *, bound_signature: SignForm | None = None
+) -> dict[str, Any]:
     versions = registry_selectors.model_versions_of_system(system=system)
     checklist = compliance_selectors.obligations_for_system(system=system)
     now = timezone.now()
@@ -139,7 +144,15 @@ def _page_context(principal: Principal, system: Any) -> dict[str, Any]:
         "risks": compliance_selectors.risks_of_system(system=system).select_related("owner"),
         "versions": list(versions[:VERSIONS_SHOWN]),
         "versions_total": versions.count(),
-        "assessments": compliance_selectors.assessments_completed(system=system)[:25],
+        "assessments": signing_rows(
+            principal=principal,
+            assessments=list(
+                compliance_selectors.assessments_completed(system=system).prefetch_related(
+                    "signatures"
+                )[:25]
+            ),
+            bound=bound_signature,
+        ),
         "incidents": compliance_selectors.incidents_of_system(system=system)[:10],
         "reports": report_selectors.reports_of_system(system=system)[:25],
         "status_form": StatusForm(system=system) if STATUS_TRANSITIONS[system.status] else None,
@@ -255,4 +268,35 @@ def system_status_change(request: HttpRequest, pk: Any) -> HttpResponse:
         else:
             return redirect(reverse("web:system", args=[system.pk]) + "#lifecycle")
     context = {**_page_context(principal, system), "status_form": form}
+    return render(request, "web/systems/detail.html", context, status=status)
+
+
+@require_POST
+@member_required(write=Capability.RECORD)
+def assessment_sign(request: HttpRequest, pk: Any, assessment_pk: Any) -> HttpResponse:
+    """Signs a completed assessment's test report (views/assessments.py says how); a
+    refusal (no second factor, a role that does not sign, a report changed since it was
+    read) comes back on the form with its reason."""
+    principal = request.member.principal
+    system = _system(principal, pk)
+    assessment = one_of(compliance_selectors.assessments_completed(system=system), assessment_pk)
+    if assessment is None:
+        raise Http404("No such completed assessment of this system.")
+    form = SignForm(request.POST, assessment_pk=assessment.pk)
+    status = 400
+    if form.is_valid():
+        try:
+            compliance_services.assessment_sign(
+                actor=principal,
+                assessment=assessment,
+                report_sha256=form.cleaned_data["report_sha256"],
+                function=form.cleaned_data["function"],
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"You signed the {assessment.get_kind_display()} report.")
+            return redirect(reverse("web:system", args=[system.pk]) + "#assessments")
+    context = _page_context(principal, system, bound_signature=form)
     return render(request, "web/systems/detail.html", context, status=status)
