@@ -38,6 +38,12 @@ def test_the_explorer_filters_by_type_and_subject_and_pages(org, make_person, cl
     assert "ai_system.registered</td>" not in listing
     one = client.get(reverse("web:ledger"), {"subject_kind": "ai_system", "subject_id": system.pk})
     assert "ai_system.registered" in one.content.decode()
+    # Each subject reads in words, linked to its page, with its kind and id on hover.
+    assert (
+        f'<a href="/systems/{system.pk}/" title="ai_system {system.pk}">AI system Scorer</a>'
+        in (one.content.decode())
+    )
+    assert f"model version {model.name} v0" in listing
 
 
 def _seqs(page) -> list[int]:

@@ -21,6 +21,7 @@ from apps.ledger import services as ledger_services
 from apps.ledger.core.entry import parse_entry
 from apps.ledger.events import declared
 from apps.ledger.export import bundle_write
+from apps.web.labels import subject_labels
 from apps.web.templatetags.web import local_time
 from apps.web.views.base import member_required
 from apps.web.views.tasks import task_context
@@ -78,8 +79,25 @@ class EntryTable(tables.Table):
     def render_time(self, value: Any) -> str:
         return local_time(value)
 
+    # The page's subjects in words ({(kind, id): {"text", "url"}}), set by the view
+    # once the table is paged, so that one query per kind names the whole page.
+    labels: dict[tuple[str, str], dict[str, Any]] = {}
+
     def render_subject(self, record: Any) -> str:
-        return format_html("{} <code>{}</code>", record.subject_kind, record.subject_id)
+        label = self.labels.get((record.subject_kind, str(record.subject_id)))
+        if label is None:
+            return format_html("{} <code>{}</code>", record.subject_kind, record.subject_id)
+        if label["url"]:
+            return format_html(
+                '<a href="{}" title="{} {}">{}</a>',
+                label["url"],
+                record.subject_kind,
+                record.subject_id,
+                label["text"],
+            )
+        return format_html(
+            '<span title="{} {}">{}</span>', record.subject_kind, record.subject_id, label["text"]
+        )
 
     def render_actor(self, record: Any) -> str:
         return format_html("{} <code>{}</code>", record.actor_kind, record.actor_id)
@@ -96,6 +114,12 @@ def explorer(request: HttpRequest) -> HttpResponse:
     filters = EntryFilter(request.GET or None, queryset=entries)
     table = EntryTable(filters.qs if filters.is_bound and filters.is_valid() else entries)
     tables.RequestConfig(request, paginate={"per_page": ENTRIES_PER_PAGE}).configure(table)
+    table.labels = subject_labels(
+        organization=request.member.organization,
+        subjects=[
+            (row.record.subject_kind, str(row.record.subject_id)) for row in table.page.object_list
+        ],
+    )
     checkpoint = ledger_selectors.checkpoint_latest(log=log)
     return render(
         request,
