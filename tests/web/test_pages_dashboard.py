@@ -83,3 +83,12 @@ def test_the_dashboards_queries_do_not_grow_with_the_number_of_rows(org, make_pe
     few = queries()
     _systems(org, 4)
     assert queries() == few
+
+
+def test_people_who_sign_test_reports_are_asked_to_set_up_a_second_factor(
+    org, make_person, client_as
+):
+    engineer = client_as(make_person(org, "ml_engineer")).get("/").content.decode()
+    assert "signs test reports:" in engineer and "Set up your authenticator" in engineer
+    auditor = client_as(make_person(org, "auditor")).get("/").content.decode()
+    assert "Set up your authenticator" not in auditor
