@@ -299,6 +299,9 @@ INFERENCE_CHUNK_ROWS = env_int("INFERENCE_CHUNK_ROWS", 16_384, minimum=1)
 # Least time between a batch's progress updates: each is a committed write (an fsync on
 # the embedded SQLite) in the scoring loop, and a step takes milliseconds.
 INFERENCE_PROGRESS_MS = env_int("INFERENCE_PROGRESS_MS", 500)
+# The GPU's draw is sampled this long before a job; that idle baseline (and other
+# tenants' draw at the time) is subtracted from the job's energy (apps/inference/telemetry).
+INFERENCE_ENERGY_BASELINE_MS = env_int("INFERENCE_ENERGY_BASELINE_MS", 500)
 
 # --- Online serving receipts (apps/fleet, docs/online-serving.md) -------------------
 # A deployment's logged decisions are sealed into a prediction batch (one ledger entry,

@@ -304,7 +304,9 @@ PREDICTION_BATCH_COMPLETED = declare(
         "ran_on": "host, pid, framework, `device`, `device_name`, `gpu_uuid`, `driver`, "
         "`cpu_fallback_reason`, versions",
         "telemetry": "`wall_seconds`, `cpu_seconds`, `cpu_peak_rss_bytes`, "
-        "`gpu_peak_memory_bytes`, `gpu_mean_utilization_percent`, `energy_joules`, "
+        "`gpu_peak_memory_bytes` (`gpu_memory_scope`: this process's or the device's), "
+        "`gpu_mean_utilization_percent`, `energy_joules` (above the idle baseline, "
+        "`energy_scope`), `energy_gross_joules`, `energy_baseline_watts`, "
         "`energy_method`, `rows_per_second`",
         "model_version": "",
         "model_sha256": "",
