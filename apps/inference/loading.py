@@ -181,19 +181,43 @@ def _lightgbm(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel
     )
 
 
+# CUDA as ONNX Runtime runs it for the record: TF32 off (float32 matrix products in full
+# float32, as on the CPU) and no silent CPU fallback (a node the CUDA provider cannot run
+# fails the session instead of running on the CPU), so "cuda" means every node ran on CUDA.
+ONNX_CUDA_PROVIDER = ("CUDAExecutionProvider", {"device_id": 0, "use_tf32": 0})
+ONNX_CUDA_SESSION_CONFIG = {"session.disable_cpu_ep_fallback": "1"}
+
+
+def _onnx_session(ort: Any, data: bytes, fmt: str, device: Device) -> tuple[Any, Device]:
+    """An ONNX Runtime session on CUDA with every node on CUDA, else on the CPU with
+    the reason (no CUDA provider in this build, or a node CUDA cannot run)."""
+    if device.is_cuda and "CUDAExecutionProvider" not in ort.get_available_providers():
+        device = cpu_device(
+            "onnxruntime here has no CUDAExecutionProvider (install onnxruntime-gpu "
+            "instead of onnxruntime: the gpu extra, docs/benchmarks.md)"
+        )
+    if device.is_cuda:
+        options = ort.SessionOptions()
+        for key, value in ONNX_CUDA_SESSION_CONFIG.items():
+            options.add_session_config_entry(key, value)
+        try:
+            return ort.InferenceSession(
+                data, sess_options=options, providers=[ONNX_CUDA_PROVIDER]
+            ), device
+        except Exception as exc:
+            device = cpu_device(
+                f"ONNX Runtime could not run every node of the model on CUDA: {exc}"
+            )
+    try:
+        return ort.InferenceSession(data, providers=["CPUExecutionProvider"]), device
+    except Exception as exc:
+        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+
+
 def _onnx(data: bytes, fmt: str, device: Device, digest: str) -> LoadedModel:
     import onnxruntime as ort
 
-    providers: list[Any] = ["CPUExecutionProvider"]
-    if device.is_cuda:
-        if "CUDAExecutionProvider" in ort.get_available_providers():
-            providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
-        else:
-            device = cpu_device("onnxruntime here has no CUDAExecutionProvider")
-    try:
-        session = ort.InferenceSession(data, providers=providers)
-    except Exception as exc:
-        raise JobRefused(f"the model artifact does not load as {fmt}: {exc}") from None
+    session, device = _onnx_session(ort, data, fmt, device)
     device = onnx_device_check(session, device)
     first = session.get_inputs()[0]
     shape = first.shape
@@ -236,7 +260,10 @@ def onnx_device_check(session: Any, recorded: Device) -> Device:
             f"ONNX Runtime was asked for CUDA but the session runs on {used}: "
             "the CUDA provider failed to start"
         )
-    return replace(recorded, extra={**recorded.extra, "onnx_providers": used})
+    extra: dict[str, Any] = {**recorded.extra, "onnx_providers": used}
+    if recorded.is_cuda:
+        extra.update(onnx_tf32=False, onnx_cpu_fallback="disabled")
+    return replace(recorded, extra=extra)
 
 
 def skops_refused_types(untrusted: list[str]) -> list[str]:

@@ -184,3 +184,65 @@ def test_tests_outside_tests_gpu_run_on_the_cpu_on_a_gpu_machine(settings, monke
         "device_name": devices.cpu_name(),
         "cpu_fallback_reason": "INFERENCE_DEVICE=cpu",
     }
+
+
+class FakeOrt:
+    """onnxruntime-gpu as the loader sees it: a CUDA provider is available; a session
+    with it fails when ``unsupported`` names a node CUDA cannot run (CPU fallback
+    disabled), and says which providers and options it was given."""
+
+    class SessionOptions:
+        def __init__(self):
+            self.config = {}
+
+        def add_session_config_entry(self, key, value):
+            self.config[key] = value
+
+    def __init__(self, unsupported: str | None = None):
+        self.unsupported = unsupported
+        self.sessions = []
+
+    def get_available_providers(self):
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    def InferenceSession(self, data, sess_options=None, providers=()):
+        names = [p[0] if isinstance(p, tuple) else p for p in providers]
+        self.sessions.append((sess_options, list(providers)))
+        if "CUDAExecutionProvider" in names and self.unsupported:
+            raise RuntimeError(
+                f"This session contains graph nodes ({self.unsupported}) that are assigned "
+                "to the default CPU EP, but fallback to CPU EP has been explicitly disabled"
+            )
+        return FakeSession(names)
+
+
+def test_onnx_on_cuda_runs_every_node_on_cuda_in_float32():
+    ort = FakeOrt()
+    session, device = loading._onnx_session(ort, b"model", "onnx", GPU)
+    options, providers = ort.sessions[0]
+    assert providers == [("CUDAExecutionProvider", {"device_id": 0, "use_tf32": 0})]
+    assert options.config == {"session.disable_cpu_ep_fallback": "1"}
+    described = loading.onnx_device_check(session, device).describe()
+    assert described["device"] == "cuda" and described["onnx_providers"] == [
+        "CUDAExecutionProvider"
+    ]
+    assert (described["onnx_tf32"], described["onnx_cpu_fallback"]) == (False, "disabled")
+
+
+def test_onnx_model_with_a_node_cuda_cannot_run_is_scored_on_the_cpu_with_the_reason():
+    ort = FakeOrt(unsupported="TreeEnsembleClassifier")
+    session, device = loading._onnx_session(ort, b"model", "onnx", GPU)
+    assert ort.sessions[-1][1] == ["CPUExecutionProvider"]
+    described = loading.onnx_device_check(session, device).describe()
+    assert described["device"] == "cpu"
+    assert "could not run every node of the model on CUDA" in described["cpu_fallback_reason"]
+    assert "TreeEnsembleClassifier" in described["cpu_fallback_reason"]
+    assert "onnx_tf32" not in described
+
+
+def test_onnxruntime_without_cuda_names_the_package_that_has_it(monkeypatch):
+    ort = FakeOrt()
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    _, device = loading._onnx_session(ort, b"model", "onnx", GPU)
+    assert device.kind == "cpu" and "install onnxruntime-gpu" in device.fallback_reason
+    assert [p for _, p in ort.sessions] == [["CPUExecutionProvider"]]

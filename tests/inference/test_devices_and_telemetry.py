@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-import types
-
 import time
+import types
 
 import pytest
 
