@@ -259,7 +259,8 @@ def explanation_execute(
             explainer=explainer, model=model, artifact=artifact, rows=rows, progress=progress
         )
     engine.check_additivity(max_error)
-    telemetry = meter.result()
+    # The device the framework reports after the work: a silent CPU fallback is the CPU.
+    telemetry = meter.result(ran_on=model.confirm_device())
     telemetry["rows_per_second"] = round(len(values) / max(meter.wall_seconds, 1e-9), 3)
     with tempfile.TemporaryDirectory(prefix="shap-") as workdir:
         path = os.path.join(workdir, "values.npy")
