@@ -185,6 +185,8 @@ class OnlineCloudEventsView(RecordView):
     parser_classes = [StrictJSONParser, StructuredCloudEventParser, CloudEventsBatchParser]
     # A serving system logs every inference: refusing it for its rate would lose them.
     throttle_classes: list[Any] = []
+    # Decisions go on the ledger when they are sealed into a batch, not when logged.
+    answers_with_receipt = False
 
     @extend_schema(
         request={
@@ -208,6 +210,8 @@ class OnlineDecisionsView(RecordView):
     model = Deployment
     parser_classes = [JsonLinesParser, JsonlParser, StrictJSONParser]
     throttle_classes: list[Any] = []
+    # Decisions go on the ledger when they are sealed into a batch, not when logged.
+    answers_with_receipt = False
 
     @extend_schema(
         request={

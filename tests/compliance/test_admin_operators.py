@@ -77,7 +77,7 @@ def test_a_staff_member_with_view_permissions_is_refused_every_admin_page(
     assert b"not authorized" in login.content
 
 
-def test_an_operator_logged_in_without_a_second_factor_is_asked_for_the_code(client):
+def test_an_operator_logged_in_without_a_second_factor_is_asked_for_the_code(db, client):
     root = get_user_model().objects.create_superuser("root", "root@x.example", "pw-123456")
     client.force_login(root)
     page = client.get(reverse("admin:registry_aisystem_changelist"))

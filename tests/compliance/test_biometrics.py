@@ -110,7 +110,7 @@ def test_each_use_logs_the_four_fields_of_art_12_3(call, make_system, person, or
     assert logged["reference_database"] == "National wanted-persons list"  # (b)
     assert logged["matches"][0]["input_sha256"] == INPUT  # (c)
     verifiers = {v["verified_by"] for v in logged["matches"][0]["verifications"]}
-    assert verifiers == {alice.person_id, bob.person_id}  # (d)
+    assert verifiers == {str(alice.person_id), str(bob.person_id)}  # (d)
     acted = last_entry(org, "biometric_use.match_acted_on")["data"]
     assert sorted(acted["confirmed_by_user_ids"]) == sorted(
         [str(alice.person_id), str(bob.person_id)]

@@ -47,7 +47,7 @@ def test_every_registered_gate_is_asked_and_its_refusal_writes_nothing(deployed,
             deployment=Deployment.objects.get(pk=deployment),
             model_version=ModelVersion.objects.get(pk=v1),
         )
-    assert asked == [(deployment, v1, "activation")]
+    assert [(str(d), str(v), act) for d, v, act in asked] == [(deployment, v1, "activation")]
     assert Deployment.objects.get(pk=deployment).model_version is None
     assert not DeploymentEvent.objects.filter(deployment_id=deployment).exists()
     assert entry_types(org) == before

@@ -84,7 +84,7 @@ def test_an_open_incident_blocks_activation_and_rollback_until_the_authority_is_
             model_version=ModelVersion.objects.get(pk=v1),
         )
     assert entry_types(org) == before
-    assert Deployment.objects.get(pk=deployment).model_version_id == v2
+    assert str(Deployment.objects.get(pk=deployment).model_version_id) == v2
     # The stop button still works: stopping is a safety measure, not an alteration.
     call("post", "deployment-stop", {"reason": "incident"}, status=200, pk=deployment)
 

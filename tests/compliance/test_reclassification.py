@@ -164,7 +164,7 @@ def test_by_policy_the_alert_is_raised_and_the_version_keeps_serving(org, call, 
         "post", "classification-list", {"system_id": system["id"], "answers": answers(**HIGH_RISK)}
     )
     serving = Deployment.objects.get(pk=deployment)
-    assert serving.status == "active" and serving.model_version_id == v1
+    assert serving.status == "active" and str(serving.model_version_id) == v1
     alert = call("get", "gate-alert-list", status=200)["results"][0]
     assert alert["action"] == "alert_only"
     assert last_entry(org, "gate.alert_raised")["data"]["action"] == "alert_only"

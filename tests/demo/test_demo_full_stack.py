@@ -5,17 +5,19 @@ verifies offline)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.test.utils import override_settings
 
 from apps.demo import story as demo
+from apps.fleet.models import Worker
 from apps.inference import selectors as inference_selectors
 from apps.ledger import offline_verifier
 from apps.ledger.selectors import log_for, verifier_keys
@@ -50,7 +52,11 @@ def broker(redis_url, monkeypatch, settings, tmp_path):
 
 
 @pytest.fixture
-def worker(broker):
+def worker(broker, transactional_db, settings):
+    # One worker takes every queue of the story: declared as the one class that takes
+    # the jobs (batches and explanations are routed to online workers, docs/fleet.md).
+    classes = {"all": {"queues": list(QUEUES), "job_queue": "gpu"}}
+    settings.FLEET_WORKER_CLASSES = classes
     process = subprocess.Popen(
         [*WORKER, "-Q", ",".join(QUEUES)],
         cwd=ROOT,
@@ -62,6 +68,7 @@ def worker(broker):
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "VAR_DIR": str(settings.VAR_DIR),
             "INFERENCE_DEVICE": "cpu",
+            "FLEET_WORKER_CLASSES": json.dumps(classes),
             # The demo's webhook receiver listens on loopback in the test's process.
             "MONITORING_WEBHOOK_ALLOW_LOOPBACK": "true",
             "DJANGO_SETTINGS_MODULE": "audit_platform.settings",
@@ -70,6 +77,13 @@ def worker(broker):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # Jobs are routed to classes with an online worker (docs/fleet.md): the story starts
+    # once the worker's first heartbeat is in, as a pipeline submits to a running fleet.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if Worker.objects.filter(pid=process.pid, stopped_at__isnull=True).exists():
+            break
+        time.sleep(0.5)
     yield process
     process.terminate()
     try:

@@ -4,6 +4,7 @@ on the third attempt to a receiver that fails twice, every attempt in the log.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
+from apps.fleet.models import Worker
 from apps.monitoring import webhooks
 from apps.monitoring.models import Alert, Delivery, DriftReport
 from audit_platform.celery import app as celery_app
@@ -45,6 +47,15 @@ def queue(redis_url, monkeypatch):
     with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
         yield name
     redis.Redis.from_url(redis_url).delete(name, "gpu")
+
+
+def worker_classes(queue: str) -> dict:
+    """The fleet's classes with this test's worker declared: it consumes its own queue
+    and the gpu queue, where batches are routed (docs/fleet.md)."""
+    return {
+        "default": {"queues": ["default", "reports"]},
+        "gpu": {"queues": [queue, "gpu"], "job_queue": "gpu"},
+    }
 
 
 def start_worker(redis_url: str, queue: str) -> subprocess.Popen:
@@ -78,6 +89,7 @@ def start_worker(redis_url: str, queue: str) -> subprocess.Popen:
             "DEBUG": "false",
             "MONITORING_WEBHOOK_ALLOW_LOOPBACK": "true",
             "INFERENCE_DEVICE": "cpu",
+            "FLEET_WORKER_CLASSES": json.dumps(worker_classes(queue)),
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -99,6 +111,7 @@ def test_worker_batch_with_planted_drift_ends_in_a_signed_webhook_after_two_fail
     request, postgres, redis_url, queue, org, served, run_batch, post, settings
 ):
     settings.MONITORING_WEBHOOK_ALLOW_LOOPBACK = True
+    settings.FLEET_WORKER_CLASSES = worker_classes(queue)
     ids = served()
     system_id = ids["system"]["id"]
     from apps.registry.models import AISystem
@@ -117,6 +130,14 @@ def test_worker_batch_with_planted_drift_ends_in_a_signed_webhook_after_two_fail
     )
     worker = start_worker(redis_url, queue)
     try:
+        # Jobs are routed to classes with an online worker (docs/fleet.md): wait for its
+        # first heartbeat, as a pipeline submits to a running fleet.
+        wait_for(
+            lambda: (
+                worker.poll() is not None
+                or Worker.objects.filter(pid=worker.pid, stopped_at__isnull=True).exists()
+            )
+        )
         data = parquet_bytes(frame(3000, seed=2, shift={"age": 1.5, "income": 1.0, "debt": 1.0}))
         batch = run_batch(ids["deployment"]["id"], data)
         delivery = wait_for(

@@ -47,7 +47,7 @@ def test_served_at_is_right_just_before_and_after_every_change(
     post("deployment-rollback", {"reason": "latency"}, status=200, pk=deployment)
     post("deployment-rollback", {"reason": "still bad"}, status=200, pk=deployment)
     events = list(DeploymentEvent.objects.filter(deployment_id=deployment).order_by("ledger_seq"))
-    assert [(e.kind, e.model_version_id) for e in events] == [
+    assert [(e.kind, str(e.model_version_id)) for e in events] == [
         ("activated", v1),
         ("activated", v2),
         ("activated", v3),
@@ -63,7 +63,7 @@ def test_served_at_is_right_just_before_and_after_every_change(
         entry = Entry.objects.get(log__organization=dep.system.organization, seq=event.ledger_seq)
         assert event.at == entry.time
         at_before = selectors.served_at(deployment=dep, at=event.at - tick)
-        assert (at_before.pk if at_before else None) == before
+        assert (str(at_before.pk) if at_before else None) == before
         assert selectors.served_at(deployment=dep, at=event.at).pk == event.model_version_id
         assert selectors.served_at(deployment=dep, at=event.at + tick).pk == event.model_version_id
     # The same through the API.

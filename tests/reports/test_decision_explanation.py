@@ -136,7 +136,7 @@ def explanations_held(monkeypatch):
     from apps.explainability import services as explainability
     from apps.explainability.tasks import explanation_run_task
 
-    monkeypatch.setattr(explanation_run_task, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(explanation_run_task, "apply_async", lambda *args, **kwargs: None)
 
     class Workers:
         @staticmethod

@@ -220,7 +220,7 @@ def _duration(seconds: float | None) -> str:
 def _signatures(assessments: list[dict[str, Any]], people: People, cite: Citations) -> None:
     """Each assessment's test report with the signatures on it (Annex IV 2(g))."""
     by_id = {
-        a.pk: a
+        str(a.pk): a
         for a in compliance_selectors.assessments_completed().filter(
             pk__in=[row["id"] for row in assessments]
         )

@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Sum
 
 from apps.ledger import selectors as ledger_selectors
 from apps.registry.lifecycle import status_label
@@ -134,9 +134,12 @@ def _version_rows(versions: list[ModelVersion], cite: Citations) -> list[dict[st
 
 def _batch_summary(system: AISystem, cite: Citations) -> dict[str, Any]:
     """How many batches and rows, and the entries of the first and the last batch."""
-    summary = PredictionBatch.objects.filter(deployment__system=system).aggregate(
-        count=Count("pk"), rows=Sum("row_count"), first=Min("pk"), last=Max("pk")
-    )
+    batches = PredictionBatch.objects.filter(deployment__system=system)
+    summary = batches.aggregate(count=Count("pk"), rows=Sum("row_count"))
+    # First and last by when they were recorded (ids are UUIDs, which have no order
+    # to aggregate in PostgreSQL).
+    summary["first"] = batches.order_by("created_at", "pk").values_list("pk", flat=True).first()
+    summary["last"] = batches.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
     for key in ("first", "last"):
         pk = summary[key]
         summary[f"{key}_seq"] = (
